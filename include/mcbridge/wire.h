@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mcbridge datagram wire format: the one definition shared by the encoder
+ * (bridge/, mcbridged) and the decoder (client/, libmcbridge-client).
+ *
+ * mcbridged sends each netlink event as one UDP datagram, in one of two
+ * formats chosen per mapping:
+ *
+ * json (default) - one JSON object, UTF-8, terminated by "\n".  Keys are the
+ *   MCB_JSON_* names below.  Every datagram has "kind", "family", "group",
+ *   "bridge_seq" and "bridge_time_ns".  Events ("kind":"event") add "cmd"
+ *   (name, or the number as a string when unknown) and "cmd_id"; for the
+ *   mcbridge family every attribute by name ("seq", "timestamp_ns", "type",
+ *   "cpu", "ifindex", "ifname", "netdev_event", ...); for other families
+ *   "attrs": an array of {"type":N,"len":N, and one of "u8"/"u16"/"u32"/
+ *   "u64" (numbers, by length), "str" (NUL-terminated printable text),
+ *   "nested" (array, same form) or "hex"}.  Strings are escaped per RFC 8259;
+ *   bytes that are not valid UTF-8 become \u00XX.  An event that would not
+ *   fit MCB_WIRE_MAX_DATAGRAM keeps its fixed fields, drops attributes and
+ *   carries "truncated":true.
+ *   Notices ("kind":"overrun" / "kind":"lost") carry "count": overruns of
+ *   the netlink socket (events lost, number unknown), or events missing from
+ *   the kernel sequence (a gap in MCBRIDGE_ATTR_SEQ), with "kernel_seq" the
+ *   first seq seen after the gap.
+ *
+ * binary - struct mcb_wire_hdr (all fields big-endian), then hdr.attr_len
+ *   bytes: the event's netlink attributes exactly as the kernel sent them
+ *   (host byte order of the bridge; MCB_WIRE_F_ATTR_BE says which), after
+ *   the genetlink header.  A truncated event keeps whole attributes only,
+ *   sets MCB_WIRE_F_TRUNCATED and keeps the original length in orig_len.
+ */
+#ifndef MCBRIDGE_WIRE_H
+#define MCBRIDGE_WIRE_H
+
+#include <stdint.h>
+
+#define MCB_DEFAULT_GROUP	"225.0.0.1"
+#define MCB_DEFAULT_PORT	7788
+#define MCB_DEFAULT_IFACE	"127.0.0.1"
+#define MCB_DEFAULT_TTL		0
+
+/* Largest UDP payload over IPv4; also the decoder's receive buffer. */
+#define MCB_WIRE_MAX_DATAGRAM	65507
+
+#define MCB_WIRE_MAGIC		0x4d434252u	/* "MCBR" */
+#define MCB_WIRE_VERSION	1
+#define MCB_WIRE_NAMSIZ		16		/* GENL_NAMSIZ */
+
+enum mcb_wire_kind {
+	MCB_KIND_EVENT = 1,	/* a netlink event, attributes follow */
+	MCB_KIND_OVERRUN = 2,	/* count = netlink receive overruns */
+	MCB_KIND_LOST = 3,	/* count = events missing from kernel seq */
+};
+
+/* hdr.flags */
+#define MCB_WIRE_F_TRUNCATED	0x0001	/* attributes cut to fit */
+#define MCB_WIRE_F_KERNEL_SEQ	0x0002	/* kernel_seq is valid */
+#define MCB_WIRE_F_KERNEL_TIME	0x0004	/* kernel_time_ns is valid */
+#define MCB_WIRE_F_ATTR_BE	0x0008	/* attributes are big-endian */
+
+struct mcb_wire_hdr {
+	uint32_t magic;			/* MCB_WIRE_MAGIC */
+	uint8_t version;		/* MCB_WIRE_VERSION */
+	uint8_t kind;			/* enum mcb_wire_kind */
+	uint16_t hdr_len;		/* sizeof(struct mcb_wire_hdr) */
+	uint16_t flags;			/* MCB_WIRE_F_* */
+	uint8_t cmd;			/* genetlink command */
+	uint8_t genl_version;		/* genetlink header version */
+	uint32_t attr_len;		/* bytes of attributes after the header */
+	uint32_t orig_len;		/* attr_len before truncation */
+	uint32_t reserved;		/* zero; keeps the u64s aligned */
+	uint64_t bridge_seq;		/* per mapping, +1 per datagram */
+	uint64_t bridge_time_ns;	/* CLOCK_MONOTONIC at bridge receive */
+	uint64_t kernel_seq;		/* MCBRIDGE_ATTR_SEQ, if flagged */
+	uint64_t kernel_time_ns;	/* MCBRIDGE_ATTR_TIMESTAMP_NS, if flagged */
+	uint64_t count;			/* notices: overruns or lost events */
+	char family[MCB_WIRE_NAMSIZ];	/* NUL-padded genetlink family name */
+	char group[MCB_WIRE_NAMSIZ];	/* NUL-padded multicast group name */
+};
+
+#define MCB_WIRE_HDR_LEN	((uint16_t)sizeof(struct mcb_wire_hdr))
+
+_Static_assert(sizeof(struct mcb_wire_hdr) == 96,
+	       "struct mcb_wire_hdr is part of the wire format");
+
+/* JSON keys, shared by encoder and decoder. */
+#define MCB_JSON_KIND		"kind"
+#define MCB_JSON_FAMILY		"family"
+#define MCB_JSON_GROUP		"group"
+#define MCB_JSON_CMD		"cmd"
+#define MCB_JSON_CMD_ID		"cmd_id"
+#define MCB_JSON_BRIDGE_SEQ	"bridge_seq"
+#define MCB_JSON_BRIDGE_TIME	"bridge_time_ns"
+#define MCB_JSON_KERNEL_SEQ	"kernel_seq"
+#define MCB_JSON_COUNT		"count"
+#define MCB_JSON_TRUNCATED	"truncated"
+#define MCB_JSON_ATTRS		"attrs"
+
+/* "kind" values */
+#define MCB_JSON_KIND_EVENT	"event"
+#define MCB_JSON_KIND_OVERRUN	"overrun"
+#define MCB_JSON_KIND_LOST	"lost"
+
+/* mcbridge family attribute keys (see include/uapi/linux/mcbridge.h) */
+#define MCB_JSON_SEQ		"seq"
+#define MCB_JSON_TIMESTAMP	"timestamp_ns"
+#define MCB_JSON_TYPE		"type"
+#define MCB_JSON_CPU		"cpu"
+#define MCB_JSON_IFINDEX	"ifindex"
+#define MCB_JSON_IFNAME		"ifname"
+#define MCB_JSON_NETDEV_EVENT	"netdev_event"
+#define MCB_JSON_IFFLAGS	"ifflags"
+#define MCB_JSON_MTU		"mtu"
+#define MCB_JSON_MODULE_NAME	"module"
+#define MCB_JSON_MODULE_STATE	"module_state"
+#define MCB_JSON_TEXT		"text"
+
+#endif /* MCBRIDGE_WIRE_H */
