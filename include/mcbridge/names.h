@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Names of the mcbridge uapi enums, shared by the encoder (bridge/) and the
- * decoder (client/) so that the JSON they exchange uses one spelling.
- * Tables are indexed by the enum value; mcb_name() returns NULL for values
- * without a name (UNSPEC, or newer than this header), which the encoder
- * then writes as a number.
+ * Names of the mcbridge family's enums (include/uapi/linux/mcbridge.h), as
+ * used in the JSON wire format and by the tools.  One table per enum, indexed
+ * by its value; mcb_name() returns NULL for values without a name.
  */
 #ifndef MCBRIDGE_NAMES_H
 #define MCBRIDGE_NAMES_H
@@ -12,6 +10,12 @@
 #include <stddef.h>
 #include <string.h>
 #include <linux/mcbridge.h>
+
+static const char *const mcb_cmd_names[__MCBRIDGE_CMD_MAX] = {
+	[MCBRIDGE_CMD_EVENT] = "event",
+	[MCBRIDGE_CMD_EMIT] = "emit",
+	[MCBRIDGE_CMD_GET_STATS] = "get-stats",
+};
 
 static const char *const mcb_event_type_names[__MCBRIDGE_EVENT_MAX] = {
 	[MCBRIDGE_EVENT_NETDEV] = "netdev",
@@ -37,28 +41,36 @@ static const char *const mcb_module_state_names[__MCBRIDGE_MODULE_MAX] = {
 	[MCBRIDGE_MODULE_GOING] = "going",
 };
 
-#define MCB_NAMES_LEN(table) (sizeof(table) / sizeof((table)[0]))
+static const char *const mcb_stats_names[__MCBRIDGE_STATS_MAX] = {
+	[MCBRIDGE_STATS_NETDEV] = "netdev",
+	[MCBRIDGE_STATS_MODULE] = "module",
+	[MCBRIDGE_STATS_HEARTBEAT] = "heartbeat",
+	[MCBRIDGE_STATS_INJECTED] = "injected",
+	[MCBRIDGE_STATS_NO_LISTENER] = "no_listener",
+	[MCBRIDGE_STATS_ALLOC_FAILED] = "alloc_failed",
+	[MCBRIDGE_STATS_SIZE_FAILED] = "size_failed",
+	[MCBRIDGE_STATS_UNDELIVERED] = "undelivered",
+	[MCBRIDGE_STATS_LAST_SEQ] = "last_seq",
+};
 
-/* Name of value v in table, or NULL. */
-#define mcb_name(table, v) \
-	mcb_name_in((table), MCB_NAMES_LEN(table), (v))
+#define MCB_NAME(table, value) \
+	mcb_name((table), sizeof(table) / sizeof((table)[0]), (value))
 
-static inline const char *mcb_name_in(const char *const *table, size_t n,
-				      unsigned long long v)
+static inline const char *mcb_name(const char *const *table, size_t n,
+				   unsigned long value)
 {
-	return v < n ? table[v] : NULL;
+	return value < n ? table[value] : NULL;
 }
 
-/* Value whose name is the len bytes at s, or -1. */
-#define mcb_value(table, s, len) \
-	mcb_value_in((table), MCB_NAMES_LEN(table), (s), (len))
+/* Reverse lookup; returns -1 when @name is not in @table. */
+#define MCB_VALUE(table, name) \
+	mcb_value((table), sizeof(table) / sizeof((table)[0]), (name))
 
-static inline long mcb_value_in(const char *const *table, size_t n,
-				const char *s, size_t len)
+static inline long mcb_value(const char *const *table, size_t n,
+			     const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (table[i] && strlen(table[i]) == len &&
-		    memcmp(table[i], s, len) == 0)
+		if (table[i] && strcmp(table[i], name) == 0)
 			return (long)i;
 	return -1;
 }
