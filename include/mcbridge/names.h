@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Names of the mcbridge family's enums (include/uapi/linux/mcbridge.h), as
- * used in the JSON wire format and by the tools.  One table per enum, indexed
- * by its value; mcb_name() returns NULL for values without a name.
+ * Names of the mcbridge uapi enums, shared by the encoder (bridge/) and the
+ * decoder (client/) so that the JSON they exchange uses one spelling.
+ * Tables are indexed by the enum value; mcb_name() returns NULL for values
+ * without a name (UNSPEC, or newer than this header), which the encoder
+ * then writes as a number.
  */
 #ifndef MCBRIDGE_NAMES_H
 #define MCBRIDGE_NAMES_H
@@ -53,24 +55,28 @@ static const char *const mcb_stats_names[__MCBRIDGE_STATS_MAX] = {
 	[MCBRIDGE_STATS_LAST_SEQ] = "last_seq",
 };
 
-#define MCB_NAME(table, value) \
-	mcb_name((table), sizeof(table) / sizeof((table)[0]), (value))
+#define MCB_NAMES_LEN(table) (sizeof(table) / sizeof((table)[0]))
 
-static inline const char *mcb_name(const char *const *table, size_t n,
-				   unsigned long value)
+/* Name of value v in table, or NULL. */
+#define mcb_name(table, v) \
+	mcb_name_in((table), MCB_NAMES_LEN(table), (v))
+
+static inline const char *mcb_name_in(const char *const *table, size_t n,
+				      unsigned long long v)
 {
-	return value < n ? table[value] : NULL;
+	return v < n ? table[v] : NULL;
 }
 
-/* Reverse lookup; returns -1 when @name is not in @table. */
-#define MCB_VALUE(table, name) \
-	mcb_value((table), sizeof(table) / sizeof((table)[0]), (name))
+/* Value whose name is the len bytes at s, or -1. */
+#define mcb_value(table, s, len) \
+	mcb_value_in((table), MCB_NAMES_LEN(table), (s), (len))
 
-static inline long mcb_value(const char *const *table, size_t n,
-			     const char *name)
+static inline long mcb_value_in(const char *const *table, size_t n,
+				const char *s, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
-		if (table[i] && strcmp(table[i], name) == 0)
+		if (table[i] && strlen(table[i]) == len &&
+		    memcmp(table[i], s, len) == 0)
 			return (long)i;
 	return -1;
 }
