@@ -9,7 +9,7 @@ packages=(
 	linux-headers-amd64 linux-image-amd64
 	qemu-system-x86 busybox-static
 	libnl-3-dev libnl-genl-3-dev libcmocka-dev
-	iproute2 ethtool socat python3 procps util-linux
+	iproute2 ethtool socat python3 python3-yaml procps util-linux
 	valgrind libclang-rt-14-dev
 )
 
