@@ -1,0 +1,87 @@
+# guest-lib.sh: helpers for test scripts run inside the VM by tests/vm/vm-run.
+# Source it from bash:   . "$(dirname "$0")/../vm/guest-lib.sh"
+#
+#   t_ok NAME               record a passed check
+#   t_fail NAME MSG         record a failed check
+#   t_check NAME CMD...     run CMD; pass if it exits 0, else fail with its output
+#   t_check_dmesg_clean [NAME]
+#                           fail if the kernel log shows a warning, BUG, oops,
+#                           leak or sanitizer report since the last call
+#   t_wait_for [-t SEC] CMD...
+#                           poll CMD until it succeeds (default 10 s)
+#   t_done                  print "N passed, N failed"; returns 1 if any failed
+#
+# Output: one line per check ("ok NAME" / "FAIL NAME: MSG"), then the totals.
+
+T_PASSED=0
+T_FAILED=0
+T_SCRIPT=${T_SCRIPT:-$(basename "${0:-test}")}
+
+t_ok() {
+	T_PASSED=$((T_PASSED + 1))
+	echo "ok $1"
+}
+
+t_fail() {
+	T_FAILED=$((T_FAILED + 1))
+	echo "FAIL $1: ${2:-failed}"
+}
+
+# Run a command as one check; its output is shown only when it fails.
+t_check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		t_ok "$name"
+	else
+		t_fail "$name" "'$*' exited $?${out:+: $out}"
+	fi
+}
+
+# Kernel log lines that mean something went wrong in the kernel. The
+# "module verification failed" and "out-of-tree module" taint notices are
+# expected for our unsigned module and do not match these patterns.
+T_DMESG_BAD='WARNING|BUG:|Oops|Call Trace|refcount_t|kmemleak|general protection|UBSAN|KASAN'
+T_DMESG_SEEN=0	# dmesg lines already checked
+
+t_check_dmesg_clean() {
+	local name=${1:-dmesg clean} log bad
+	if ! log=$(dmesg 2>&1); then
+		t_fail "$name" "cannot read dmesg: $log"
+		return 1
+	fi
+	bad=$(printf '%s\n' "$log" | tail -n +$((T_DMESG_SEEN + 1)) | grep -E "$T_DMESG_BAD" |
+		grep -vE 'module verification failed: signature and/or required key missing|loading out-of-tree module taints kernel' |
+		head -n 20)
+	T_DMESG_SEEN=$(printf '%s\n' "$log" | wc -l)
+	if [ -n "$bad" ]; then
+		t_fail "$name" "kernel log reports problems:
+$bad"
+		return 1
+	fi
+	t_ok "$name"
+}
+
+# Poll until CMD succeeds, for at most SEC seconds (default 10). Only for
+# conditions that have no readiness signal to wait on (a file, a pipe, a
+# process exit, a netlink reply): prefer those when they exist.
+t_wait_for() {
+	local limit=10 end
+	if [ "${1:-}" = -t ]; then
+		limit=$2
+		shift 2
+	fi
+	end=$((SECONDS + limit))
+	until "$@" >/dev/null 2>&1; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "t_wait_for: '$*' still failing after ${limit}s" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+t_done() {
+	echo "$T_SCRIPT: $T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
