@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JSON datagram decoder.  A small recursive-descent parser over a buffer
+ * that is not NUL-terminated; it fills the known fields of wire.h, copies
+ * strings unescaped into the event and validates (then skips) the rest.
+ */
+#include <string.h>
+
+#include <linux/mcbridge.h>
+#include <mcbridge/names.h>
+
+#include "mcbridge_client.h"
+
+struct jp {
+	const char *p, *end;
+	struct mcb_event *ev;
+};
+
+/* Output of a string: where to put the unescaped bytes. */
+struct jstr {
+	char *out;		/* NULL: validate only */
+	size_t cap;		/* including the NUL */
+	size_t len;		/* bytes written, without the NUL */
+	bool clipped;
+	const char *raw;	/* the contents between the quotes */
+	size_t raw_len;
+};
+
+static void skip_ws(struct jp *jp)
+{
+	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
+				   *jp->p == '\n' || *jp->p == '\r'))
+		jp->p++;
+}
+
+static bool eat(struct jp *jp, char c)
+{
+	skip_ws(jp);
+	if (jp->p < jp->end && *jp->p == c) {
+		jp->p++;
+		return true;
+	}
+	return false;
+}
+
+static void put_bytes(struct jstr *s, const char *b, size_t n)
+{
+	if (!s->out)
+		return;
+	/* A multi-byte character is written whole or not at all, so a
+	 * clipped string is still valid UTF-8. */
+	if (s->clipped || s->len + n + 1 > s->cap) {
+		s->clipped = true;
+		return;
+	}
+	memcpy(s->out + s->len, b, n);
+	s->len += n;
+}
+
+static void put_utf8(struct jstr *s, uint32_t cp)
+{
+	char b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (char)(0xf0 | (cp >> 18));
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	put_bytes(s, b, n);
+}
+
+static int hex4(const char *p, uint32_t *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		uint32_t d;
+
+		if (c >= '0' && c <= '9')
+			d = (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (uint32_t)(c - 'A' + 10);
+		else
+			return -1;
+		*v = *v << 4 | d;
+	}
+	return 0;
+}
+
+/* Parse a string at jp->p (after whitespace), unescaping into s. */
+static enum mcb_err parse_string(struct jp *jp, struct jstr *s)
+{
+	s->len = 0;
+	s->clipped = false;
+	skip_ws(jp);
+	if (jp->p >= jp->end || *jp->p != '"')
+		return MCB_ERR_TYPE;
+	jp->p++;
+	s->raw = jp->p;
+	for (;;) {
+		const char *run = jp->p;
+
+		/* Copy a run of plain bytes at once. */
+		while (jp->p < jp->end && *jp->p != '"' && *jp->p != '\\' &&
+		       (unsigned char)*jp->p >= 0x20)
+			jp->p++;
+		put_bytes(s, run, (size_t)(jp->p - run));
+		if (jp->p >= jp->end)
+			return MCB_ERR_SYNTAX;
+		if (*jp->p == '"')
+			break;
+		if (*jp->p != '\\')
+			return MCB_ERR_SYNTAX;	/* raw control character */
+		if (jp->end - jp->p < 2)
+			return MCB_ERR_SYNTAX;
+		char c = jp->p[1];
+		jp->p += 2;
+		switch (c) {
+		case '"': put_bytes(s, "\"", 1); break;
+		case '\\': put_bytes(s, "\\", 1); break;
+		case '/': put_bytes(s, "/", 1); break;
+		case 'b': put_bytes(s, "\b", 1); break;
+		case 'f': put_bytes(s, "\f", 1); break;
+		case 'n': put_bytes(s, "\n", 1); break;
+		case 'r': put_bytes(s, "\r", 1); break;
+		case 't': put_bytes(s, "\t", 1); break;
+		case 'u': {
+			uint32_t cp, lo;
+
+			if (jp->end - jp->p < 4 || hex4(jp->p, &cp))
+				return MCB_ERR_SYNTAX;
+			jp->p += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && jp->end - jp->p >= 6 &&
+			    jp->p[0] == '\\' && jp->p[1] == 'u' &&
+			    !hex4(jp->p + 2, &lo) && lo >= 0xdc00 && lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				jp->p += 6;
+			} else if (cp >= 0xd800 && cp < 0xe000) {
+				cp = 0xfffd;	/* lone surrogate */
+			}
+			put_utf8(s, cp);
+			break;
+		}
+		default:
+			return MCB_ERR_SYNTAX;
+		}
+	}
+	s->raw_len = (size_t)(jp->p - s->raw);
+	jp->p++;	/* closing quote */
+	if (s->out && s->cap)
+		s->out[s->len] = '\0';
+	return MCB_OK;
+}
+
+/* Into a fixed char array of the event. */
+static enum mcb_err parse_str_field(struct jp *jp, char *out, size_t cap,
+				   size_t *len)
+{
+	struct jstr s = { .out = out, .cap = cap };
+	enum mcb_err err = parse_string(jp, &s);
+
+	if (err)
+		return err;
+	if (s.clipped)
+		jp->ev->clipped = true;
+	if (len)
+		*len = s.len;
+	return MCB_OK;
+}
+
+/* Skip a JSON number of any form (for values we do not interpret). */
+static enum mcb_err skip_number(struct jp *jp)
+{
+	const char *p = jp->p;
+	bool digits = false;
+
+	if (p < jp->end && *p == '-')
+		p++;
+	while (p < jp->end && *p >= '0' && *p <= '9') {
+		p++;
+		digits = true;
+	}
+	if (!digits)
+		return MCB_ERR_SYNTAX;
+	if (p < jp->end && *p == '.') {
+		p++;
+		digits = false;
+		while (p < jp->end && *p >= '0' && *p <= '9') {
+			p++;
+			digits = true;
+		}
+		if (!digits)
+			return MCB_ERR_SYNTAX;
+	}
+	if (p < jp->end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < jp->end && (*p == '+' || *p == '-'))
+			p++;
+		digits = false;
+		while (p < jp->end && *p >= '0' && *p <= '9') {
+			p++;
+			digits = true;
+		}
+		if (!digits)
+			return MCB_ERR_SYNTAX;
+	}
+	jp->p = p;
+	return MCB_OK;
+}
+
+/* An unsigned integer up to UINT64_MAX, nothing else. */
+static enum mcb_err parse_u64(struct jp *jp, uint64_t *v)
+{
+	const char *p;
+
+	skip_ws(jp);
+	p = jp->p;
+	if (p >= jp->end)
+		return MCB_ERR_SYNTAX;
+	if (*p == '-')
+		return MCB_ERR_NUMBER;
+	if (*p < '0' || *p > '9')
+		return MCB_ERR_TYPE;
+	*v = 0;
+	if (*p == '0') {
+		p++;	/* JSON has no leading zeros */
+	} else {
+		while (p < jp->end && *p >= '0' && *p <= '9') {
+			uint64_t d = (uint64_t)(*p - '0');
+
+			if (*v > (UINT64_MAX - d) / 10)
+				return MCB_ERR_NUMBER;
+			*v = *v * 10 + d;
+			p++;
+		}
+	}
+	if (p < jp->end && (*p == '.' || *p == 'e' || *p == 'E' ||
+			    (*p >= '0' && *p <= '9')))
+		return MCB_ERR_NUMBER;
+	jp->p = p;
+	return MCB_OK;
+}
+
+static enum mcb_err parse_u32(struct jp *jp, uint32_t *v)
+{
+	uint64_t x;
+	enum mcb_err err = parse_u64(jp, &x);
+
+	if (err)
+		return err;
+	if (x > UINT32_MAX)
+		return MCB_ERR_NUMBER;
+	*v = (uint32_t)x;
+	return MCB_OK;
+}
+
+static bool eat_word(struct jp *jp, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(jp->end - jp->p) >= n && memcmp(jp->p, w, n) == 0) {
+		jp->p += n;
+		return true;
+	}
+	return false;
+}
+
+static enum mcb_err parse_bool(struct jp *jp, bool *v)
+{
+	skip_ws(jp);
+	if (eat_word(jp, "true"))
+		*v = true;
+	else if (eat_word(jp, "false"))
+		*v = false;
+	else
+		return MCB_ERR_TYPE;
+	return MCB_OK;
+}
+
+/* Validate and skip any value; depth counts enclosing containers. */
+static enum mcb_err skip_value(struct jp *jp, int depth)
+{
+	enum mcb_err err;
+
+	skip_ws(jp);
+	if (jp->p >= jp->end)
+		return MCB_ERR_SYNTAX;
+	switch (*jp->p) {
+	case '"': {
+		struct jstr s = { 0 };
+
+		return parse_string(jp, &s);
+	}
+	case '{':
+	case '[': {
+		char close = *jp->p == '{' ? '}' : ']';
+		bool obj = close == '}';
+
+		if (depth >= MCB_JSON_MAX_DEPTH)
+			return MCB_ERR_DEPTH;
+		jp->p++;
+		if (eat(jp, close))
+			return MCB_OK;
+		do {
+			if (obj) {
+				struct jstr k = { 0 };
+
+				if ((err = parse_string(jp, &k)))
+					return err == MCB_ERR_TYPE ?
+						MCB_ERR_SYNTAX : err;
+				if (!eat(jp, ':'))
+					return MCB_ERR_SYNTAX;
+			}
+			if ((err = skip_value(jp, depth + 1)))
+				return err;
+		} while (eat(jp, ','));
+		return eat(jp, close) ? MCB_OK : MCB_ERR_SYNTAX;
+	}
+	case 't':
+		return eat_word(jp, "true") ? MCB_OK : MCB_ERR_SYNTAX;
+	case 'f':
+		return eat_word(jp, "false") ? MCB_OK : MCB_ERR_SYNTAX;
+	case 'n':
+		return eat_word(jp, "null") ? MCB_OK : MCB_ERR_SYNTAX;
+	default:
+		return skip_number(jp);
+	}
+}
+
+/* A uapi enum sent as its name (names.h) or, when unnamed, a number. */
+static enum mcb_err parse_enum(struct jp *jp, const char *const *table,
+			       size_t n, uint32_t *v)
+{
+	skip_ws(jp);
+	if (jp->p < jp->end && *jp->p == '"') {
+		char name[32];
+		size_t len;
+		long x;
+		enum mcb_err err;
+		struct jstr s = { .out = name, .cap = sizeof(name) };
+
+		if ((err = parse_string(jp, &s)))
+			return err;
+		len = s.len;
+		x = s.clipped ? -1 : mcb_value_in(table, n, name, len);
+		if (x < 0)
+			return MCB_ERR_TYPE;
+		*v = (uint32_t)x;
+		return MCB_OK;
+	}
+	return parse_u32(jp, v);
+}
+
+#define PARSE_ENUM(jp, table, v) \
+	parse_enum((jp), (table), MCB_NAMES_LEN(table), (v))
+
+static bool is_hex_text(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		      (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return n % 2 == 0;
+}
+
+/* One {"type":N,"len":N,<value>} of "attrs". */
+static enum mcb_err parse_attr(struct jp *jp, struct mcb_attr *a)
+{
+	struct mcb_event *ev = jp->ev;
+	bool have_type = false;
+	enum mcb_err err;
+
+	memset(a, 0, sizeof(*a));
+	if (!eat(jp, '{'))
+		return MCB_ERR_TYPE;
+	if (eat(jp, '}'))
+		return MCB_ERR_MISSING;
+	do {
+		char key[16];
+		struct jstr k = { .out = key, .cap = sizeof(key) };
+		uint64_t x;
+
+		if ((err = parse_string(jp, &k)))
+			return err == MCB_ERR_TYPE ? MCB_ERR_SYNTAX : err;
+		if (!eat(jp, ':'))
+			return MCB_ERR_SYNTAX;
+		if (k.clipped) {
+			err = skip_value(jp, 2);
+		} else if (!strcmp(key, "type") || !strcmp(key, "len")) {
+			if (!(err = parse_u64(jp, &x)) && x > UINT16_MAX)
+				err = MCB_ERR_NUMBER;
+			if (key[0] == 't') {
+				a->type = (uint16_t)x;
+				have_type = true;
+			} else {
+				a->len = (uint16_t)x;
+			}
+		} else if (!strcmp(key, "u8") || !strcmp(key, "u16") ||
+			   !strcmp(key, "u32") || !strcmp(key, "u64")) {
+			static const struct { const char *k; uint8_t kind;
+					      uint64_t max; } num[] = {
+				{ "u8", MCB_ATTR_U8, UINT8_MAX },
+				{ "u16", MCB_ATTR_U16, UINT16_MAX },
+				{ "u32", MCB_ATTR_U32, UINT32_MAX },
+				{ "u64", MCB_ATTR_U64, UINT64_MAX },
+			};
+			err = parse_u64(jp, &a->num);
+			for (size_t i = 0; !err && i < 4; i++) {
+				if (strcmp(key, num[i].k))
+					continue;
+				a->kind = num[i].kind;
+				if (a->num > num[i].max)
+					err = MCB_ERR_NUMBER;
+			}
+		} else if (!strcmp(key, "str")) {
+			struct jstr s = {
+				.out = ev->arena + ev->arena_used,
+				.cap = sizeof(ev->arena) - ev->arena_used,
+			};
+
+			if (!(err = parse_string(jp, &s))) {
+				a->kind = MCB_ATTR_STR;
+				a->data = s.out;
+				a->data_len = (uint32_t)s.len;
+				a->clipped = s.clipped;
+				if (s.cap)
+					ev->arena_used += s.len + 1;
+			}
+		} else if (!strcmp(key, "hex")) {
+			struct jstr s = { 0 };
+
+			if (!(err = parse_string(jp, &s))) {
+				if (!is_hex_text(s.raw, s.raw_len))
+					return MCB_ERR_TYPE;
+				a->kind = MCB_ATTR_HEX;
+				a->data = s.raw;
+				a->data_len = (uint32_t)s.raw_len;
+			}
+		} else if (!strcmp(key, "nested")) {
+			const char *start;
+
+			skip_ws(jp);
+			start = jp->p;
+			if (jp->p >= jp->end || *jp->p != '[')
+				return MCB_ERR_TYPE;
+			/* Validated and kept as text: the renderer copies
+			 * it, nobody needs the inner values decoded. */
+			if (!(err = skip_value(jp, 2))) {
+				a->kind = MCB_ATTR_NESTED;
+				a->data = start;
+				a->data_len = (uint32_t)(jp->p - start);
+			}
+		} else {
+			err = skip_value(jp, 2);
+		}
+		if (err)
+			return err;
+	} while (eat(jp, ','));
+	if (!eat(jp, '}'))
+		return MCB_ERR_SYNTAX;
+	return have_type ? MCB_OK : MCB_ERR_MISSING;
+}
+
+static enum mcb_err parse_attrs(struct jp *jp)
+{
+	struct mcb_event *ev = jp->ev;
+	enum mcb_err err;
+
+	if (!eat(jp, '['))
+		return MCB_ERR_TYPE;
+	ev->has |= MCB_HAS_ATTRS;
+	if (eat(jp, ']'))
+		return MCB_OK;
+	do {
+		struct mcb_attr scratch;
+		struct mcb_attr *a = ev->nattrs < MCB_EVENT_MAX_ATTRS ?
+			&ev->attrs[ev->nattrs] : &scratch;
+
+		if ((err = parse_attr(jp, a)))
+			return err;
+		ev->attrs_total++;
+		if (a != &scratch)
+			ev->nattrs++;
+	} while (eat(jp, ','));
+	return eat(jp, ']') ? MCB_OK : MCB_ERR_SYNTAX;
+}
+
+enum { SEEN_KIND = 1, SEEN_FAMILY = 2, SEEN_GROUP = 4, SEEN_BSEQ = 8,
+       SEEN_BTIME = 16 };
+
+static enum mcb_err parse_member(struct jp *jp, const char *key,
+				 unsigned *seen)
+{
+	struct mcb_event *ev = jp->ev;
+	enum mcb_err err;
+
+	if (!strcmp(key, MCB_JSON_KIND)) {
+		char kind[16];
+		size_t n;
+
+		if ((err = parse_str_field(jp, kind, sizeof(kind), &n)))
+			return err;
+		if (!strcmp(kind, MCB_JSON_KIND_EVENT))
+			ev->kind = MCB_KIND_EVENT;
+		else if (!strcmp(kind, MCB_JSON_KIND_OVERRUN))
+			ev->kind = MCB_KIND_OVERRUN;
+		else if (!strcmp(kind, MCB_JSON_KIND_LOST))
+			ev->kind = MCB_KIND_LOST;
+		else
+			return MCB_ERR_KIND;
+		*seen |= SEEN_KIND;
+		return MCB_OK;
+	}
+	if (!strcmp(key, MCB_JSON_FAMILY)) {
+		*seen |= SEEN_FAMILY;
+		return parse_str_field(jp, ev->family, sizeof(ev->family), NULL);
+	}
+	if (!strcmp(key, MCB_JSON_GROUP)) {
+		*seen |= SEEN_GROUP;
+		return parse_str_field(jp, ev->group, sizeof(ev->group), NULL);
+	}
+	if (!strcmp(key, MCB_JSON_CMD)) {
+		ev->has |= MCB_HAS_CMD_NAME;
+		return parse_str_field(jp, ev->cmd_name, sizeof(ev->cmd_name),
+				       NULL);
+	}
+	if (!strcmp(key, MCB_JSON_CMD_ID)) {
+		ev->has |= MCB_HAS_CMD;
+		return parse_u32(jp, &ev->cmd);
+	}
+	if (!strcmp(key, MCB_JSON_BRIDGE_SEQ)) {
+		*seen |= SEEN_BSEQ;
+		return parse_u64(jp, &ev->bridge_seq);
+	}
+	if (!strcmp(key, MCB_JSON_BRIDGE_TIME)) {
+		*seen |= SEEN_BTIME;
+		return parse_u64(jp, &ev->bridge_time_ns);
+	}
+	/* "kernel_seq" (notices) and "seq" (mcbridge events) are the same
+	 * kernel sequence number. */
+	if (!strcmp(key, MCB_JSON_KERNEL_SEQ) || !strcmp(key, MCB_JSON_SEQ)) {
+		ev->has |= MCB_HAS_KERNEL_SEQ;
+		return parse_u64(jp, &ev->kernel_seq);
+	}
+	if (!strcmp(key, MCB_JSON_TIMESTAMP)) {
+		ev->has |= MCB_HAS_KERNEL_TIME;
+		return parse_u64(jp, &ev->kernel_time_ns);
+	}
+	if (!strcmp(key, MCB_JSON_COUNT)) {
+		ev->has |= MCB_HAS_COUNT;
+		return parse_u64(jp, &ev->count);
+	}
+	if (!strcmp(key, MCB_JSON_TRUNCATED))
+		return parse_bool(jp, &ev->truncated);
+	if (!strcmp(key, MCB_JSON_ATTRS))
+		return parse_attrs(jp);
+	if (!strcmp(key, MCB_JSON_TYPE)) {
+		ev->has |= MCB_HAS_TYPE;
+		return PARSE_ENUM(jp, mcb_event_type_names, &ev->type);
+	}
+	if (!strcmp(key, MCB_JSON_NETDEV_EVENT)) {
+		ev->has |= MCB_HAS_NETDEV_EVENT;
+		return PARSE_ENUM(jp, mcb_netdev_event_names, &ev->netdev_event);
+	}
+	if (!strcmp(key, MCB_JSON_MODULE_STATE)) {
+		ev->has |= MCB_HAS_MODULE_STATE;
+		return PARSE_ENUM(jp, mcb_module_state_names, &ev->module_state);
+	}
+	if (!strcmp(key, MCB_JSON_CPU)) {
+		ev->has |= MCB_HAS_CPU;
+		return parse_u32(jp, &ev->cpu);
+	}
+	if (!strcmp(key, MCB_JSON_IFINDEX)) {
+		ev->has |= MCB_HAS_IFINDEX;
+		return parse_u32(jp, &ev->ifindex);
+	}
+	if (!strcmp(key, MCB_JSON_IFFLAGS)) {
+		ev->has |= MCB_HAS_IFFLAGS;
+		return parse_u32(jp, &ev->ifflags);
+	}
+	if (!strcmp(key, MCB_JSON_MTU)) {
+		ev->has |= MCB_HAS_MTU;
+		return parse_u32(jp, &ev->mtu);
+	}
+	if (!strcmp(key, MCB_JSON_IFNAME)) {
+		ev->has |= MCB_HAS_IFNAME;
+		return parse_str_field(jp, ev->ifname, sizeof(ev->ifname), NULL);
+	}
+	if (!strcmp(key, MCB_JSON_MODULE_NAME)) {
+		ev->has |= MCB_HAS_MODULE;
+		return parse_str_field(jp, ev->module, sizeof(ev->module), NULL);
+	}
+	if (!strcmp(key, MCB_JSON_TEXT)) {
+		ev->has |= MCB_HAS_TEXT;
+		return parse_str_field(jp, ev->text, sizeof(ev->text),
+				       &ev->text_len);
+	}
+	return skip_value(jp, 1);	/* a key from a newer encoder */
+}
+
+enum mcb_err mcb_decode_json(const char *buf, size_t len,
+			     struct mcb_event *ev)
+{
+	struct jp jp = { .p = buf, .end = buf + len, .ev = ev };
+	unsigned seen = 0;
+	enum mcb_err err;
+
+	mcb_event_reset(ev);
+	ev->format = MCB_FMT_JSON;
+	if (!eat(&jp, '{'))
+		return len ? MCB_ERR_FORMAT : MCB_ERR_EMPTY;
+	if (!eat(&jp, '}')) {
+		do {
+			char key[24];
+			struct jstr k = { .out = key, .cap = sizeof(key) };
+
+			if ((err = parse_string(&jp, &k))) {
+				if (err == MCB_ERR_TYPE)
+					err = MCB_ERR_SYNTAX;
+				goto fail;
+			}
+			if (!eat(&jp, ':')) {
+				err = MCB_ERR_SYNTAX;
+				goto fail;
+			}
+			/* A key too long for the buffer is no key of ours. */
+			err = k.clipped ? skip_value(&jp, 1) :
+				parse_member(&jp, key, &seen);
+			if (err)
+				goto fail;
+		} while (eat(&jp, ','));
+		if (!eat(&jp, '}'))
+			return jp.p >= jp.end ? MCB_ERR_TRUNCATED : MCB_ERR_SYNTAX;
+	}
+	skip_ws(&jp);	/* the encoder's "\n" */
+	if (jp.p != jp.end)
+		return MCB_ERR_TRAILING;
+	if ((seen & (SEEN_KIND | SEEN_FAMILY | SEEN_GROUP | SEEN_BSEQ |
+		     SEEN_BTIME)) != (SEEN_KIND | SEEN_FAMILY | SEEN_GROUP |
+				      SEEN_BSEQ | SEEN_BTIME))
+		return MCB_ERR_MISSING;
+	if (ev->kind == MCB_KIND_EVENT &&
+	    !(ev->has & (MCB_HAS_CMD | MCB_HAS_CMD_NAME)))
+		return MCB_ERR_MISSING;
+	if (ev->kind != MCB_KIND_EVENT && !(ev->has & MCB_HAS_COUNT))
+		return MCB_ERR_MISSING;
+	return MCB_OK;
+
+fail:
+	/* Running out of bytes mid-value means the datagram was cut. */
+	if (err == MCB_ERR_SYNTAX && jp.p >= jp.end)
+		err = MCB_ERR_TRUNCATED;
+	return err;
+}

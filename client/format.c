@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Output: an event as one line of JSON (the wire.h keys, whichever format
+ * it arrived in) or as one human-readable line, and unknown datagrams as a
+ * bounded, escaped string.  Nothing from the network reaches the terminal
+ * unescaped.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <linux/mcbridge.h>
+#include <mcbridge/names.h>
+
+#include "mcbridge_client.h"
+
+#define NESTED_MAX_DEPTH 8
+
+/* Length of the valid UTF-8 sequence (2-4 bytes) at p, or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* No overlong forms, surrogates or values past U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp < 0xe000) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void mcb_json_escape(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = p[i];
+		size_t n;
+
+		if (c == '"' || c == '\\') {
+			fprintf(out, "\\%c", c);
+		} else if (c == '\n') {
+			fputs("\\n", out);
+		} else if (c == '\r') {
+			fputs("\\r", out);
+		} else if (c == '\t') {
+			fputs("\\t", out);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(out, "\\u%04x", c);
+		} else if (c < 0x80) {
+			putc(c, out);
+		} else if ((n = utf8_len(p + i, len - i))) {
+			fwrite(p + i, 1, n, out);
+			i += n;
+			continue;
+		} else {
+			fprintf(out, "\\u%04x", c);	/* not UTF-8 */
+		}
+		i++;
+	}
+}
+
+/* For a terminal: printable ASCII and valid UTF-8 (without C1 controls)
+ * as they are, anything else as \xNN. */
+static void human_escape(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = p[i];
+		size_t n;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			putc(c, out);
+		} else if (c == '\\') {
+			fputs("\\\\", out);
+		} else if (c >= 0x80 && (n = utf8_len(p + i, len - i)) &&
+			   !(c == 0xc2 && p[i + 1] < 0xa0)) {
+			fwrite(p + i, 1, n, out);
+			i += n;
+			continue;
+		} else if (c == '\n') {
+			fputs("\\n", out);
+		} else {
+			fprintf(out, "\\x%02x", c);
+		}
+		i++;
+	}
+}
+
+void mcb_print_raw(FILE *out, const void *buf, size_t len, size_t max)
+{
+	const unsigned char *p = buf;
+	size_t n = len < max ? len : max;
+
+	putc('"', out);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c >= 0x20 && c < 0x7f)
+			putc(c, out);
+		else
+			fprintf(out, "\\x%02x", c);
+	}
+	putc('"', out);
+	if (len > n)
+		fputs("...", out);
+}
+
+static void json_str(FILE *out, const char *key, const char *s, size_t len)
+{
+	fprintf(out, ",\"%s\":\"", key);
+	mcb_json_escape(out, s, len);
+	putc('"', out);
+}
+
+static void json_u64(FILE *out, const char *key, uint64_t v)
+{
+	fprintf(out, ",\"%s\":%" PRIu64, key, v);
+}
+
+static void json_enum(FILE *out, const char *key, const char *name,
+		      uint32_t v)
+{
+	if (name)
+		fprintf(out, ",\"%s\":\"%s\"", key, name);
+	else
+		json_u64(out, key, v);
+}
+
+/* Copy validated JSON text without its insignificant whitespace. */
+static void json_compact(FILE *out, const char *s, size_t len)
+{
+	bool in_str = false, esc = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			continue;
+		} else if (c == '"') {
+			in_str = true;
+		}
+		putc(c, out);
+	}
+}
+
+static const char *const num_key[] = {
+	[MCB_ATTR_U8] = "u8", [MCB_ATTR_U16] = "u16",
+	[MCB_ATTR_U32] = "u32", [MCB_ATTR_U64] = "u64",
+};
+
+static void json_nla_array(FILE *out, const unsigned char *p, size_t len,
+			   bool be, int depth);
+
+static void json_hex(FILE *out, const unsigned char *p, size_t len)
+{
+	fputs(",\"hex\":\"", out);
+	for (size_t i = 0; i < len; i++)
+		fprintf(out, "%02x", p[i]);
+	putc('"', out);
+}
+
+/* One binary attribute as {"type":N,"len":N,<value>}. */
+static void json_nla(FILE *out, uint16_t type, uint16_t flags,
+		     const unsigned char *p, uint16_t len, bool be, int depth)
+{
+	enum mcb_attr_kind kind = mcb_nla_classify(flags, p, len, be);
+
+	fprintf(out, "{\"type\":%u,\"len\":%u", type, len);
+	switch (kind) {
+	case MCB_ATTR_U8:
+	case MCB_ATTR_U16:
+	case MCB_ATTR_U32:
+	case MCB_ATTR_U64:
+		json_u64(out, num_key[kind], mcb_nla_uint(p, len, be));
+		break;
+	case MCB_ATTR_STR:
+		json_str(out, "str", (const char *)p, len - 1u);
+		break;
+	case MCB_ATTR_NESTED:
+		if (depth < NESTED_MAX_DEPTH) {
+			fputs(",\"nested\":", out);
+			json_nla_array(out, p, len, be, depth + 1);
+			break;
+		}
+		/* Too deep to render as a tree: as hex. */
+		__attribute__((fallthrough));
+	case MCB_ATTR_HEX:
+		json_hex(out, p, len);
+		break;
+	}
+	putc('}', out);
+}
+
+static void json_nla_array(FILE *out, const unsigned char *p, size_t len,
+			   bool be, int depth)
+{
+	struct mcb_nla_iter it;
+	const unsigned char *pl;
+	uint16_t type, flags, plen;
+	bool first = true;
+
+	/* Callers only pass payloads that walked cleanly (classify). */
+	mcb_nla_iter_init(&it, p, len, be);
+	putc('[', out);
+	while (mcb_nla_next(&it, &type, &flags, &pl, &plen) == 1) {
+		if (!first)
+			putc(',', out);
+		first = false;
+		json_nla(out, type, flags, pl, plen, be, depth);
+	}
+	putc(']', out);
+}
+
+static void json_attr(FILE *out, const struct mcb_event *ev,
+		      const struct mcb_attr *a)
+{
+	bool be = ev->wire_flags & MCB_WIRE_F_ATTR_BE;
+
+	fprintf(out, "{\"type\":%u,\"len\":%u", a->type, a->len);
+	switch (a->kind) {
+	case MCB_ATTR_U8:
+	case MCB_ATTR_U16:
+	case MCB_ATTR_U32:
+	case MCB_ATTR_U64:
+		json_u64(out, num_key[a->kind], a->num);
+		break;
+	case MCB_ATTR_STR:
+		/* Binary payloads keep their NUL; the JSON text has none. */
+		json_str(out, "str", a->data,
+			 ev->format == MCB_FMT_BINARY && a->data_len ?
+			 a->data_len - 1u : a->data_len);
+		break;
+	case MCB_ATTR_HEX:
+		if (ev->format == MCB_FMT_BINARY)
+			json_hex(out, (const unsigned char *)a->data,
+				 a->data_len);
+		else
+			fprintf(out, ",\"hex\":\"%.*s\"", (int)a->data_len,
+				a->data);
+		break;
+	case MCB_ATTR_NESTED:
+		fputs(",\"nested\":", out);
+		if (ev->format == MCB_FMT_BINARY)
+			json_nla_array(out, (const unsigned char *)a->data,
+				       a->data_len, be, 1);
+		else
+			json_compact(out, a->data, a->data_len);
+		break;
+	}
+	putc('}', out);
+}
+
+static const char *kind_name(enum mcb_wire_kind kind)
+{
+	switch (kind) {
+	case MCB_KIND_EVENT: return MCB_JSON_KIND_EVENT;
+	case MCB_KIND_OVERRUN: return MCB_JSON_KIND_OVERRUN;
+	case MCB_KIND_LOST: return MCB_JSON_KIND_LOST;
+	}
+	return "?";
+}
+
+/* The command's name: as sent (json), from names.h (mcbridge), or the
+ * number as a string like the encoder writes unknown ones. */
+static const char *cmd_name(const struct mcb_event *ev, char *buf, size_t n)
+{
+	const char *name = NULL;
+
+	if (ev->has & MCB_HAS_CMD_NAME)
+		return ev->cmd_name;
+	if (mcb_event_is_mcbridge(ev))
+		name = mcb_name(mcb_cmd_names, ev->cmd);
+	if (name)
+		return name;
+	snprintf(buf, n, "%" PRIu32, ev->cmd);
+	return buf;
+}
+
+void mcb_render_json(FILE *out, const struct mcb_event *ev,
+		     const struct mcb_render_extra *extra)
+{
+	bool mcbridge = ev->kind == MCB_KIND_EVENT && mcb_event_is_mcbridge(ev);
+	uint32_t has = ev->has;
+	char num[16];
+
+	fprintf(out, "{\"%s\":\"%s\"", MCB_JSON_KIND, kind_name(ev->kind));
+	json_str(out, MCB_JSON_FAMILY, ev->family, strlen(ev->family));
+	json_str(out, MCB_JSON_GROUP, ev->group, strlen(ev->group));
+	if (ev->kind == MCB_KIND_EVENT) {
+		const char *c = cmd_name(ev, num, sizeof(num));
+
+		json_str(out, MCB_JSON_CMD, c, strlen(c));
+		if (has & MCB_HAS_CMD)
+			json_u64(out, MCB_JSON_CMD_ID, ev->cmd);
+	}
+	json_u64(out, MCB_JSON_BRIDGE_SEQ, ev->bridge_seq);
+	json_u64(out, MCB_JSON_BRIDGE_TIME, ev->bridge_time_ns);
+	if (mcbridge) {
+		if (has & MCB_HAS_KERNEL_SEQ)
+			json_u64(out, MCB_JSON_SEQ, ev->kernel_seq);
+		if (has & MCB_HAS_KERNEL_TIME)
+			json_u64(out, MCB_JSON_TIMESTAMP, ev->kernel_time_ns);
+	} else if (has & MCB_HAS_KERNEL_SEQ) {
+		json_u64(out, MCB_JSON_KERNEL_SEQ, ev->kernel_seq);
+	}
+	if (ev->kind != MCB_KIND_EVENT)
+		json_u64(out, MCB_JSON_COUNT, ev->count);
+	if (has & MCB_HAS_TYPE)
+		json_enum(out, MCB_JSON_TYPE,
+			  mcb_name(mcb_event_type_names, ev->type), ev->type);
+	if (has & MCB_HAS_CPU)
+		json_u64(out, MCB_JSON_CPU, ev->cpu);
+	if (has & MCB_HAS_IFINDEX)
+		json_u64(out, MCB_JSON_IFINDEX, ev->ifindex);
+	if (has & MCB_HAS_IFNAME)
+		json_str(out, MCB_JSON_IFNAME, ev->ifname, strlen(ev->ifname));
+	if (has & MCB_HAS_NETDEV_EVENT)
+		json_enum(out, MCB_JSON_NETDEV_EVENT,
+			  mcb_name(mcb_netdev_event_names, ev->netdev_event),
+			  ev->netdev_event);
+	if (has & MCB_HAS_IFFLAGS)
+		json_u64(out, MCB_JSON_IFFLAGS, ev->ifflags);
+	if (has & MCB_HAS_MTU)
+		json_u64(out, MCB_JSON_MTU, ev->mtu);
+	if (has & MCB_HAS_MODULE)
+		json_str(out, MCB_JSON_MODULE_NAME, ev->module,
+			 strlen(ev->module));
+	if (has & MCB_HAS_MODULE_STATE)
+		json_enum(out, MCB_JSON_MODULE_STATE,
+			  mcb_name(mcb_module_state_names, ev->module_state),
+			  ev->module_state);
+	if (has & MCB_HAS_TEXT)
+		json_str(out, MCB_JSON_TEXT, ev->text, ev->text_len);
+	if (has & MCB_HAS_ATTRS) {
+		fprintf(out, ",\"%s\":[", MCB_JSON_ATTRS);
+		for (unsigned i = 0; i < ev->nattrs; i++) {
+			if (i)
+				putc(',', out);
+			json_attr(out, ev, &ev->attrs[i]);
+		}
+		putc(']', out);
+		/* Not a wire key: says the list above was cut here. */
+		if (ev->attrs_total > ev->nattrs)
+			json_u64(out, "attrs_total", ev->attrs_total);
+	}
+	if (ev->truncated)
+		fprintf(out, ",\"%s\":true", MCB_JSON_TRUNCATED);
+	if (extra && extra->has_latency)
+		fprintf(out, ",\"latency_ns\":%" PRId64, extra->latency_ns);
+	fputs("}\n", out);
+}
+
+static void human_str(FILE *out, const char *key, const char *s, size_t len)
+{
+	fprintf(out, " %s=\"", key);
+	human_escape(out, s, len);
+	putc('"', out);
+}
+
+static void human_enum(FILE *out, const char *name, uint32_t v)
+{
+	if (name)
+		fprintf(out, " %s", name);
+	else
+		fprintf(out, " %" PRIu32, v);
+}
+
+static void human_attr(FILE *out, const struct mcb_event *ev,
+		       const struct mcb_attr *a)
+{
+	fprintf(out, " %u:", a->type);
+	switch (a->kind) {
+	case MCB_ATTR_U8:
+	case MCB_ATTR_U16:
+	case MCB_ATTR_U32:
+	case MCB_ATTR_U64:
+		fprintf(out, "%" PRIu64, a->num);
+		break;
+	case MCB_ATTR_STR:
+		putc('"', out);
+		human_escape(out, a->data,
+			     ev->format == MCB_FMT_BINARY && a->data_len ?
+			     a->data_len - 1u : a->data_len);
+		putc('"', out);
+		break;
+	case MCB_ATTR_NESTED:
+		fprintf(out, "{%u bytes}", a->len);
+		break;
+	default:
+		fprintf(out, "<%u bytes>", a->len);
+		break;
+	}
+}
+
+static void human_time(FILE *out, int64_t ns)
+{
+	int64_t a = ns < 0 ? -ns : ns;
+
+	if (a < 10000)
+		fprintf(out, "%" PRId64 "ns", ns);
+	else if (a < 10000000)
+		fprintf(out, "%.1fus", (double)ns / 1e3);
+	else
+		fprintf(out, "%.1fms", (double)ns / 1e6);
+}
+
+void mcb_render_human(FILE *out, const struct mcb_event *ev,
+		      const struct mcb_render_extra *extra)
+{
+	uint32_t has = ev->has;
+	char num[16];
+
+	switch (ev->kind) {
+	case MCB_KIND_EVENT:
+		fputs("event ", out);
+		break;
+	case MCB_KIND_OVERRUN:
+		fputs("OVERRUN ", out);
+		break;
+	case MCB_KIND_LOST:
+		fputs("LOST ", out);
+		break;
+	}
+	human_escape(out, ev->family, strlen(ev->family));
+	putc('/', out);
+	human_escape(out, ev->group, strlen(ev->group));
+	fprintf(out, " #%" PRIu64, ev->bridge_seq);
+	if (ev->kind != MCB_KIND_EVENT) {
+		fprintf(out, " count=%" PRIu64, ev->count);
+		if (has & MCB_HAS_KERNEL_SEQ)
+			fprintf(out, " kernel_seq=%" PRIu64, ev->kernel_seq);
+		putc('\n', out);
+		return;
+	}
+	if (has & MCB_HAS_TYPE)
+		human_enum(out, mcb_name(mcb_event_type_names, ev->type),
+			   ev->type);
+	else {
+		const char *c = cmd_name(ev, num, sizeof(num));
+
+		fputs(" cmd=", out);
+		human_escape(out, c, strlen(c));
+	}
+	if (has & MCB_HAS_NETDEV_EVENT)
+		human_enum(out, mcb_name(mcb_netdev_event_names,
+					 ev->netdev_event), ev->netdev_event);
+	if (has & MCB_HAS_MODULE_STATE)
+		human_enum(out, mcb_name(mcb_module_state_names,
+					 ev->module_state), ev->module_state);
+	if (has & MCB_HAS_IFNAME)
+		human_str(out, "ifname", ev->ifname, strlen(ev->ifname));
+	if (has & MCB_HAS_IFINDEX)
+		fprintf(out, " ifindex=%" PRIu32, ev->ifindex);
+	if (has & MCB_HAS_MTU)
+		fprintf(out, " mtu=%" PRIu32, ev->mtu);
+	if (has & MCB_HAS_IFFLAGS)
+		fprintf(out, " flags=0x%" PRIx32, ev->ifflags);
+	if (has & MCB_HAS_MODULE)
+		human_str(out, "module", ev->module, strlen(ev->module));
+	if (has & MCB_HAS_TEXT)
+		human_str(out, "text", ev->text, ev->text_len);
+	for (unsigned i = 0; i < ev->nattrs; i++)
+		human_attr(out, ev, &ev->attrs[i]);
+	if (ev->attrs_total > ev->nattrs)
+		fprintf(out, " (+%u attrs)", ev->attrs_total - ev->nattrs);
+	if (has & MCB_HAS_KERNEL_SEQ)
+		fprintf(out, " seq=%" PRIu64, ev->kernel_seq);
+	if (has & MCB_HAS_CPU)
+		fprintf(out, " cpu=%" PRIu32, ev->cpu);
+	if (ev->truncated)
+		fputs(" TRUNCATED", out);
+	if (extra && extra->has_latency) {
+		fputs(" latency=", out);
+		human_time(out, extra->latency_ns);
+	}
+	putc('\n', out);
+}

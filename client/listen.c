@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mcbridge-listen receive loop: join, then per datagram decode, check the
+ * stream, filter, print; a summary on stderr at the end.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <linux/mcbridge.h>
+
+#include "listen.h"
+
+#define TAG MCB_LISTEN_NAME ": "
+/* Bad datagrams shown in full; after that they are only counted, so a
+ * flood of garbage cannot flood the terminal too. */
+#define BAD_SHOWN_MAX	100
+#define BAD_SHOW_BYTES	120
+
+struct counters {
+	uint64_t received;	/* datagrams, good or bad */
+	uint64_t events;	/* kind "event" */
+	uint64_t printed;	/* events printed (passed --type) */
+	uint64_t gaps, missing, restarts;
+	uint64_t overrun_notices, overruns;
+	uint64_t lost_notices, lost_events;
+	uint64_t bad;
+	uint64_t bad_by[MCB_ERR__COUNT + 1];	/* last: oversized */
+};
+
+struct state {
+	const struct listen_opts *o;
+	struct counters c;
+	struct mcb_seq_tracker seq;
+	struct mcb_latency lat;
+	struct mcb_event ev;
+	bool out_closed;	/* stdout gone (EPIPE): stop quietly */
+	bool out_failed;
+};
+
+static void report_bad(struct state *s, const struct sockaddr_in *src,
+		       const unsigned char *buf, size_t len, const char *why)
+{
+	char addr[INET_ADDRSTRLEN] = "?";
+
+	s->c.bad++;
+	if (s->c.bad > BAD_SHOWN_MAX)
+		return;
+	inet_ntop(AF_INET, &src->sin_addr, addr, sizeof(addr));
+	fprintf(stderr, TAG "bad datagram from %s:%u, %zu bytes, %s: ",
+		addr, ntohs(src->sin_port), len, why);
+	mcb_print_raw(stderr, buf, len, BAD_SHOW_BYTES);
+	putc('\n', stderr);
+	if (s->c.bad == BAD_SHOWN_MAX)
+		fprintf(stderr, TAG "more bad datagrams are only counted\n");
+}
+
+static void check_seq(struct state *s)
+{
+	const struct mcb_event *ev = &s->ev;
+	uint64_t missed;
+
+	switch (mcb_seq_check(&s->seq, ev, &missed)) {
+	case MCB_SEQ_GAP:
+		s->c.gaps++;
+		s->c.missing += missed;
+		fprintf(stderr, TAG "gap: %s/%s bridge_seq %" PRIu64
+			", %" PRIu64 " missing\n", ev->family, ev->group,
+			ev->bridge_seq, missed);
+		break;
+	case MCB_SEQ_RESTART:
+		s->c.restarts++;
+		fprintf(stderr, TAG "restart: %s/%s bridge_seq back to %" PRIu64
+			" (bridge restarted)\n", ev->family, ev->group,
+			ev->bridge_seq);
+		if (missed) {
+			s->c.gaps++;
+			s->c.missing += missed;
+			fprintf(stderr, TAG "gap: %s/%s %" PRIu64
+				" missing after the restart\n", ev->family,
+				ev->group, missed);
+		}
+		break;
+	case MCB_SEQ_UNTRACKED:
+	case MCB_SEQ_FIRST:
+	case MCB_SEQ_OK:
+		break;
+	}
+}
+
+static void note_notice(struct state *s)
+{
+	const struct mcb_event *ev = &s->ev;
+
+	if (ev->kind == MCB_KIND_OVERRUN) {
+		s->c.overrun_notices++;
+		s->c.overruns += ev->count;
+		fprintf(stderr, TAG "overrun: %s/%s: bridge's netlink socket "
+			"overran %" PRIu64 " time(s), events lost\n",
+			ev->family, ev->group, ev->count);
+	} else {
+		s->c.lost_notices++;
+		s->c.lost_events += ev->count;
+		fprintf(stderr, TAG "lost: %s/%s: %" PRIu64 " event(s) missing "
+			"from the kernel sequence", ev->family, ev->group,
+			ev->count);
+		if (ev->has & MCB_HAS_KERNEL_SEQ)
+			fprintf(stderr, " before seq %" PRIu64, ev->kernel_seq);
+		putc('\n', stderr);
+	}
+}
+
+static bool wanted(const struct listen_opts *o, const struct mcb_event *ev)
+{
+	unsigned bit;
+
+	if (!o->type_mask || ev->kind != MCB_KIND_EVENT)
+		return true;
+	if (!mcb_event_is_mcbridge(ev) || !(ev->has & MCB_HAS_TYPE))
+		bit = MCB_TYPE_OTHER;
+	else if (ev->type < MCB_TYPE_OTHER)
+		bit = ev->type;
+	else
+		return false;
+	return o->type_mask & (1u << bit);
+}
+
+static void print_event(struct state *s, uint64_t now)
+{
+	const struct mcb_event *ev = &s->ev;
+	struct mcb_render_extra extra = { 0 };
+
+	if (s->o->latency && ev->kind == MCB_KIND_EVENT &&
+	    (ev->has & MCB_HAS_KERNEL_TIME)) {
+		extra.has_latency = true;
+		extra.latency_ns = (int64_t)(now - ev->kernel_time_ns);
+		mcb_lat_add(&s->lat, extra.latency_ns);
+	}
+	if (s->o->human)
+		mcb_render_human(stdout, ev, &extra);
+	else
+		mcb_render_json(stdout, ev, &extra);
+	/* One line at a time for pipes and the tests reading them. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			s->out_closed = true;
+		else
+			s->out_failed = true;
+	}
+}
+
+static void handle(struct state *s, const unsigned char *buf, size_t len,
+		   size_t cap, const struct sockaddr_in *src)
+{
+	uint64_t now = mcb_now_ns();
+	enum mcb_err err;
+
+	s->c.received++;
+	if (len > cap) {
+		/* Larger than any mcbridge datagram can be (MSG_TRUNC). */
+		s->c.bad_by[MCB_ERR__COUNT]++;
+		report_bad(s, src, buf, cap, "oversized");
+		return;
+	}
+	err = mcb_decode(buf, len, s->o->format, &s->ev);
+	if (err) {
+		s->c.bad_by[err]++;
+		report_bad(s, src, buf, len, mcb_strerror(err));
+		return;
+	}
+	check_seq(s);
+	if (s->ev.kind == MCB_KIND_EVENT)
+		s->c.events++;
+	else
+		note_notice(s);
+	if (!wanted(s->o, &s->ev))
+		return;
+	print_event(s, now);
+	if (s->ev.kind == MCB_KIND_EVENT)
+		s->c.printed++;
+}
+
+static void summary(const struct state *s)
+{
+	const struct counters *c = &s->c;
+
+	fprintf(stderr, TAG "summary: received=%" PRIu64 " events=%" PRIu64
+		" printed=%" PRIu64 " gaps=%" PRIu64 " missing=%" PRIu64
+		" restarts=%" PRIu64 " overrun_notices=%" PRIu64
+		" overruns=%" PRIu64 " lost_notices=%" PRIu64
+		" lost_events=%" PRIu64 " bad=%" PRIu64 "\n",
+		c->received, c->events, c->printed, c->gaps, c->missing,
+		c->restarts, c->overrun_notices, c->overruns, c->lost_notices,
+		c->lost_events, c->bad);
+	if (c->bad) {
+		fputs(TAG "bad:", stderr);
+		for (int i = 1; i <= MCB_ERR__COUNT; i++)
+			if (c->bad_by[i])
+				fprintf(stderr, " %s=%" PRIu64,
+					i == MCB_ERR__COUNT ? "oversized" :
+					mcb_strerror((enum mcb_err)i),
+					c->bad_by[i]);
+		putc('\n', stderr);
+	}
+	if (s->o->latency)
+		fprintf(stderr, TAG "latency_ns: count=%" PRIu64 " min=%" PRIu64
+			" p50=%" PRIu64 " p99=%" PRIu64 " max=%" PRIu64
+			" negative=%" PRIu64 "\n", s->lat.count,
+			s->lat.count ? s->lat.min : 0,
+			mcb_lat_quantile(&s->lat, 0.50),
+			mcb_lat_quantile(&s->lat, 0.99), s->lat.max,
+			s->lat.negative);
+}
+
+static int announce(const struct listen_opts *o, int fd)
+{
+	int rcvbuf = 0;
+	socklen_t sl = sizeof(rcvbuf);
+
+	/* The kernel reports twice what it was asked for (bookkeeping). */
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl) == 0 &&
+	    rcvbuf / 2 < o->cfg.rcvbuf)
+		fprintf(stderr, TAG "warning: receive buffer is %d bytes, "
+			"not %d (net.core.rmem_max)\n", rcvbuf / 2,
+			o->cfg.rcvbuf);
+	fprintf(stderr, TAG "listening on %s:%u via %s\n", o->group_str,
+		o->cfg.port, o->iface_str);
+	if (o->ready_fd >= 0) {
+		static const char ready[] = "ready\n";
+
+		if (write(o->ready_fd, ready, sizeof(ready) - 1) !=
+		    (ssize_t)(sizeof(ready) - 1) || close(o->ready_fd) < 0) {
+			fprintf(stderr, TAG "ready fd %d: %s\n", o->ready_fd,
+				strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Read everything queued; false on a receive error. */
+static bool drain(struct state *s, int fd, unsigned char *buf, size_t cap,
+		  bool *done)
+{
+	const struct listen_opts *o = s->o;
+
+	while (!*done) {
+		struct sockaddr_in src = { 0 };
+		socklen_t sl = sizeof(src);
+		/* MSG_TRUNC: the real length, to tell oversized apart. */
+		ssize_t n = recvfrom(fd, buf, cap + 1, MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&src, &sl);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return true;
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, TAG "recv: %s\n", strerror(errno));
+			return false;
+		}
+		handle(s, buf, (size_t)n, cap, &src);
+		if (s->out_closed || s->out_failed ||
+		    (o->count && s->c.printed >= o->count))
+			*done = true;
+	}
+	return true;
+}
+
+int listen_run(const struct listen_opts *o, volatile sig_atomic_t *stop,
+	       const sigset_t *wait_mask)
+{
+	/* One byte more than the largest datagram, so that a bigger one
+	 * shows up as oversized; on the stack: no global state. */
+	unsigned char buf[MCB_WIRE_MAX_DATAGRAM + 1];
+	struct state s = { .o = o };
+	struct pollfd pfd;
+	const char *what;
+	uint64_t deadline = 0;
+	bool done = false;
+	int rc = 0;
+
+	mcb_seq_init(&s.seq);
+	mcb_lat_init(&s.lat);
+	pfd.fd = mcb_listen_open(&o->cfg, &what);
+	pfd.events = POLLIN;
+	if (pfd.fd < 0) {
+		fprintf(stderr, TAG "%s (group %s port %u interface %s): %s\n",
+			what, o->group_str, o->cfg.port, o->iface_str,
+			strerror(errno));
+		return 1;
+	}
+	if (announce(o, pfd.fd) < 0) {
+		close(pfd.fd);
+		return 1;
+	}
+	if (o->timeout_ms)
+		deadline = mcb_now_ns() + o->timeout_ms * 1000000u;
+
+	while (!done && !*stop) {
+		struct timespec ts, *tsp = NULL;
+		int r;
+
+		if (deadline) {
+			uint64_t now = mcb_now_ns();
+
+			if (now >= deadline)
+				break;
+			ts.tv_sec = (time_t)((deadline - now) / 1000000000u);
+			ts.tv_nsec = (long)((deadline - now) % 1000000000u);
+			tsp = &ts;
+		}
+		/* Signals are blocked except inside ppoll, so a SIGTERM
+		 * between the check of *stop and the wait is not lost. */
+		r = ppoll(&pfd, 1, tsp, wait_mask);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, TAG "poll: %s\n", strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (r == 0)
+			continue;	/* the deadline check ends the loop */
+		if (!drain(&s, pfd.fd, buf, sizeof(buf) - 1, &done)) {
+			rc = 1;
+			break;
+		}
+	}
+	if (s.out_failed) {
+		fprintf(stderr, TAG "writing output: %s\n", strerror(errno));
+		rc = 1;
+	}
+	summary(&s);
+	if (close(pfd.fd) < 0 && rc == 0) {
+		fprintf(stderr, TAG "close: %s\n", strerror(errno));
+		rc = 1;
+	}
+	return rc;
+}

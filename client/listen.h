@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* mcbridge-listen internals: options (options.c) and the receive loop
+ * (listen.c), split from main.c so that the tests can drive them. */
+#ifndef MCBRIDGE_LISTEN_H
+#define MCBRIDGE_LISTEN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mcbridge_client.h"
+
+#define MCB_LISTEN_NAME		"mcbridge-listen"
+#define MCB_LISTEN_VERSION	"0.1"
+#define MCB_DEFAULT_RCVBUF	(4 << 20)
+
+/* --type bit for events of other families (no mcbridge type). */
+#define MCB_TYPE_OTHER		31
+
+struct listen_opts {
+	struct mcb_listen_cfg cfg;
+	const char *group_str;
+	const char *iface_str;
+	uint64_t count;		/* events to print, 0 = no limit */
+	uint64_t timeout_ms;	/* 0 = none */
+	enum mcb_format format;
+	uint32_t type_mask;	/* 1 << type (MCB_TYPE_OTHER), 0 = all */
+	bool human;
+	bool latency;
+	int ready_fd;		/* -1 = none */
+};
+
+enum { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_USAGE = 2 };
+
+/* Fills *o.  Help and version go to out, errors to err. */
+int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
+		      FILE *out, FILE *err);
+
+/* Runs until count, timeout or *stop; returns the exit status. */
+int listen_run(const struct listen_opts *o, volatile sig_atomic_t *stop,
+	       const sigset_t *wait_mask);
+
+#endif /* MCBRIDGE_LISTEN_H */

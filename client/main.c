@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* mcbridge-listen: print the events mcbridged multicasts. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+
+#include "listen.h"
+
+/* The only global: what the signal handler may touch. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct listen_opts o;
+	struct sigaction sa;
+	sigset_t block, wait_mask;
+	int r = listen_opts_parse(&o, argc, argv, stdout, stderr);
+
+	if (r == OPTS_EXIT_OK)
+		return 0;
+	if (r == OPTS_USAGE)
+		return 2;
+
+	/* Keep SIGINT/SIGTERM blocked except while waiting in ppoll. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &block, &wait_mask) < 0) {
+		perror(MCB_LISTEN_NAME ": sigprocmask");
+		return 1;
+	}
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGTERM);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGTERM, &sa, NULL) < 0) {
+		perror(MCB_LISTEN_NAME ": sigaction");
+		return 1;
+	}
+	/* A closed stdout (| head) shows as EPIPE and ends us quietly. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) < 0) {
+		perror(MCB_LISTEN_NAME ": sigaction");
+		return 1;
+	}
+	return listen_run(&o, &stop_requested, &wait_mask);
+}

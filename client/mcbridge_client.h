@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmcbridge-client: decode mcbridge datagrams (include/mcbridge/wire.h)
+ * into a struct mcb_event view, render them, and track a stream's health.
+ *
+ * Decoding never allocates: the caller owns one struct mcb_event and the
+ * datagram buffer.  Strings are copied (unescaped) into the event; generic
+ * attributes from a binary datagram point into the caller's buffer, so the
+ * view is valid while both live.
+ */
+#ifndef MCBRIDGE_CLIENT_H
+#define MCBRIDGE_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+
+#include <mcbridge/wire.h>
+
+enum mcb_format {
+	MCB_FMT_AUTO = 0,	/* decide per datagram: magic or '{' */
+	MCB_FMT_JSON,
+	MCB_FMT_BINARY,
+};
+
+enum mcb_err {
+	MCB_OK = 0,
+	MCB_ERR_EMPTY,		/* zero-length datagram */
+	MCB_ERR_FORMAT,		/* neither magic nor '{' (or not the expected one) */
+	MCB_ERR_MAGIC,		/* binary: wrong magic */
+	MCB_ERR_VERSION,	/* binary: version is not MCB_WIRE_VERSION */
+	MCB_ERR_HDR_LEN,	/* binary: hdr_len too small or past the end */
+	MCB_ERR_TRUNCATED,	/* shorter than its header or attr_len says */
+	MCB_ERR_TRAILING,	/* bytes after the attributes / JSON object */
+	MCB_ERR_ATTR,		/* binary: malformed netlink attribute */
+	MCB_ERR_SYNTAX,		/* JSON: not well-formed */
+	MCB_ERR_DEPTH,		/* JSON: nested deeper than MCB_JSON_MAX_DEPTH */
+	MCB_ERR_NUMBER,		/* JSON: not an unsigned integer, or > u64 */
+	MCB_ERR_TYPE,		/* a known key has a value of the wrong type */
+	MCB_ERR_KIND,		/* unknown "kind" */
+	MCB_ERR_MISSING,	/* a required field is absent */
+	MCB_ERR__COUNT
+};
+
+/* Short English text for an error, never NULL. */
+const char *mcb_strerror(enum mcb_err err);
+
+#define MCB_JSON_MAX_DEPTH	32
+#define MCB_EVENT_MAX_ATTRS	64	/* top-level generic attributes kept */
+#define MCB_EVENT_ARENA		4096	/* unescaped generic strings */
+#define MCB_CMD_NAMSIZ		32
+#define MCB_IFNAMSIZ		16	/* IFNAMSIZ */
+#define MCB_MODNAMSIZ		64	/* > MODULE_NAME_LEN (56) */
+/* Text is at most MCBRIDGE_TEXT_MAX bytes, but bytes that were not UTF-8
+ * arrive as \u00XX and decode to two UTF-8 bytes each. */
+#define MCB_TEXTSIZ		(2 * 255 + 1)
+
+/* Which optional fields a datagram carried (mcb_event.has). */
+enum {
+	MCB_HAS_CMD		= 1u << 0,	/* cmd_id (binary: always) */
+	MCB_HAS_CMD_NAME	= 1u << 1,
+	MCB_HAS_KERNEL_SEQ	= 1u << 2,
+	MCB_HAS_KERNEL_TIME	= 1u << 3,
+	MCB_HAS_COUNT		= 1u << 4,
+	MCB_HAS_TYPE		= 1u << 5,
+	MCB_HAS_CPU		= 1u << 6,
+	MCB_HAS_IFINDEX		= 1u << 7,
+	MCB_HAS_IFNAME		= 1u << 8,
+	MCB_HAS_NETDEV_EVENT	= 1u << 9,
+	MCB_HAS_IFFLAGS		= 1u << 10,
+	MCB_HAS_MTU		= 1u << 11,
+	MCB_HAS_MODULE		= 1u << 12,
+	MCB_HAS_MODULE_STATE	= 1u << 13,
+	MCB_HAS_TEXT		= 1u << 14,
+	MCB_HAS_ATTRS		= 1u << 15,	/* generic attribute list */
+	MCB_HAS_GENL_VERSION	= 1u << 16,	/* binary only */
+};
+
+/* How a generic attribute's value is shown (wire.h "attrs"). */
+enum mcb_attr_kind {
+	MCB_ATTR_U8 = 1,
+	MCB_ATTR_U16,
+	MCB_ATTR_U32,
+	MCB_ATTR_U64,
+	MCB_ATTR_STR,
+	MCB_ATTR_NESTED,
+	MCB_ATTR_HEX,
+};
+
+/*
+ * One generic attribute.  data/data_len:
+ *   json:   STR  - unescaped text in the event's arena (NUL-terminated)
+ *           HEX  - the hex digits as sent
+ *           NESTED - the JSON array text as sent (validated)
+ *   binary: the raw payload inside the datagram (not NUL-terminated)
+ * Numbers are in num (binary: already in host order).
+ */
+struct mcb_attr {
+	uint16_t type;
+	uint16_t len;		/* declared payload length */
+	uint8_t kind;		/* enum mcb_attr_kind */
+	bool clipped;		/* string did not fit the arena */
+	uint64_t num;
+	const char *data;
+	uint32_t data_len;
+};
+
+struct mcb_event {
+	enum mcb_format format;		/* what the datagram was */
+	enum mcb_wire_kind kind;
+	uint32_t has;			/* MCB_HAS_* */
+	uint16_t wire_flags;		/* binary: MCB_WIRE_F_* as sent */
+	bool truncated;			/* encoder dropped attributes */
+	bool clipped;			/* a string did not fit its field */
+
+	char family[MCB_WIRE_NAMSIZ];
+	char group[MCB_WIRE_NAMSIZ];
+	char cmd_name[MCB_CMD_NAMSIZ];
+	uint32_t cmd;			/* genetlink command (cmd_id) */
+	uint8_t genl_version;
+
+	uint64_t bridge_seq;
+	uint64_t bridge_time_ns;
+	uint64_t kernel_seq;		/* "seq" / "kernel_seq" / hdr */
+	uint64_t kernel_time_ns;	/* "timestamp_ns" / hdr */
+	uint64_t count;			/* notices */
+	uint32_t attr_len, orig_len;	/* binary only */
+
+	/* mcbridge family attributes (include/uapi/linux/mcbridge.h) */
+	uint32_t type;			/* enum mcbridge_event_type */
+	uint32_t cpu;
+	uint32_t ifindex;
+	uint32_t netdev_event;		/* enum mcbridge_netdev_event */
+	uint32_t ifflags;
+	uint32_t mtu;
+	uint32_t module_state;		/* enum mcbridge_module_state */
+	char ifname[MCB_IFNAMSIZ];
+	char module[MCB_MODNAMSIZ];
+	char text[MCB_TEXTSIZ];
+	size_t text_len;		/* text may hold a NUL (\u0000) */
+
+	/* other families (and unknown mcbridge attributes, binary) */
+	unsigned nattrs;		/* kept in attrs[] */
+	unsigned attrs_total;		/* seen at top level */
+	struct mcb_attr attrs[MCB_EVENT_MAX_ATTRS];
+	size_t arena_used;
+	char arena[MCB_EVENT_ARENA];
+};
+
+/* True when the event belongs to the mcbridge family's own events. */
+bool mcb_event_is_mcbridge(const struct mcb_event *ev);
+
+/*
+ * Decode one datagram.  expect is MCB_FMT_AUTO or the only format accepted.
+ * On error *ev is partly filled and must not be used.
+ */
+enum mcb_err mcb_decode(const void *buf, size_t len, enum mcb_format expect,
+			struct mcb_event *ev);
+enum mcb_err mcb_decode_json(const char *buf, size_t len,
+			     struct mcb_event *ev);
+enum mcb_err mcb_decode_binary(const void *buf, size_t len,
+			       struct mcb_event *ev);
+
+/* Reset *ev to an empty view (done by the decoders). */
+void mcb_event_reset(struct mcb_event *ev);
+
+/*
+ * Netlink attribute walking with bounds checks (binary payloads).
+ * mcb_nla_next() returns 1 and fills type/flags/payload for the next
+ * attribute, 0 at the clean end, -1 on a malformed attribute.
+ */
+struct mcb_nla_iter {
+	const unsigned char *pos, *end;
+	bool big_endian;		/* MCB_WIRE_F_ATTR_BE */
+};
+
+void mcb_nla_iter_init(struct mcb_nla_iter *it, const void *buf, size_t len,
+		       bool big_endian);
+int mcb_nla_next(struct mcb_nla_iter *it, uint16_t *type, uint16_t *flags,
+		 const unsigned char **payload, uint16_t *plen);
+/* Read an unsigned payload of 1, 2, 4 or 8 bytes in the given order. */
+uint64_t mcb_nla_uint(const unsigned char *p, uint16_t len, bool big_endian);
+/* How a payload is shown in JSON (wire.h "attrs"). */
+enum mcb_attr_kind mcb_nla_classify(uint16_t flags, const unsigned char *p,
+				    uint16_t len, bool big_endian);
+
+/* ---- output (format.c) ---- */
+
+/* Escape len bytes as JSON string contents (RFC 8259; bytes that are not
+ * UTF-8 become \u00XX, like the encoder). */
+void mcb_json_escape(FILE *out, const char *s, size_t len);
+
+/* Print at most max bytes of an unknown datagram, C-escaped and quoted. */
+void mcb_print_raw(FILE *out, const void *buf, size_t len, size_t max);
+
+/* Optional extras appended to a rendered event. */
+struct mcb_render_extra {
+	bool has_latency;
+	int64_t latency_ns;
+};
+
+/* One line of JSON (same keys as wire.h), ending in "\n". */
+void mcb_render_json(FILE *out, const struct mcb_event *ev,
+		     const struct mcb_render_extra *extra);
+/* One human-readable line, ending in "\n". */
+void mcb_render_human(FILE *out, const struct mcb_event *ev,
+		      const struct mcb_render_extra *extra);
+
+/* ---- stream health (stats.c) ---- */
+
+#define MCB_MAX_STREAMS 32	/* distinct (family, group) tracked */
+
+enum mcb_seq_verdict {
+	MCB_SEQ_FIRST,		/* first datagram of this stream */
+	MCB_SEQ_OK,		/* the expected next seq */
+	MCB_SEQ_GAP,		/* missed = seqs skipped */
+	MCB_SEQ_RESTART,	/* went back: bridge restarted (missed = seqs
+				 * lost at the start of the new run) */
+	MCB_SEQ_UNTRACKED,	/* too many streams */
+};
+
+struct mcb_seq_stream {
+	char family[MCB_WIRE_NAMSIZ];
+	char group[MCB_WIRE_NAMSIZ];
+	uint64_t last;
+};
+
+struct mcb_seq_tracker {
+	unsigned nstreams;
+	struct mcb_seq_stream streams[MCB_MAX_STREAMS];
+};
+
+void mcb_seq_init(struct mcb_seq_tracker *t);
+enum mcb_seq_verdict mcb_seq_check(struct mcb_seq_tracker *t,
+				   const struct mcb_event *ev,
+				   uint64_t *missed);
+
+/*
+ * Latency histogram, fixed memory: log-linear buckets (16 per power of two),
+ * so a percentile is exact to within 1/16 (6.25 %).
+ */
+#define MCB_LAT_SUB_BITS	4
+#define MCB_LAT_BUCKETS		(64 << MCB_LAT_SUB_BITS)
+
+struct mcb_latency {
+	uint64_t count;
+	uint64_t negative;		/* kernel time after receive time */
+	uint64_t min, max, sum;
+	uint64_t buckets[MCB_LAT_BUCKETS];
+};
+
+void mcb_lat_init(struct mcb_latency *l);
+void mcb_lat_add(struct mcb_latency *l, int64_t ns);
+/* Upper bound of the bucket holding the q-th quantile (0 < q <= 1), capped
+ * by max; 0 when empty. */
+uint64_t mcb_lat_quantile(const struct mcb_latency *l, double q);
+
+/* ---- sockets (sock.c) ---- */
+
+struct mcb_listen_cfg {
+	struct in_addr group;
+	uint16_t port;
+	struct in_addr iface_addr;	/* used when iface_index == 0 */
+	unsigned iface_index;		/* from an interface name */
+	int rcvbuf;			/* bytes; 0 = leave the default */
+};
+
+/* Open, bind and join.  Returns the fd, or -1 with errno set and *what the
+ * failing step. */
+int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what);
+
+/* Current monotonic time in ns (CLOCK_MONOTONIC, like timestamp_ns). */
+uint64_t mcb_now_ns(void);
+
+#endif /* MCBRIDGE_CLIENT_H */
