@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Event loop: epoll over the signalfd, the nlctrl notify socket and one
+ * event socket per mapping.  Event sockets are drained before family
+ * notifications in each round, so events queued before a module unload are
+ * bridged before its membership is dropped.
+ */
+#include "loop.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+
+#include "sdnotify.h"
+
+/* recvmmsg rounds per wakeup, so one busy mapping cannot starve others. */
+#define MCB_DRAIN_ROUNDS	16
+
+/* epoll tags: mappings are 0..n-1. */
+#define TAG_SIGNAL	((uint64_t)-1)
+#define TAG_CTRL	((uint64_t)-2)
+
+void mcb_mapping_emit(void *ctx, struct mcb_event *ev)
+{
+	struct mcb_mapping *m = ctx;
+	void *buf = mcb_sink_reserve(&m->sink);
+	bool trunc;
+	size_t len;
+
+	ev->bridge_seq = m->bridge_seq + 1;
+	len = m->encode(ev, buf, m->max_datagram, &trunc);
+	if (!len) {
+		m->encode_errors++;
+		return;
+	}
+	m->bridge_seq++;
+	if (trunc)
+		m->truncated++;
+	mcb_sink_commit(&m->sink, len);
+}
+
+static int ep_add(int epfd, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
+		  const struct mcb_log *lg)
+{
+	sigset_t sigs;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	l->opt = o;
+	l->log = lg;
+	l->epfd = -1;
+	l->sigfd = -1;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	l->sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->sigfd < 0 || l->epfd < 0) {
+		mcb_log(lg, LOG_ERR, "signalfd/epoll: %s", strerror(errno));
+		return 1;
+	}
+	if (ep_add(l->epfd, l->sigfd, TAG_SIGNAL) < 0) {
+		mcb_log(lg, LOG_ERR, "epoll_ctl: %s", strerror(errno));
+		return 1;
+	}
+
+	if (mcb_ctrl_open(&l->ctrl, lg) < 0)
+		return 1;
+	l->ctrl_open = true;
+	mcb_ctrl_ops(&l->ctrl, &l->ops);
+	if (ep_add(l->epfd, l->ctrl.notify_fd, TAG_CTRL) < 0) {
+		mcb_log(lg, LOG_ERR, "epoll_ctl: %s", strerror(errno));
+		return 1;
+	}
+
+	for (size_t i = 0; i < o->n_maps; i++) {
+		struct mcb_mapping *m = &l->maps[i];
+		const struct mcb_map_cfg *c = &o->maps[i];
+
+		m->cfg = c;
+		m->max_datagram = o->max_datagram;
+		m->encode = c->format == MCB_OUT_BINARY ? mcb_encode_binary :
+							  mcb_encode_json;
+		err = mcb_sink_open(&m->sink, c, o->max_datagram, o->batch, lg);
+		if (err < 0)
+			/* An interface we cannot send from is a bad setting. */
+			return err == -EADDRNOTAVAIL || err == -ENODEV ||
+			       err == -EINVAL ? 2 : 1;
+		err = mcb_nlsrc_open(&m->src, c, o->rcvbuf, o->batch, lg,
+				     mcb_mapping_emit, m);
+		if (err < 0) {
+			mcb_sink_close(&m->sink);
+			return 1;
+		}
+		m->open = true;
+		l->n_maps++;
+		if (ep_add(l->epfd, m->src.fd, i) < 0) {
+			mcb_log(lg, LOG_ERR, "epoll_ctl: %s", strerror(errno));
+			return 1;
+		}
+		/* A missing family is not an error: we wait for it. */
+		if (mcb_nlsrc_sync(&m->src, &l->ops, false) < 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void describe(const struct mcb_mapping *m, char *buf, size_t size)
+{
+	char addr[INET_ADDRSTRLEN];
+	const struct mcb_map_cfg *c = m->cfg;
+
+	inet_ntop(AF_INET, &c->dest.sin_addr, addr, sizeof(addr));
+	switch (m->src.state) {
+	case MCB_SRC_SUBSCRIBED:
+		snprintf(buf, size, "%s/%s -> %s:%u %s subscribed",
+			 c->family, c->group, addr, ntohs(c->dest.sin_port),
+			 mcb_format_name(c->format));
+		break;
+	case MCB_SRC_WAIT_FAMILY:
+		snprintf(buf, size, "%s/%s -> %s:%u %s waiting for family %s",
+			 c->family, c->group, addr, ntohs(c->dest.sin_port),
+			 mcb_format_name(c->format), c->family);
+		break;
+	case MCB_SRC_WAIT_GROUP:
+		snprintf(buf, size, "%s/%s -> %s:%u %s waiting for group %s "
+			 "of family %s", c->family, c->group, addr,
+			 ntohs(c->dest.sin_port), mcb_format_name(c->format),
+			 c->group, c->family);
+		break;
+	}
+}
+
+void mcb_loop_ready(struct mcb_loop *l, FILE *out)
+{
+	char d[160];
+	int err;
+
+	fputs("mcbridged: ready", out);
+	for (size_t i = 0; i < l->n_maps; i++) {
+		describe(&l->maps[i], d, sizeof(d));
+		fprintf(out, "%s%s", i ? "; " : ": ", d);
+	}
+	fputc('\n', out);
+	if (fflush(out) == EOF)
+		mcb_log(l->log, LOG_WARNING, "stdout: %s", strerror(errno));
+	err = mcb_sd_notify("READY=1");
+	if (err < 0)
+		mcb_log(l->log, LOG_WARNING, "NOTIFY_SOCKET: %s", strerror(-err));
+}
+
+void mcb_loop_stats(struct mcb_loop *l, const char *what)
+{
+	for (size_t i = 0; i < l->n_maps; i++) {
+		const struct mcb_mapping *m = &l->maps[i];
+		const struct mcb_src_stats *s = &m->src.st;
+		char addr[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &m->cfg->dest.sin_addr, addr, sizeof(addr));
+		mcb_log(l->log, LOG_INFO, "%s %s/%s -> %s:%u: received=%llu "
+			"sent=%llu overruns=%llu lost=%llu send_errors=%llu "
+			"truncated=%llu stale=%llu restarts=%llu "
+			"resubscribes=%llu rx_dropped=%llu state=%s",
+			what, m->cfg->family, m->cfg->group, addr,
+			ntohs(m->cfg->dest.sin_port),
+			(unsigned long long)s->received,
+			(unsigned long long)m->sink.st.sent,
+			(unsigned long long)s->overruns,
+			(unsigned long long)s->lost,
+			(unsigned long long)m->sink.st.send_errors,
+			(unsigned long long)m->truncated,
+			(unsigned long long)s->stale,
+			(unsigned long long)s->restarts,
+			(unsigned long long)s->resubscribes,
+			(unsigned long long)(s->rx_truncated + s->malformed +
+					     m->encode_errors),
+			mcb_src_state_name(m->src.state));
+	}
+}
+
+/* nlctrl notification: mark mappings; they are synced after the batch. */
+static void on_family(void *ctx, const char *family, int family_id,
+		      uint8_t cmd)
+{
+	struct mcb_loop *l = ctx;
+
+	for (size_t i = 0; i < l->n_maps; i++) {
+		struct mcb_mapping *m = &l->maps[i];
+
+		if (family && strcmp(family, m->cfg->family) != 0)
+			continue;
+		m->check = true;
+		/* Our family instance is going: its memberships are gone. */
+		if ((cmd == CTRL_CMD_DELFAMILY || cmd == CTRL_CMD_DELMCAST_GRP) &&
+		    m->src.state == MCB_SRC_SUBSCRIBED &&
+		    family_id == m->src.family_id)
+			m->force = true;
+	}
+}
+
+/* Returns false to stop. */
+static bool on_signal(struct mcb_loop *l, int *rc)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	for (;;) {
+		n = read(l->sigfd, &si, sizeof(si));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return true;
+			mcb_log(l->log, LOG_ERR, "signalfd: %s", strerror(errno));
+			*rc = 1;
+			return false;
+		}
+		if (n != sizeof(si))
+			return true;
+		if (si.ssi_signo == SIGUSR1) {
+			mcb_loop_stats(l, "stats");
+		} else {
+			mcb_log(l->log, LOG_NOTICE, "signal %u: exiting",
+				si.ssi_signo);
+			return false;
+		}
+	}
+}
+
+int mcb_loop_run(struct mcb_loop *l)
+{
+	struct epoll_event evs[MCB_MAX_MAPS + 2];
+	int rc = 0;
+
+	for (;;) {
+		bool sig = false, ctrl = false;
+		int n = epoll_wait(l->epfd, evs, MCB_MAX_MAPS + 2, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			mcb_log(l->log, LOG_ERR, "epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		/* Events first, then family changes, then signals. */
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+
+			if (tag == TAG_SIGNAL) {
+				sig = true;
+			} else if (tag == TAG_CTRL) {
+				ctrl = true;
+			} else {
+				struct mcb_mapping *m = &l->maps[tag];
+
+				if (mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS) < 0)
+					rc = 1;
+				mcb_sink_flush(&m->sink);
+				if (rc)
+					return rc;
+			}
+		}
+		if (ctrl) {
+			if (mcb_ctrl_drain(&l->ctrl, on_family, l) < 0)
+				return 1;
+			for (size_t i = 0; i < l->n_maps; i++) {
+				struct mcb_mapping *m = &l->maps[i];
+
+				if (!m->check)
+					continue;
+				/* Bridge what the old instance sent before
+				 * the membership changes. */
+				if (mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS) < 0)
+					return 1;
+				mcb_sink_flush(&m->sink);
+				mcb_nlsrc_sync(&m->src, &l->ops, m->force);
+				m->check = false;
+				m->force = false;
+			}
+		}
+		if (sig && !on_signal(l, &rc))
+			return rc;
+	}
+}
+
+void mcb_loop_fini(struct mcb_loop *l)
+{
+	for (size_t i = 0; i < l->n_maps; i++) {
+		struct mcb_mapping *m = &l->maps[i];
+
+		if (!m->open)
+			continue;
+		mcb_sink_flush(&m->sink);
+		mcb_nlsrc_close(&m->src);
+		mcb_sink_close(&m->sink);
+		m->open = false;
+	}
+	if (l->ctrl_open)
+		mcb_ctrl_close(&l->ctrl);
+	l->ctrl_open = false;
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	l->sigfd = -1;
+	l->epfd = -1;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* The event loop: netlink sources -> encoders -> multicast sinks. */
+#ifndef MCB_LOOP_H
+#define MCB_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event.h"
+#include "log.h"
+#include "mcsink.h"
+#include "nlsource.h"
+#include "options.h"
+
+struct mcb_mapping {
+	const struct mcb_map_cfg *cfg;
+	size_t max_datagram;
+	mcb_encode_fn encode;
+	struct mcb_nlsrc src;
+	struct mcb_sink sink;
+	uint64_t bridge_seq;	/* last sent; +1 per datagram */
+	uint64_t truncated;
+	uint64_t encode_errors;
+	bool check;		/* nlctrl said something about our family */
+	bool force;		/* ... that our subscribed family went away */
+	bool open;
+};
+
+struct mcb_loop {
+	const struct mcb_options *opt;
+	const struct mcb_log *log;
+	struct mcb_ctrl ctrl;
+	bool ctrl_open;
+	struct mcb_nl_ops ops;
+	struct mcb_mapping maps[MCB_MAX_MAPS];
+	size_t n_maps;
+	int epfd;
+	int sigfd;
+};
+
+/*
+ * Open every socket and subscribe what exists.  SIGINT, SIGTERM and SIGUSR1
+ * must be blocked already.  Returns 0, or the exit status: 2 for a setting
+ * that cannot work here (e.g. an interface address not on this host), 1 for
+ * other failures.
+ */
+int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
+		  const struct mcb_log *lg);
+/* Readiness line on out (flushed) and READY=1 to $NOTIFY_SOCKET. */
+void mcb_loop_ready(struct mcb_loop *l, FILE *out);
+/* Until SIGINT/SIGTERM: returns 0, or 1 on a fatal error. */
+int mcb_loop_run(struct mcb_loop *l);
+void mcb_loop_stats(struct mcb_loop *l, const char *what);
+void mcb_loop_fini(struct mcb_loop *l);
+
+/* Encode ev and queue it on the mapping's sink (exposed for tests). */
+void mcb_mapping_emit(void *ctx, struct mcb_event *ev);
+
+#endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Netlink side: the control socket (name resolution), the nlctrl "notify"
+ * socket (family life), and one event socket per mapping.
+ */
+#ifndef MCB_NLSOURCE_H
+#define MCB_NLSOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "event.h"
+#include "log.h"
+#include "options.h"
+
+struct nl_sock;
+
+/* Resolution and membership, replaceable so tests can drive family life. */
+struct mcb_nl_ops {
+	/* 0, -ENOENT (no such family), -ESRCH (no such group) or -errno */
+	int (*resolve)(void *ctx, const char *family, const char *group,
+		       int *family_id, uint32_t *group_id);
+	int (*join)(void *ctx, int fd, uint32_t group_id);
+	int (*leave)(void *ctx, int fd, uint32_t group_id);
+	void *ctx;
+};
+
+enum mcb_src_state {
+	MCB_SRC_WAIT_FAMILY,
+	MCB_SRC_WAIT_GROUP,
+	MCB_SRC_SUBSCRIBED,
+};
+
+struct mcb_src_stats {
+	uint64_t received;	/* events accepted from the kernel */
+	uint64_t overruns;	/* ENOBUFS on the event socket */
+	uint64_t lost;		/* events missing from the kernel seq */
+	uint64_t stale;		/* from a family/group id no longer ours */
+	uint64_t restarts;	/* kernel seq went back: module reloaded */
+	uint64_t subscriptions;
+	uint64_t resubscribes;	/* subscriptions after the first */
+	uint64_t rx_truncated;	/* message larger than the receive slot */
+	uint64_t malformed;	/* not a valid genetlink message */
+	uint64_t rx_errors;
+};
+
+/* Called for each datagram to send: events and notices, in order. */
+typedef void (*mcb_emit_fn)(void *ctx, struct mcb_event *ev);
+
+struct mcb_nlsrc {
+	const struct mcb_map_cfg *cfg;
+	const struct mcb_log *log;
+	struct nl_sock *sk;
+	int fd;
+	bool is_mcbridge;
+	enum mcb_src_state state;
+	int family_id;		/* valid when subscribed */
+	uint32_t group_id;
+	bool kseq_valid;	/* kseq_next is known (mcbridge family) */
+	uint64_t kseq_next;
+	int rcvbuf_got;
+
+	mcb_emit_fn emit;
+	void *emit_ctx;
+
+	/* recvmmsg batch, preallocated */
+	unsigned batch;
+	size_t slot_size;
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	unsigned char *bufs;
+	unsigned char *cbufs;
+
+	struct mcb_src_stats st;
+};
+
+/* Bytes per received netlink message; larger ones are counted, dropped. */
+#define MCB_NL_SLOT	(64 * 1024)
+
+/* Event socket: non-blocking, no peek, no seq check, big receive buffer. */
+int mcb_nlsrc_open(struct mcb_nlsrc *s, const struct mcb_map_cfg *cfg,
+		   size_t rcvbuf, unsigned batch, const struct mcb_log *lg,
+		   mcb_emit_fn emit, void *emit_ctx);
+void mcb_nlsrc_close(struct mcb_nlsrc *s);
+
+/*
+ * Resolve the mapping's family and group and make the membership match:
+ * leave a stale group, join the current one.  force: the family we were
+ * subscribed to went away (nlctrl DEL*), so the membership is re-made and
+ * the kernel seq restarts even if the new ids equal the old.
+ * Returns 0 (state updated) or -errno when resolution itself failed.
+ */
+int mcb_nlsrc_sync(struct mcb_nlsrc *s, const struct mcb_nl_ops *ops,
+		   bool force);
+
+/*
+ * Receive up to max_rounds batches.  Returns 1 when the socket may hold
+ * more, 0 when drained, -errno on a receive error.
+ */
+int mcb_nlsrc_drain(struct mcb_nlsrc *s, unsigned max_rounds);
+
+/* Handle one received datagram (exposed for tests). */
+void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
+		       bool has_group, uint32_t group, uint64_t now_ns);
+/* Account and announce a receive overrun (exposed for tests). */
+void mcb_nlsrc_overrun(struct mcb_nlsrc *s, uint64_t now_ns);
+
+const char *mcb_src_state_name(enum mcb_src_state st);
+
+uint64_t mcb_now_ns(void);
+
+/* ---- nlctrl: resolution and family notifications ---- */
+
+struct mcb_ctrl {
+	const struct mcb_log *log;
+	struct nl_sock *req;	/* synchronous GETFAMILY requests */
+	struct nl_sock *notify;	/* joined to nlctrl/notify */
+	int notify_fd;
+	unsigned char *buf;
+	size_t buf_size;
+	uint64_t overruns;
+};
+
+int mcb_ctrl_open(struct mcb_ctrl *c, const struct mcb_log *lg);
+void mcb_ctrl_close(struct mcb_ctrl *c);
+
+/* The real mcb_nl_ops, with ctx = struct mcb_ctrl *. */
+void mcb_ctrl_ops(struct mcb_ctrl *c, struct mcb_nl_ops *ops);
+
+/*
+ * A family changed: cmd is CTRL_CMD_NEWFAMILY, DELFAMILY, NEWMCAST_GRP or
+ * DELMCAST_GRP.  family == NULL means notifications were lost (overrun):
+ * every mapping must be checked.
+ */
+typedef void (*mcb_family_fn)(void *ctx, const char *family, int family_id,
+			      uint8_t cmd);
+
+/* Read all pending notifications.  Returns 0 or -errno. */
+int mcb_ctrl_drain(struct mcb_ctrl *c, mcb_family_fn cb, void *ctx);
+
+/* Parse one datagram of nlctrl notifications (exposed for tests). */
+void mcb_ctrl_process(const void *buf, size_t len, mcb_family_fn cb,
+		      void *ctx);
+
+#endif

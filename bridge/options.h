@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* Command line of mcbridged. */
+#ifndef MCB_OPTIONS_H
+#define MCB_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+
+#include <mcbridge/wire.h>
+
+#define MCB_VERSION		"0.1.0"
+#define MCB_MAX_MAPS		32
+#define MCB_DEFAULT_RCVBUF	(4u << 20)
+#define MCB_DEFAULT_BATCH	64
+#define MCB_MAX_BATCH		1024
+/* Smallest datagram limit: the binary header plus room for a few attributes,
+ * and a JSON object's fixed fields. */
+#define MCB_MIN_DATAGRAM	256
+
+enum mcb_format_id {
+	MCB_OUT_JSON,
+	MCB_OUT_BINARY,
+};
+
+struct mcb_map_cfg {
+	char family[MCB_WIRE_NAMSIZ];
+	char group[MCB_WIRE_NAMSIZ];
+	struct sockaddr_in dest;
+	struct in_addr iface;	/* IP_MULTICAST_IF */
+	int ttl;
+	enum mcb_format_id format;
+};
+
+struct mcb_options {
+	struct mcb_map_cfg maps[MCB_MAX_MAPS];
+	size_t n_maps;
+	size_t rcvbuf;
+	size_t max_datagram;
+	unsigned batch;
+	bool use_syslog;
+	bool verbose;
+};
+
+enum mcb_opt_result {
+	MCB_OPT_RUN = 0,	/* go on */
+	MCB_OPT_EXIT_OK = 1,	/* --help / --version printed: exit 0 */
+	MCB_OPT_ERROR = 2,	/* message printed: exit 2 */
+};
+
+/*
+ * Parse argv into *o.  Messages go to out (help, version) or err (errors).
+ * Resets getopt state, so it may be called more than once (tests).
+ */
+enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
+				      char **argv, FILE *out, FILE *err);
+
+const char *mcb_format_name(enum mcb_format_id f);
+
+#endif
