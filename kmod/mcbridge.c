@@ -422,8 +422,10 @@ static int mcb_cmd_emit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int err = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, MCBRIDGE_ATTR_TEXT))
+	if (GENL_REQ_ATTR_CHECK(info, MCBRIDGE_ATTR_TEXT)) {
+		NL_SET_ERR_MSG_MOD(extack, "missing text attribute");
 		return -EINVAL;
+	}
 	if (info->attrs[MCBRIDGE_ATTR_COUNT])
 		count = nla_get_u32(info->attrs[MCBRIDGE_ATTR_COUNT]);
 

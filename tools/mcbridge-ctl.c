@@ -47,7 +47,7 @@ static void usage(FILE *out)
 		"Usage: mcbridge-ctl emit [--count N] [--text TEXT]\n"
 		"       mcbridge-ctl stats\n"
 		"       mcbridge-ctl monitor [--count N] [--timeout SEC] [--rcvbuf BYTES]\n"
-		"                            [--quiet] [--allow-gaps]\n"
+		"                            [--until TEXT] [--quiet] [--allow-gaps]\n"
 		"\n"
 		"Talks to the mcbridge generic netlink family (kernel module mcbridge.ko).\n"
 		"\n"
@@ -58,7 +58,9 @@ static void usage(FILE *out)
 		"monitor  join the \"events\" group and print each event as a line of\n"
 		"         key=value fields; \"monitor: ready\" goes to stderr once joined.\n"
 		"         Ends after --count events or --timeout seconds without an event\n"
-		"         (default: never), or on SIGINT/SIGTERM, then prints a summary line.\n"
+		"         (default: never), after an event whose text is --until TEXT\n"
+		"         (a marker: every event sent before it has arrived), or on\n"
+		"         SIGINT/SIGTERM, then prints a summary line.\n"
 		"         Exit status 1 if a sequence gap or overrun was seen, unless\n"
 		"         --allow-gaps. --rcvbuf sets the socket buffer (default 4 MiB).\n"
 		"         --quiet prints the summary only.\n",
@@ -341,6 +343,8 @@ static int cmd_stats(int argc, char **argv)
 struct monitor {
 	int family;
 	bool quiet;
+	const char *until;	/* stop after an event with this text */
+	bool until_seen;
 	uint64_t received;
 	uint64_t first_seq;
 	uint64_t last_seq;
@@ -456,6 +460,11 @@ static int on_event(struct nl_msg *msg, void *arg)
 	mon->received++;
 	if (!mon->quiet)
 		print_event(tb);
+	if (mon->until && tb[MCBRIDGE_ATTR_TEXT] &&
+	    !strcmp(nla_get_string(tb[MCBRIDGE_ATTR_TEXT]), mon->until)) {
+		mon->until_seen = true;
+		return NL_STOP;
+	}
 	return NL_OK;
 }
 
@@ -465,6 +474,7 @@ static int cmd_monitor(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "rcvbuf", required_argument, NULL, 'b' },
+		{ "until", required_argument, NULL, 'u' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "allow-gaps", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
@@ -479,7 +489,7 @@ static int cmd_monitor(int argc, char **argv)
 	int opt, fd, grp, err, rcvbuf_int;
 	socklen_t optlen = sizeof(rcvbuf_int);
 
-	while ((opt = getopt_long(argc, argv, "c:t:b:qgh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:t:b:u:qgh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			if (!parse_u64(optarg, UINT64_MAX, &count)) {
@@ -498,6 +508,9 @@ static int cmd_monitor(int argc, char **argv)
 				fprintf(stderr, "mcbridge-ctl: bad --rcvbuf: %s\n", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'u':
+			mon.until = optarg;
 			break;
 		case 'q':
 			mon.quiet = true;
@@ -563,7 +576,8 @@ static int cmd_monitor(int argc, char **argv)
 	fprintf(stderr, "monitor: ready (family %d, group %d, rcvbuf %d)\n",
 		mon.family, grp, rcvbuf_int);
 
-	while (!stop_requested && (count == 0 || mon.received < count)) {
+	while (!stop_requested && !mon.until_seen &&
+	       (count == 0 || mon.received < count)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int n = poll(&pfd, 1, timeout_s ? (int)(timeout_s * 1000) : -1);
 
