@@ -68,13 +68,54 @@ uint64_t mcb_nla_uint(const unsigned char *p, uint16_t len, bool big_endian)
 	return v;
 }
 
-static bool printable_cstr(const unsigned char *p, uint16_t len)
+/* Length of the valid UTF-8 sequence (2-4 bytes) at p, or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
 {
-	if (len < 1 || p[len - 1] != '\0')
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	/* Second-byte limits exclude overlongs, surrogates, > U+10FFFF. */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* Non-empty printable UTF-8 text ending in its only NUL. */
+static bool is_text(const unsigned char *p, uint16_t len)
+{
+	size_t i = 0, u;
+
+	if (len < 2 || p[len - 1] != '\0')
 		return false;
-	for (uint16_t i = 0; i + 1 < len; i++)
-		if (p[i] < 0x20 || p[i] == 0x7f)
+	while (i < (size_t)len - 1) {
+		if (p[i] >= 0x20 && p[i] < 0x7f)
+			i++;
+		else if (p[i] >= 0x80 && (u = utf8_len(p + i, len - 1u - i)))
+			i += u;
+		else
 			return false;
+	}
 	return true;
 }
 
@@ -92,21 +133,33 @@ static bool walks_as_nested(const unsigned char *p, uint16_t len, bool be)
 	return r == 0 && n > 0;
 }
 
+/*
+ * The same choice, in the same order, as the encoder's JSON "attrs", so a
+ * binary datagram renders like its JSON twin:
+ *   NLA_F_NESTED and parses -> nested; length 1/2 -> u8/u16; text -> str;
+ *   length 4/8 -> u32/u64; parses as attributes -> nested; else hex.
+ * Nesting deeper than MCB_NLA_NEST_MAX is not looked into.
+ */
 enum mcb_attr_kind mcb_nla_classify(uint16_t flags, const unsigned char *p,
-				    uint16_t len, bool big_endian)
+				    uint16_t len, bool big_endian, int depth)
 {
-	if (flags & NLA_F_NESTED)
+	bool can_nest = depth < MCB_NLA_NEST_MAX &&
+			walks_as_nested(p, len, big_endian);
+
+	if ((flags & NLA_F_NESTED) && can_nest)
 		return MCB_ATTR_NESTED;
-	switch (len) {
-	case 1: return MCB_ATTR_U8;
-	case 2: return MCB_ATTR_U16;
-	case 4: return MCB_ATTR_U32;
-	case 8: return MCB_ATTR_U64;
-	}
-	if (printable_cstr(p, len))
+	if (len == 1)
+		return MCB_ATTR_U8;
+	if (len == 2)
+		return MCB_ATTR_U16;
+	if (is_text(p, len))
 		return MCB_ATTR_STR;
+	if (len == 4)
+		return MCB_ATTR_U32;
+	if (len == 8)
+		return MCB_ATTR_U64;
 	/* Many families nest without NLA_F_NESTED (nla_nest_start_noflag). */
-	if (walks_as_nested(p, len, big_endian))
+	if (can_nest)
 		return MCB_ATTR_NESTED;
 	return MCB_ATTR_HEX;
 }
@@ -128,32 +181,26 @@ static void copy_nla_str(struct mcb_event *ev, char *out, size_t cap,
 		*outlen = n;
 }
 
-/* Store an mcbridge attribute in its named field; false if unknown. */
-static enum mcb_err mcbridge_attr(struct mcb_event *ev, uint16_t type,
-				  const unsigned char *p, uint16_t len,
-				  bool be, bool *known)
+/*
+ * Store an mcbridge attribute in its named field.  Like the encoder's JSON,
+ * only the first attribute of each type with the right size gets a name;
+ * repeats, odd sizes and unknown types are left for the generic list.
+ */
+static bool mcbridge_attr(struct mcb_event *ev, uint16_t type, uint16_t flags,
+			  const unsigned char *p, uint16_t len, bool be,
+			  uint32_t *named)
 {
 	uint32_t *u32 = NULL;
 	uint32_t bit = 0;
+	uint16_t want = 4;
 
-	*known = true;
+	if (type >= 32 || (flags & NLA_F_NESTED) || (*named & (1u << type)))
+		return false;
 	switch (type) {
-	case MCBRIDGE_ATTR_PAD:
-		return MCB_OK;	/* alignment filler for the u64s */
 	case MCBRIDGE_ATTR_SEQ:
 	case MCBRIDGE_ATTR_TIMESTAMP_NS:
-		if (len != 8)
-			return MCB_ERR_ATTR;
-		/* The header's copy wins; these fill in when it has none. */
-		if (type == MCBRIDGE_ATTR_SEQ && !(ev->has & MCB_HAS_KERNEL_SEQ)) {
-			ev->kernel_seq = mcb_nla_uint(p, len, be);
-			ev->has |= MCB_HAS_KERNEL_SEQ;
-		} else if (type == MCBRIDGE_ATTR_TIMESTAMP_NS &&
-			   !(ev->has & MCB_HAS_KERNEL_TIME)) {
-			ev->kernel_time_ns = mcb_nla_uint(p, len, be);
-			ev->has |= MCB_HAS_KERNEL_TIME;
-		}
-		return MCB_OK;
+		want = 8;
+		break;
 	case MCBRIDGE_ATTR_TYPE: u32 = &ev->type; bit = MCB_HAS_TYPE; break;
 	case MCBRIDGE_ATTR_CPU: u32 = &ev->cpu; bit = MCB_HAS_CPU; break;
 	case MCBRIDGE_ATTR_IFINDEX: u32 = &ev->ifindex; bit = MCB_HAS_IFINDEX; break;
@@ -165,50 +212,63 @@ static enum mcb_err mcbridge_attr(struct mcb_event *ev, uint16_t type,
 		u32 = &ev->module_state; bit = MCB_HAS_MODULE_STATE; break;
 	case MCBRIDGE_ATTR_IFNAME:
 		copy_nla_str(ev, ev->ifname, sizeof(ev->ifname), p, len, NULL);
-		ev->has |= MCB_HAS_IFNAME;
-		return MCB_OK;
+		bit = MCB_HAS_IFNAME;
+		want = 0;
+		break;
 	case MCBRIDGE_ATTR_MODULE_NAME:
 		copy_nla_str(ev, ev->module, sizeof(ev->module), p, len, NULL);
-		ev->has |= MCB_HAS_MODULE;
-		return MCB_OK;
+		bit = MCB_HAS_MODULE;
+		want = 0;
+		break;
 	case MCBRIDGE_ATTR_TEXT:
 		copy_nla_str(ev, ev->text, sizeof(ev->text), p, len,
 			     &ev->text_len);
-		ev->has |= MCB_HAS_TEXT;
-		return MCB_OK;
+		bit = MCB_HAS_TEXT;
+		want = 0;
+		break;
 	default:
-		*known = false;
-		return MCB_OK;
+		return false;
 	}
-	if (len != 4)
-		return MCB_ERR_ATTR;
-	*u32 = (uint32_t)mcb_nla_uint(p, len, be);
+	if (want && len != want)
+		return false;
+	*named |= 1u << type;
+	if (u32)
+		*u32 = (uint32_t)mcb_nla_uint(p, len, be);
 	ev->has |= bit;
-	return MCB_OK;
+	/* The header's copies of seq and timestamp win; these fill in when
+	 * it has none. */
+	if (type == MCBRIDGE_ATTR_SEQ && !(ev->has & MCB_HAS_KERNEL_SEQ)) {
+		ev->kernel_seq = mcb_nla_uint(p, len, be);
+		ev->has |= MCB_HAS_KERNEL_SEQ;
+	} else if (type == MCBRIDGE_ATTR_TIMESTAMP_NS &&
+		   !(ev->has & MCB_HAS_KERNEL_TIME)) {
+		ev->kernel_time_ns = mcb_nla_uint(p, len, be);
+		ev->has |= MCB_HAS_KERNEL_TIME;
+	}
+	return true;
 }
 
 static enum mcb_err parse_attrs(struct mcb_event *ev, const unsigned char *p,
-				size_t len, bool be)
+				size_t len, bool attr_be)
 {
-	bool mcbridge = mcb_event_is_mcbridge(ev);
+	bool mcbridge = mcb_event_is_mcbridge(ev) && ev->kind == MCB_KIND_EVENT;
 	struct mcb_nla_iter it;
 	const unsigned char *pl;
 	uint16_t type, flags, plen;
+	uint32_t named = 0;
 	int r;
 
-	mcb_nla_iter_init(&it, p, len, be);
+	mcb_nla_iter_init(&it, p, len, attr_be);
 	while ((r = mcb_nla_next(&it, &type, &flags, &pl, &plen)) == 1) {
-		bool known = false;
-		enum mcb_err err;
+		/* NLA_F_NET_BYTEORDER: this payload is big-endian anyway. */
+		bool be = attr_be || (flags & NLA_F_NET_BYTEORDER);
 		struct mcb_attr *a;
 
-		if (mcbridge && ev->kind == MCB_KIND_EVENT) {
-			err = mcbridge_attr(ev, type, pl, plen, be, &known);
-			if (err)
-				return err;
-			if (known)
-				continue;
-		}
+		if (mcbridge && type == MCBRIDGE_ATTR_PAD)
+			continue;	/* alignment filler for the u64s */
+		if (mcbridge && mcbridge_attr(ev, type, flags, pl, plen, be,
+					      &named))
+			continue;
 		ev->has |= MCB_HAS_ATTRS;
 		ev->attrs_total++;
 		if (ev->nattrs >= MCB_EVENT_MAX_ATTRS)
@@ -217,7 +277,8 @@ static enum mcb_err parse_attrs(struct mcb_event *ev, const unsigned char *p,
 		memset(a, 0, sizeof(*a));
 		a->type = type;
 		a->len = plen;
-		a->kind = (uint8_t)mcb_nla_classify(flags, pl, plen, be);
+		a->nla_flags = flags;
+		a->kind = (uint8_t)mcb_nla_classify(flags, pl, plen, attr_be, 0);
 		a->data = (const char *)pl;
 		a->data_len = plen;
 		if (a->kind >= MCB_ATTR_U8 && a->kind <= MCB_ATTR_U64)

@@ -9,11 +9,10 @@
 #include <string.h>
 
 #include <linux/mcbridge.h>
+#include <linux/netlink.h>
 #include <mcbridge/names.h>
 
 #include "mcbridge_client.h"
-
-#define NESTED_MAX_DEPTH 8
 
 /* Length of the valid UTF-8 sequence (2-4 bytes) at p, or 0. */
 static size_t utf8_len(const unsigned char *p, size_t n)
@@ -198,7 +197,8 @@ static void json_hex(FILE *out, const unsigned char *p, size_t len)
 static void json_nla(FILE *out, uint16_t type, uint16_t flags,
 		     const unsigned char *p, uint16_t len, bool be, int depth)
 {
-	enum mcb_attr_kind kind = mcb_nla_classify(flags, p, len, be);
+	enum mcb_attr_kind kind = mcb_nla_classify(flags, p, len, be, depth);
+	bool num_be = be || (flags & NLA_F_NET_BYTEORDER);
 
 	fprintf(out, "{\"type\":%u,\"len\":%u", type, len);
 	switch (kind) {
@@ -206,19 +206,15 @@ static void json_nla(FILE *out, uint16_t type, uint16_t flags,
 	case MCB_ATTR_U16:
 	case MCB_ATTR_U32:
 	case MCB_ATTR_U64:
-		json_u64(out, num_key[kind], mcb_nla_uint(p, len, be));
+		json_u64(out, num_key[kind], mcb_nla_uint(p, len, num_be));
 		break;
 	case MCB_ATTR_STR:
 		json_str(out, "str", (const char *)p, len - 1u);
 		break;
 	case MCB_ATTR_NESTED:
-		if (depth < NESTED_MAX_DEPTH) {
-			fputs(",\"nested\":", out);
-			json_nla_array(out, p, len, be, depth + 1);
-			break;
-		}
-		/* Too deep to render as a tree: as hex. */
-		__attribute__((fallthrough));
+		fputs(",\"nested\":", out);
+		json_nla_array(out, p, len, be, depth + 1);
+		break;
 	case MCB_ATTR_HEX:
 		json_hex(out, p, len);
 		break;

@@ -100,6 +100,7 @@ enum mcb_attr_kind {
 struct mcb_attr {
 	uint16_t type;
 	uint16_t len;		/* declared payload length */
+	uint16_t nla_flags;	/* binary: NLA_F_NESTED, NLA_F_NET_BYTEORDER */
 	uint8_t kind;		/* enum mcb_attr_kind */
 	bool clipped;		/* string did not fit the arena */
 	uint64_t num;
@@ -183,8 +184,9 @@ int mcb_nla_next(struct mcb_nla_iter *it, uint16_t *type, uint16_t *flags,
 /* Read an unsigned payload of 1, 2, 4 or 8 bytes in the given order. */
 uint64_t mcb_nla_uint(const unsigned char *p, uint16_t len, bool big_endian);
 /* How a payload is shown in JSON (wire.h "attrs"). */
+#define MCB_NLA_NEST_MAX 8
 enum mcb_attr_kind mcb_nla_classify(uint16_t flags, const unsigned char *p,
-				    uint16_t len, bool big_endian);
+				    uint16_t len, bool big_endian, int depth);
 
 /* ---- output (format.c) ---- */
 
