@@ -8,13 +8,6 @@
 TOP := $(CURDIR)
 export TOP
 
-# Kernel build directory: the running kernel's when it has one, else the
-# newest installed Debian linux-headers-*-amd64.
-KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
-	if [ -d $$d ]; then echo $$d; else \
-	ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1; fi)
-export KDIR
-
 USER_PARTS := client bridge tools
 
 .PHONY: all kmod $(USER_PARTS) deps demo test bench clean
@@ -22,7 +15,7 @@ USER_PARTS := client bridge tools
 all: kmod $(USER_PARTS)
 
 kmod:
-	$(MAKE) -C kmod KDIR=$(KDIR)
+	$(MAKE) -C kmod
 
 $(USER_PARTS):
 	$(MAKE) -C $@
@@ -45,5 +38,5 @@ bench: deps
 	bench/run.sh
 
 clean:
-	$(MAKE) -C kmod KDIR=$(KDIR) clean
+	$(MAKE) -C kmod clean
 	rm -rf build

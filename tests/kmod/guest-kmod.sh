@@ -9,6 +9,8 @@ set -uo pipefail
 KO=kmod/mcbridge.ko
 CTL=build/bin/mcbridge-ctl
 BADINPUT=build/tests/kmod/mcb-badinput
+FUZZ=build/tests/kmod/mcb-fuzz
+FUZZ_ITERATIONS=${MCB_FUZZ_ITERATIONS:-100000}
 WORK=$(mktemp -d)
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
@@ -27,7 +29,7 @@ start_monitor() {
 	shift
 	"$CTL" monitor "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	MON_PID=$!
-	t_wait_for 60 grep -q 'monitor: ready' "$WORK/$name.err" ||
+	t_wait_for -t 60 grep -q 'monitor: ready' "$WORK/$name.err" ||
 		{ cat "$WORK/$name.err" >&2; return 1; }
 }
 
@@ -260,6 +262,26 @@ test_bad_input() {
 	fi
 }
 
+# Random and mutated messages as root and as an unprivileged user; the
+# module must still work after them (dmesg is checked at the end).
+test_fuzz() {
+	local out_root out_user
+
+	out_root=$("$FUZZ" "$FAMILY_ID" "$FUZZ_ITERATIONS" 1 2>&1) ||
+		{ t_fail "fuzz as root" "$out_root"; return; }
+	out_user=$("${NOBODY[@]}" "$FUZZ" "$FAMILY_ID" "$FUZZ_ITERATIONS" 2 2>&1) ||
+		{ t_fail "fuzz unprivileged" "$out_user"; return; }
+	start_monitor fuzzed --until END || { t_fail "fuzz" "monitor did not start"; return; }
+	"$CTL" emit --count 5 --text after-fuzz >/dev/null
+	marker
+	wait "$MON_PID"
+	if [ "$(grep -c 'text="after-fuzz"' "$WORK/fuzzed.out")" = 5 ]; then
+		t_ok "fuzz: root ($out_root), unprivileged ($out_user); module works after"
+	else
+		t_fail "fuzz" "module broken after fuzzing: $(cat "$WORK/fuzzed.out")"
+	fi
+}
+
 test_listen_admin_only() {
 	local out rc
 
@@ -291,7 +313,7 @@ test_churn() {
 		"$CTL" emit --count 1000000 --text churn >"$WORK/churn-emit.out" 2>&1 &
 		emit_pid=$!
 		# No signal marks "burst under way" but the counter itself.
-		t_wait_for 60 sh -c "'$CTL' stats | grep -q '^injected [1-9]'" ||
+		t_wait_for -t 60 sh -c "'$CTL' stats | grep -q '^injected [1-9]'" ||
 			{ ok=0; t_fail "churn $i" "burst did not start"; }
 		unload || { ok=0; break; }
 		wait "$emit_pid"
@@ -325,6 +347,7 @@ main() {
 	test_burst
 	test_unprivileged
 	test_bad_input
+	test_fuzz
 	test_listen_admin_only
 	test_churn
 	unload
