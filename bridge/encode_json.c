@@ -413,8 +413,12 @@ static const char *kind_name(enum mcb_wire_kind k)
 	return "unknown";
 }
 
-size_t mcb_encode_json(const struct mcb_event *ev, void *buf, size_t cap,
-		       bool *truncated)
+/* Room for the closing "]}\n" of a complete object. */
+#define JSON_END_RESERVE	3
+
+/* One pass, keeping reserve bytes of cap for the closing. */
+static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
+		     size_t reserve, bool *truncated)
 {
 	struct jw w = { buf, 0, 0, false };
 	const unsigned char *a = ev->attrs;
@@ -425,9 +429,9 @@ size_t mcb_encode_json(const struct mcb_event *ev, void *buf, size_t cap,
 	const char *cmd;
 
 	*truncated = false;
-	if (cap <= JSON_CLOSE_RESERVE)
+	if (cap <= reserve)
 		return 0;
-	w.cap = cap - JSON_CLOSE_RESERVE;
+	w.cap = cap - reserve;
 
 	PUTS(&w, "{\"" MCB_JSON_KIND "\":");
 	put_str(&w, kind_name(ev->kind), strlen(kind_name(ev->kind)));
@@ -521,7 +525,10 @@ size_t mcb_encode_json(const struct mcb_event *ev, void *buf, size_t cap,
 		}
 		w.cap = cap;	/* the reserve is for these closing bytes */
 		w.full = false;
-		PUTS(&w, "]");
+		if (first)
+			w.len = mark;	/* none fitted: no empty list */
+		else
+			PUTS(&w, "]");
 	}
 close:
 	w.cap = cap;
@@ -531,4 +538,16 @@ close:
 	PUTS(&w, "}\n");
 	*truncated = trunc;
 	return w.full ? 0 : w.len;
+}
+
+size_t mcb_encode_json(const struct mcb_event *ev, void *buf, size_t cap,
+		       bool *truncated)
+{
+	size_t n = encode(ev, buf, cap, JSON_END_RESERVE, truncated);
+
+	/* Did not fit: again, with room for "truncated" kept back, so that
+	 * only events that really overflow are cut. */
+	if (*truncated)
+		n = encode(ev, buf, cap, JSON_CLOSE_RESERVE, truncated);
+	return n;
 }
