@@ -45,11 +45,17 @@ static bool eat(struct jp *jp, char c)
 
 static void put_bytes(struct jstr *s, const char *b, size_t n)
 {
-	if (!s->out)
+	if (!s->out || s->clipped)
 		return;
-	/* A multi-byte character is written whole or not at all, so a
-	 * clipped string is still valid UTF-8. */
-	if (s->clipped || s->len + n + 1 > s->cap) {
+	if (s->len + n + 1 > s->cap) {
+		/* Keep what fits, but never half a UTF-8 character: back
+		 * off while the first byte left out continues one. */
+		size_t fit = s->cap > s->len + 1 ? s->cap - s->len - 1 : 0;
+
+		while (fit > 0 && ((unsigned char)b[fit] & 0xc0) == 0x80)
+			fit--;
+		memcpy(s->out + s->len, b, fit);
+		s->len += fit;
 		s->clipped = true;
 		return;
 	}
@@ -128,8 +134,10 @@ static enum mcb_err parse_string(struct jp *jp, struct jstr *s)
 			break;
 		if (*jp->p != '\\')
 			return MCB_ERR_SYNTAX;	/* raw control character */
-		if (jp->end - jp->p < 2)
+		if (jp->end - jp->p < 2) {
+			jp->p = jp->end;	/* cut inside an escape */
 			return MCB_ERR_SYNTAX;
+		}
 		char c = jp->p[1];
 		jp->p += 2;
 		switch (c) {
@@ -144,7 +152,11 @@ static enum mcb_err parse_string(struct jp *jp, struct jstr *s)
 		case 'u': {
 			uint32_t cp, lo;
 
-			if (jp->end - jp->p < 4 || hex4(jp->p, &cp))
+			if (jp->end - jp->p < 4) {
+				jp->p = jp->end;
+				return MCB_ERR_SYNTAX;
+			}
+			if (hex4(jp->p, &cp))
 				return MCB_ERR_SYNTAX;
 			jp->p += 4;
 			if (cp >= 0xd800 && cp < 0xdc00 && jp->end - jp->p >= 6 &&
@@ -668,7 +680,7 @@ enum mcb_err mcb_decode_json(const char *buf, size_t len,
 
 fail:
 	/* Running out of bytes mid-value means the datagram was cut. */
-	if (err == MCB_ERR_SYNTAX && jp.p >= jp.end)
+	if ((err == MCB_ERR_SYNTAX || err == MCB_ERR_TYPE) && jp.p >= jp.end)
 		err = MCB_ERR_TRUNCATED;
 	return err;
 }

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* Bridge sequence tracking and the latency histogram. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "mcbridge_client.h"
+
+static struct mcb_event ev;
+
+static enum mcb_seq_verdict seen(struct mcb_seq_tracker *t, const char *fam,
+				 uint64_t seq, uint64_t *missed)
+{
+	mcb_event_reset(&ev);
+	snprintf(ev.family, sizeof(ev.family), "%s", fam);
+	snprintf(ev.group, sizeof(ev.group), "g");
+	ev.bridge_seq = seq;
+	return mcb_seq_check(t, &ev, missed);
+}
+
+static void gaps_and_restarts(void **state)
+{
+	struct mcb_seq_tracker t;
+	uint64_t missed;
+
+	(void)state;
+	mcb_seq_init(&t);
+	/* Joining mid-stream is not a gap. */
+	assert_int_equal(seen(&t, "a", 100, &missed), MCB_SEQ_FIRST);
+	assert_int_equal(missed, 0);
+	assert_int_equal(seen(&t, "a", 101, &missed), MCB_SEQ_OK);
+	assert_int_equal(seen(&t, "a", 105, &missed), MCB_SEQ_GAP);
+	assert_int_equal(missed, 3);
+	assert_int_equal(seen(&t, "a", 106, &missed), MCB_SEQ_OK);
+	/* The bridge restarted: seq 1 again, nothing missed. */
+	assert_int_equal(seen(&t, "a", 1, &missed), MCB_SEQ_RESTART);
+	assert_int_equal(missed, 0);
+	assert_int_equal(seen(&t, "a", 2, &missed), MCB_SEQ_OK);
+	/* Restarted and lost the first two of the new run. */
+	assert_int_equal(seen(&t, "a", 3, &missed), MCB_SEQ_OK);
+	assert_int_equal(seen(&t, "a", 3, &missed), MCB_SEQ_RESTART);
+	assert_int_equal(missed, 2);
+
+	/* Streams are independent. */
+	assert_int_equal(seen(&t, "b", 1, &missed), MCB_SEQ_FIRST);
+	assert_int_equal(seen(&t, "a", 4, &missed), MCB_SEQ_OK);
+	assert_int_equal(seen(&t, "b", 2, &missed), MCB_SEQ_OK);
+	assert_int_equal(t.nstreams, 2);
+}
+
+static void streams_are_bounded(void **state)
+{
+	struct mcb_seq_tracker t;
+	uint64_t missed;
+	char fam[8];
+
+	(void)state;
+	mcb_seq_init(&t);
+	for (int i = 0; i < MCB_MAX_STREAMS; i++) {
+		snprintf(fam, sizeof(fam), "f%d", i);
+		assert_int_equal(seen(&t, fam, 1, &missed), MCB_SEQ_FIRST);
+	}
+	assert_int_equal(seen(&t, "one-more", 1, &missed), MCB_SEQ_UNTRACKED);
+	assert_int_equal(seen(&t, "f0", 2, &missed), MCB_SEQ_OK);
+}
+
+static void latency_quantiles(void **state)
+{
+	static struct mcb_latency l;
+	uint64_t p50, p99;
+
+	(void)state;
+	mcb_lat_init(&l);
+	assert_int_equal(mcb_lat_quantile(&l, 0.5), 0);
+	/* 1..1000 microseconds. */
+	for (int i = 1; i <= 1000; i++)
+		mcb_lat_add(&l, (int64_t)i * 1000);
+	mcb_lat_add(&l, -5);
+	assert_int_equal(l.count, 1000);
+	assert_int_equal(l.negative, 1);
+	assert_int_equal(l.min, 1000);
+	assert_int_equal(l.max, 1000000);
+	p50 = mcb_lat_quantile(&l, 0.5);
+	p99 = mcb_lat_quantile(&l, 0.99);
+	/* Buckets are 1/16 of a power of two wide: within 6.25 %, never
+	 * below the true value. */
+	assert_true(p50 >= 500000 && p50 <= 500000 + 500000 / 16);
+	assert_true(p99 >= 990000 && p99 <= 990000 + 990000 / 16);
+	assert_int_equal(mcb_lat_quantile(&l, 1.0), 1000000);
+	assert_int_equal(mcb_lat_quantile(&l, 0.0), 1000);
+}
+
+static void latency_small_and_huge(void **state)
+{
+	static struct mcb_latency l;
+
+	(void)state;
+	mcb_lat_init(&l);
+	for (int i = 0; i < 16; i++)
+		mcb_lat_add(&l, i);	/* exact below 16 ns */
+	assert_int_equal(mcb_lat_quantile(&l, 0.5), 7);
+	mcb_lat_add(&l, INT64_MAX);
+	assert_true(mcb_lat_quantile(&l, 1.0) == (uint64_t)INT64_MAX);
+	assert_int_equal(l.count, 17);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(gaps_and_restarts),
+		cmocka_unit_test(streams_are_bounded),
+		cmocka_unit_test(latency_quantiles),
+		cmocka_unit_test(latency_small_and_huge),
+	};
+
+	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
+}
