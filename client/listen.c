@@ -232,8 +232,11 @@ static int announce(const struct listen_opts *o, int fd)
 	if (o->ready_fd >= 0) {
 		static const char ready[] = "ready\n";
 
+		/* Closed after use so a reader sees EOF, unless it is one
+		 * of our standard streams. */
 		if (write(o->ready_fd, ready, sizeof(ready) - 1) !=
-		    (ssize_t)(sizeof(ready) - 1) || close(o->ready_fd) < 0) {
+		    (ssize_t)(sizeof(ready) - 1) ||
+		    (o->ready_fd > 2 && close(o->ready_fd) < 0)) {
 			fprintf(stderr, TAG "ready fd %d: %s\n", o->ready_fd,
 				strerror(errno));
 			return -1;
