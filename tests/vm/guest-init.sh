@@ -42,6 +42,11 @@ mount -t devtmpfs devtmpfs $R/dev
 mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $R/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
+# devtmpfs lacks the links that bash process substitution and tools expect.
+ln -sf /proc/self/fd $R/dev/fd
+ln -sf /proc/self/fd/0 $R/dev/stdin
+ln -sf /proc/self/fd/1 $R/dev/stdout
+ln -sf /proc/self/fd/2 $R/dev/stderr
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp
 mount -t tmpfs -o mode=755 tmpfs $R/run
 mount -t tmpfs -o mode=1777 tmpfs $R/var/tmp
@@ -61,6 +66,13 @@ done
 
 mount --move /ctl $R/run/mcb-vm
 mount -t 9p -o "$p9" mcbout $R/run/mcb-vm/out || die "cannot mount results share"
+
+# The kernel's module autoloading (request_module, e.g. for a genetlink
+# family alias or "ip link add type dummy") runs its helper in this root,
+# not in the chroot: point it at the host's modprobe inside the chroot.
+printf '#!/bin/busybox sh\nexec /bin/chroot %s /sbin/modprobe "$@"\n' "$R" >/bin/modprobe-chroot
+chmod 755 /bin/modprobe-chroot
+echo /bin/modprobe-chroot >/proc/sys/kernel/modprobe
 
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 
