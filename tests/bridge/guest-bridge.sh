@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Bridge tests with the real module, run as root inside the test VM
+# (tests/vm/vm-run) from the project root: a 100,000-event burst to three
+# listeners, module unload/reload under a running bridge, bridge SIGKILL and
+# restart.  Each check asserts on what the listeners received.
+set -uo pipefail
+
+. tests/vm/guest-lib.sh
+
+KO=kmod/mcbridge.ko
+CTL=build/bin/mcbridge-ctl
+BRIDGE=build/bin/mcbridged
+LISTEN=tests/bridge/mclisten.py
+BURST=${MCB_BURST:-100000}
+WORK=$(mktemp -d)
+BRIDGE_PID=
+BRIDGE_N=0
+
+ip link set lo up
+
+# A summary field of listener output file $1 (python does the JSON).
+sfield() {
+	python3 - "$@" <<'PY'
+import json, sys
+v = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+for k in sys.argv[2:]:
+    v = v.get(k, 0) if isinstance(v, dict) else 0
+print(json.dumps(v) if isinstance(v, (bool, list, dict)) or v is None else v)
+PY
+}
+
+# Starts a listener; returns once it has joined (its "listening" line).
+start_listener() {	# NAME UNTIL
+	python3 "$LISTEN" --until "$2" --timeout 120 >"$WORK/$1.out" 2>"$WORK/$1.err" &
+	eval "PID_$1=$!"
+	t_wait_for -t 30 grep -q '^listening' "$WORK/$1.out"
+}
+
+# Starts mcbridged; returns once it printed its readiness line.
+start_bridge() {
+	BRIDGE_N=$((BRIDGE_N + 1))
+	"$BRIDGE" --rcvbuf 256M "$@" >"$WORK/bridge$BRIDGE_N.out" 2>"$WORK/bridge$BRIDGE_N.err" &
+	BRIDGE_PID=$!
+	t_wait_for -t 30 grep -q '^mcbridged: ready' "$WORK/bridge$BRIDGE_N.out"
+}
+
+berr() { cat "$WORK/bridge$BRIDGE_N.err"; }
+
+# Stats of the running bridge via SIGUSR1: prints the line for mcbridge/events.
+bridge_stats() {
+	local before
+	before=$(grep -c 'mcbridged: stats mcbridge/events' "$WORK/bridge$BRIDGE_N.err")
+	kill -USR1 "$BRIDGE_PID"
+	t_wait_for -t 10 test "$(grep -c 'mcbridged: stats mcbridge/events' "$WORK/bridge$BRIDGE_N.err")" -gt "$before"
+	grep 'mcbridged: stats mcbridge/events' "$WORK/bridge$BRIDGE_N.err" | tail -n 1
+}
+
+stat_of() {	# LINE KEY
+	sed -n "s/.* $2=\\([^ ]*\\).*/\\1/p" <<<" $1"
+}
+
+# --- start before the module: waits for the family ------------------------
+rmmod mcbridge 2>/dev/null
+start_bridge || { t_fail "bridge starts" "$(berr)"; t_done; exit 1; }
+if grep -q 'mcbridge/events -> 225.0.0.1:7788 json waiting for family mcbridge' "$WORK/bridge1.out"; then
+	t_ok "bridge started before the module: ready line says waiting for family mcbridge"
+else
+	t_fail "waiting readiness" "$(cat "$WORK/bridge1.out")"
+fi
+insmod "$KO" heartbeat_ms=0 || { t_fail "insmod" "failed"; t_done; exit 1; }
+if t_wait_for -t 30 grep -q 'mcbridge/events: subscribed' "$WORK/bridge1.err"; then
+	t_ok "module loaded: the bridge subscribes without a restart"
+else
+	t_fail "subscribe on NEWFAMILY" "$(berr)"
+fi
+
+# --- 100,000 events to three listeners ------------------------------------
+for l in a b c; do
+	start_listener "$l" END1 || t_fail "listener $l" "did not start"
+done
+start_ns=$(date +%s%N)
+out=$("$CTL" emit --count "$BURST" --text burst 2>&1)
+"$CTL" emit --text END1 >/dev/null
+emitted=$(sed -n 's/^emitted \([0-9]*\).*/\1/p' <<<"$out")
+[ "$emitted" = "$BURST" ] && t_ok "module emitted $BURST events" ||
+	t_fail "emit" "$out"
+for l in a b c; do
+	eval "wait \$PID_$l"
+done
+end_ns=$(date +%s%N)
+for l in a b c; do
+	f=$WORK/$l.out
+	n=$(sfield "$f" texts burst)
+	if [ "$n" = "$BURST" ] && [ "$(sfield "$f" until_seen)" = true ] &&
+	   [ "$(sfield "$f" kseq_gaps)" = 0 ] && [ "$(sfield "$f" kseq_back)" = 0 ] &&
+	   [ "$(sfield "$f" bseq_gaps)" = 0 ] && [ "$(sfield "$f" bseq_back)" = 0 ] &&
+	   [ "$(sfield "$f" overruns)" = 0 ] && [ "$(sfield "$f" lost)" = "[]" ] &&
+	   [ "$(sfield "$f" bad)" = 0 ]; then
+		t_ok "listener $l: all $BURST burst events, in order, no gap, no notice"
+	else
+		t_fail "listener $l" "$(tail -n 1 "$f")"
+	fi
+done
+ms=$(( (end_ns - start_ns) / 1000000 ))
+echo "info: $BURST events to 3 listeners in ${ms} ms ($(( BURST * 1000 / (ms > 0 ? ms : 1) )) events/s end to end); listener a: $(tail -n 1 "$WORK/a.out")"
+st=$(bridge_stats)
+echo "info: $st"
+if [ "$(stat_of "$st" overruns)" = 0 ] && [ "$(stat_of "$st" lost)" = 0 ] &&
+   [ "$(stat_of "$st" send_errors)" = 0 ] &&
+   [ "$(stat_of "$st" sent)" = "$(stat_of "$st" received)" ]; then
+	t_ok "bridge stats: received = sent, no overrun, loss or send error"
+else
+	t_fail "bridge stats" "$st"
+fi
+
+# --- rmmod / insmod under a running bridge --------------------------------
+start_listener r END2 || t_fail "listener r" "did not start"
+rmmod mcbridge || t_fail "rmmod" "failed"
+t_wait_for -t 30 grep -q 'mcbridge/events: waiting for family' "$WORK/bridge1.err" &&
+	t_ok "rmmod: the bridge notices (waiting for family)" ||
+	t_fail "rmmod noticed" "$(berr)"
+insmod "$KO" heartbeat_ms=0 || t_fail "insmod again" "failed"
+t_wait_for -t 30 test "$(grep -c 'mcbridge/events: subscribed' "$WORK/bridge1.err")" -ge 2 &&
+	t_ok "insmod: the bridge resubscribes without a restart" ||
+	t_fail "resubscribe" "$(berr)"
+"$CTL" emit --count 1000 --text after >/dev/null
+"$CTL" emit --text END2 >/dev/null
+wait "$PID_r"
+f=$WORK/r.out
+if [ "$(sfield "$f" texts after)" = 1000 ] && [ "$(sfield "$f" lost)" = "[]" ] &&
+   [ "$(sfield "$f" kseq_gaps)" = 0 ] && [ "$(sfield "$f" bseq_gaps)" = 0 ] &&
+   [ "$(sfield "$f" bseq_back)" = 0 ]; then
+	t_ok "after reload: 1000 events, bridge_seq continues, no lost notice"
+else
+	t_fail "after reload" "$(tail -n 1 "$f")"
+fi
+kill -0 "$BRIDGE_PID" 2>/dev/null && t_ok "bridge process survived the reload" ||
+	t_fail "bridge alive" "$(berr)"
+st=$(bridge_stats)
+[ "$(stat_of "$st" resubscribes)" -ge 1 ] && [ "$(stat_of "$st" lost)" = 0 ] &&
+	t_ok "bridge stats after reload: resubscribed, nothing counted lost" ||
+	t_fail "stats after reload" "$st"
+
+# --- SIGKILL and restart: listeners go on ---------------------------------
+start_listener k END3 || t_fail "listener k" "did not start"
+"$CTL" emit --count 10 --text before-kill >/dev/null
+kill -KILL "$BRIDGE_PID"
+wait "$BRIDGE_PID" 2>/dev/null
+start_bridge --rcvbuf 64M || t_fail "bridge restart" "$(berr)"
+"$CTL" emit --count 1000 --text after-kill >/dev/null
+"$CTL" emit --text END3 >/dev/null
+wait "$PID_k"
+f=$WORK/k.out
+if [ "$(sfield "$f" texts before-kill)" = 10 ] && [ "$(sfield "$f" texts after-kill)" = 1000 ] &&
+   [ "$(sfield "$f" bseq_back)" = 1 ] && [ "$(sfield "$f" bseq_gaps)" = 0 ] &&
+   [ "$(sfield "$f" kseq_gaps)" = 0 ] && [ "$(sfield "$f" lost)" = "[]" ]; then
+	t_ok "SIGKILL + restart: the listener goes on (bridge_seq restarts, no gap)"
+else
+	t_fail "SIGKILL restart" "$(tail -n 1 "$f")"
+fi
+
+kill -TERM "$BRIDGE_PID"
+wait "$BRIDGE_PID"
+rc=$?
+[ "$rc" = 0 ] && grep -q 'final stats mcbridge/events' "$WORK/bridge$BRIDGE_N.err" &&
+	t_ok "SIGTERM: clean exit with final stats" || t_fail "SIGTERM" "rc=$rc $(berr)"
+rmmod mcbridge
+t_check_dmesg_clean "kernel log clean"
+rm -rf "$WORK"
+t_done
