@@ -159,6 +159,30 @@ else
 	t_fail "SIGKILL restart" "$(tail -n 1 "$f")"
 fi
 
+# --- overrun: a tiny netlink buffer loses events, visibly -----------------
+kill -TERM "$BRIDGE_PID"
+wait "$BRIDGE_PID"
+start_bridge --rcvbuf 4096 || t_fail "bridge with a tiny buffer" "$(berr)"
+start_listener o END4 || t_fail "listener o" "did not start"
+"$CTL" emit --count 20000 --text flood >/dev/null
+"$CTL" emit --text END4 >/dev/null
+wait "$PID_o"
+f=$WORK/o.out
+got=$(sfield "$f" texts flood)
+lost=$(python3 -c 'import json,sys; print(sum(json.loads(open(sys.argv[1]).read().splitlines()[-1])["lost"]))' "$f")
+overruns=$(sfield "$f" overruns)
+echo "info: 20000 events through a 4 KiB netlink buffer: $got bridged, $overruns overrun notices, lost counts sum to $lost"
+if [ "$got" -lt 20000 ] && [ "$overruns" -ge 1 ] && [ $((got + lost)) = 20000 ] &&
+   [ "$(sfield "$f" bseq_gaps)" = 0 ]; then
+	t_ok "overrun: announced, and lost counts account for every missing event"
+else
+	t_fail "overrun" "got=$got lost=$lost $(tail -n 1 "$f")"
+fi
+st=$(bridge_stats)
+[ "$(stat_of "$st" overruns)" = "$overruns" ] && [ "$(stat_of "$st" lost)" = "$lost" ] &&
+	t_ok "bridge stats count the same overruns and lost events" ||
+	t_fail "overrun stats" "$st"
+
 kill -TERM "$BRIDGE_PID"
 wait "$BRIDGE_PID"
 rc=$?
