@@ -312,10 +312,10 @@ void mcb_loop_fini(struct mcb_loop *l)
 	if (l->ctrl_open)
 		mcb_ctrl_close(&l->ctrl);
 	l->ctrl_open = false;
-	if (l->sigfd >= 0)
-		close(l->sigfd);
-	if (l->epfd >= 0)
-		close(l->epfd);
+	if (l->sigfd >= 0 && close(l->sigfd) < 0)
+		mcb_log(l->log, LOG_DEBUG, "close signalfd: %s", strerror(errno));
+	if (l->epfd >= 0 && close(l->epfd) < 0)
+		mcb_log(l->log, LOG_DEBUG, "close epoll: %s", strerror(errno));
 	l->sigfd = -1;
 	l->epfd = -1;
 }

@@ -30,8 +30,9 @@ PY
 }
 
 # Starts a listener; returns once it has joined (its "listening" line).
-start_listener() {	# NAME UNTIL
-	python3 "$LISTEN" --until "$2" --timeout 120 >"$WORK/$1.out" 2>"$WORK/$1.err" &
+start_listener() {	# NAME UNTIL [LISTENER OPTIONS]
+	python3 "$LISTEN" --until "$2" --timeout 120 "${@:3}" \
+		>"$WORK/$1.out" 2>"$WORK/$1.err" &
 	eval "PID_$1=$!"
 	t_wait_for -t 30 grep -q '^listening' "$WORK/$1.out"
 }
@@ -73,6 +74,44 @@ if t_wait_for -t 30 grep -q 'mcbridge/events: subscribed' "$WORK/bridge1.err"; t
 else
 	t_fail "subscribe on NEWFAMILY" "$(berr)"
 fi
+
+# --- real netdev and module events: every field by name -------------------
+start_listener n END0 --dump "$WORK/n.dump" || t_fail "listener n" "did not start"
+modprobe -r dummy 2>/dev/null
+modprobe dummy numdummies=0 && ip link add mcbd0 type dummy &&
+	ip link set mcbd0 mtu 1400 && ip link set mcbd0 up ||
+	t_fail "netdev setup" "dummy device"
+ifindex=$(cat /sys/class/net/mcbd0/ifindex)
+"$CTL" emit --text END0 >/dev/null
+wait "$PID_n"
+if python3 - "$WORK/n.dump" "$ifindex" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1], "rb")]
+ifindex = int(sys.argv[2])
+def has(**want):
+    return any(all(e.get(k) == v for k, v in want.items()) for e in evs)
+base = dict(kind="event", family="mcbridge", group="events", cmd="event", cmd_id=1)
+ok = (has(**base, type="netdev", netdev_event="register", ifname="mcbd0", ifindex=ifindex)
+      and has(**base, type="netdev", netdev_event="changemtu", ifname="mcbd0", mtu=1400)
+      and has(**base, type="netdev", netdev_event="up", ifname="mcbd0")
+      and has(**base, type="injected", text="END0")
+      and all(isinstance(e.get(k), int) for e in evs for k in ("seq", "timestamp_ns", "cpu"))
+      and all(e["seq"] == evs[0]["seq"] + i for i, e in enumerate(evs)))
+up = [e for e in evs if e.get("netdev_event") == "up"]
+ok = ok and bool(up) and up[0]["ifflags"] & 1 == 1  # IFF_UP
+mods = [e for e in evs if e.get("type") == "module"]
+# dummy may be built in: module events only when it is a module
+ok = ok and all(e.get("module") == "dummy" and e.get("module_state") in
+                ("coming", "live", "going") for e in mods)
+print("info: %d events, %d module events" % (len(evs), len(mods)))
+sys.exit(0 if ok else 1)
+PY
+then
+	t_ok "netdev events: type, netdev_event, ifname, ifindex, mtu, ifflags, seq by name"
+else
+	t_fail "netdev events" "$(head -c 2000 "$WORK/n.dump")"
+fi
+ip link del mcbd0
 
 # --- 100,000 events to three listeners ------------------------------------
 for l in a b c; do

@@ -13,6 +13,7 @@ JSON parsing.  Prints one JSON summary object on stdout:
   kseq_gaps / kseq_back (kernel seq of mcbridge events, same),
   lost [counts], overruns, first_kseq_after_back [..], bad (unparsable),
   elapsed_s (first to last datagram), until_seen
+With --dump FILE every datagram is also written there (JSON lines).
 """
 import argparse
 import json
@@ -29,6 +30,7 @@ def main():
     ap.add_argument("--until", required=True)
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--rcvbuf", type=int, default=256 << 20)
+    ap.add_argument("--dump", help="also write every datagram to this file")
     a = ap.parse_args()
 
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -65,6 +67,9 @@ def main():
         if until_seen:
             break
 
+    if a.dump:
+        with open(a.dump, "wb") as f:
+            f.writelines(got)
     summ = {"datagrams": len(got), "events": 0, "texts": {}, "kinds": {},
             "bseq_gaps": 0, "bseq_back": 0, "kseq_gaps": 0, "kseq_back": 0,
             "lost": [], "overruns": 0, "bad": 0, "first_bseq": None,
