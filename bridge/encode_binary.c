@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <string.h>
 #include <linux/netlink.h>
+#include <mcbridge/nla.h>
 
 size_t mcb_encode_binary(const struct mcb_event *ev, void *buf, size_t cap,
 			 bool *truncated)
@@ -24,23 +25,21 @@ size_t mcb_encode_binary(const struct mcb_event *ev, void *buf, size_t cap,
 
 	/* Keep whole attributes only: stop before the first that overflows. */
 	if (ev->kind == MCB_KIND_EVENT) {
-		while (keep < ev->attr_len) {
-			struct nlattr nla;
-			size_t left = ev->attr_len - keep, step;
+		struct mcb_nla_iter it;
+		const unsigned char *pl;
+		uint16_t type, aflags, plen;
 
-			if (left < NLA_HDRLEN)
-				break;
-			memcpy(&nla, a + keep, sizeof(nla));
-			if (nla.nla_len < NLA_HDRLEN || nla.nla_len > left)
-				break;	/* malformed tail: not forwarded */
-			step = NLA_ALIGN(nla.nla_len);
-			if (step > left)
-				step = left;
-			if (keep + nla.nla_len > room)
+		/* A malformed tail ends the walk: it is not forwarded. */
+		mcb_nla_iter_init(&it, a, ev->attr_len, MCB_NLA_HOST_BE);
+		while (mcb_nla_next(&it, &type, &aflags, &pl, &plen) == 1) {
+			size_t end = (size_t)(pl - a) + plen;
+			size_t next = (size_t)(it.pos - a);
+
+			if (end > room)
 				break;
 			/* The padding too when it fits, so the next header
 			 * stays aligned for the decoder. */
-			keep += step <= room - keep ? step : nla.nla_len;
+			keep = next <= room ? next : end;
 		}
 		if (keep < ev->attr_len)
 			flags |= MCB_WIRE_F_TRUNCATED;

@@ -14,9 +14,9 @@
 
 #include <linux/mcbridge.h>
 #include <mcbridge/names.h>
+#include <mcbridge/nla.h>
 
 /* Nested attributes deeper than this are shown as hex (bounds the stack). */
-#define MCB_JSON_NEST_MAX	8
 
 struct jw {
 	char *buf;
@@ -49,40 +49,6 @@ static void put_u64(struct jw *w, uint64_t v)
 	put(w, tmp + i, sizeof(tmp) - i);
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	/* Second byte limits exclude overlongs, surrogates, > U+10FFFF. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 static const char hexdig[] = "0123456789abcdef";
 
 /* A JSON string: RFC 8259 escapes; bytes that are not UTF-8 -> \u00XX. */
@@ -101,7 +67,7 @@ static void put_str(struct jw *w, const void *data, size_t n)
 			i++;
 			continue;
 		}
-		if (c >= 0x80 && (u = utf8_len(s + i, n - i)) != 0) {
+		if (c >= 0x80 && (u = mcb_utf8_len(s + i, n - i)) != 0) {
 			i += u;
 			continue;
 		}
@@ -147,132 +113,41 @@ static void put_key(struct jw *w, const char *key)
 	PUTS(w, "\":");
 }
 
-static uint64_t get_uint(const unsigned char *p, size_t n, bool big_endian)
-{
-	uint64_t v = 0;
-	uint8_t u8;
-	uint16_t u16;
-	uint32_t u32;
-
-	switch (n) {
-	case 1: memcpy(&u8, p, 1); v = u8; break;
-	case 2:
-		memcpy(&u16, p, 2);
-		v = big_endian ? (uint16_t)be16toh(u16) : u16;
-		break;
-	case 4:
-		memcpy(&u32, p, 4);
-		v = big_endian ? (uint32_t)be32toh(u32) : u32;
-		break;
-	case 8:
-		memcpy(&v, p, 8);
-		v = big_endian ? (uint64_t)be64toh(v) : v;
-		break;
-	}
-	return v;
-}
-
-/*
- * Walks attributes with bounds checks; *pos advances past the next one.
- * Returns 1 with *nla and payload set, 0 at the clean end, -1 if malformed.
- */
-static int next_attr(const unsigned char *base, size_t len, size_t *pos,
-		     struct nlattr *nla, const unsigned char **payload)
-{
-	size_t left = len - *pos, step;
-
-	if (left == 0)
-		return 0;
-	if (left < (size_t)NLA_HDRLEN)
-		return -1;
-	memcpy(nla, base + *pos, sizeof(*nla));
-	if (nla->nla_len < NLA_HDRLEN || (size_t)nla->nla_len > left)
-		return -1;
-	*payload = base + *pos + NLA_HDRLEN;
-	/* The last attribute's padding may be missing. */
-	step = (size_t)NLA_ALIGN(nla->nla_len);
-	*pos += step < left ? step : left;
-	return 1;
-}
-
-/* Does the payload parse exactly as a sequence of attributes? */
-static bool is_nested(const unsigned char *p, size_t n)
-{
-	size_t pos = 0;
-	struct nlattr nla;
-	const unsigned char *pl;
-	int r, count = 0;
-
-	while ((r = next_attr(p, n, &pos, &nla, &pl)) == 1)
-		count++;
-	return r == 0 && count > 0;
-}
-
-/* NUL-terminated, printable UTF-8 text, nothing after the NUL. */
-static bool is_str(const unsigned char *p, size_t n)
-{
-	size_t i = 0;
-
-	if (n < 2 || p[n - 1] != '\0')
-		return false;
-	while (i < n - 1) {
-		if (p[i] >= 0x20 && p[i] < 0x7f) {
-			i++;
-		} else {
-			size_t u = p[i] >= 0x80 ? utf8_len(p + i, n - 1 - i) : 0;
-
-			if (!u)
-				return false;
-			i += u;
-		}
-	}
-	return true;
-}
-
 static void put_generic_list(struct jw *w, const unsigned char *p, size_t n,
 			     int depth);
 
 /*
- * One generic attribute, {"type":N,"len":N,<kind>:value}.  The kind is
- * chosen, in this order:
- *   NLA_F_NESTED set and the payload parses      -> "nested"
- *   length 1 or 2                                -> "u8" / "u16"
- *   printable text ending in its only NUL        -> "str"
- *   length 4 or 8                                -> "u32" / "u64"
- *   parses exactly as attributes (nlctrl's nests
- *   do not set NLA_F_NESTED)                     -> "nested"
- *   anything else                                -> "hex"
- * Numbers honour NLA_F_NET_BYTEORDER.
+ * One generic attribute, {"type":N,"len":N,<kind>:value}, its kind chosen by
+ * the rule shared with the decoder (include/mcbridge/nla.h).
  */
-static void put_generic(struct jw *w, const struct nlattr *nla,
-			const unsigned char *p, int depth)
+static void put_generic(struct jw *w, uint16_t type, uint16_t flags,
+			const unsigned char *p, uint16_t n, int depth)
 {
-	size_t n = nla->nla_len - NLA_HDRLEN;
-	bool be = nla->nla_type & NLA_F_NET_BYTEORDER;
-	bool can_nest = depth < MCB_JSON_NEST_MAX && is_nested(p, n);
+	enum mcb_attr_kind kind = mcb_nla_classify(flags, p, n, MCB_NLA_HOST_BE,
+						   depth);
+	bool be = MCB_NLA_HOST_BE || (flags & NLA_F_NET_BYTEORDER);
 
 	PUTS(w, "{\"type\":");
-	put_u64(w, nla->nla_type & NLA_TYPE_MASK);
+	put_u64(w, type);
 	PUTS(w, ",\"len\":");
 	put_u64(w, n);
-	if ((nla->nla_type & NLA_F_NESTED) && can_nest) {
-		PUTS(w, ",\"nested\":");
+	put_key(w, mcb_attr_kind_keys[kind]);
+	switch (kind) {
+	case MCB_ATTR_U8:
+	case MCB_ATTR_U16:
+	case MCB_ATTR_U32:
+	case MCB_ATTR_U64:
+		put_u64(w, mcb_nla_uint(p, n, be));
+		break;
+	case MCB_ATTR_STR:
+		put_str(w, p, n - 1u);	/* without its NUL */
+		break;
+	case MCB_ATTR_NESTED:
 		put_generic_list(w, p, n, depth + 1);
-	} else if (n == 1 || n == 2) {
-		put(w, n == 1 ? ",\"u8\":" : ",\"u16\":", n == 1 ? 6 : 7);
-		put_u64(w, get_uint(p, n, be));
-	} else if (is_str(p, n)) {
-		PUTS(w, ",\"str\":");
-		put_str(w, p, n - 1);
-	} else if (n == 4 || n == 8) {
-		PUTS(w, n == 4 ? ",\"u32\":" : ",\"u64\":");
-		put_u64(w, get_uint(p, n, be));
-	} else if (can_nest) {
-		PUTS(w, ",\"nested\":");
-		put_generic_list(w, p, n, depth + 1);
-	} else {
-		PUTS(w, ",\"hex\":");
+		break;
+	case MCB_ATTR_HEX:
 		put_hex(w, p, n);
+		break;
 	}
 	PUTS(w, "}");
 }
@@ -280,17 +155,18 @@ static void put_generic(struct jw *w, const struct nlattr *nla,
 static void put_generic_list(struct jw *w, const unsigned char *p, size_t n,
 			     int depth)
 {
-	size_t pos = 0;
-	struct nlattr nla;
+	struct mcb_nla_iter it;
 	const unsigned char *pl;
+	uint16_t type, flags, plen;
 	bool first = true;
 
+	mcb_nla_iter_init(&it, p, n, MCB_NLA_HOST_BE);
 	PUTS(w, "[");
-	while (next_attr(p, n, &pos, &nla, &pl) == 1) {
+	while (mcb_nla_next(&it, &type, &flags, &pl, &plen) == 1) {
 		if (!first)
 			PUTS(w, ",");
 		first = false;
-		put_generic(w, &nla, pl, depth);
+		put_generic(w, type, flags, pl, plen, depth);
 	}
 	PUTS(w, "]");
 }
@@ -326,13 +202,12 @@ static const struct mcb_akey mcb_akeys[__MCBRIDGE_ATTR_MAX] = {
 
 /* The key for a mcbridge attribute, or NULL when it has none or the wrong
  * size: such attributes go to the generic "attrs" list, not lost. */
-static const struct mcb_akey *named_key(const struct nlattr *nla)
+static const struct mcb_akey *named_key(uint16_t type, uint16_t flags,
+					uint16_t n)
 {
-	unsigned type = nla->nla_type & NLA_TYPE_MASK;
-	size_t n = nla->nla_len - NLA_HDRLEN;
 	const struct mcb_akey *k;
 
-	if (type >= __MCBRIDGE_ATTR_MAX || nla->nla_type & NLA_F_NESTED)
+	if (type >= __MCBRIDGE_ATTR_MAX || flags & NLA_F_NESTED)
 		return NULL;
 	k = &mcb_akeys[type];
 	switch (k->kind) {
@@ -350,19 +225,18 @@ static const struct mcb_akey *named_key(const struct nlattr *nla)
 }
 
 static void put_named(struct jw *w, const struct mcb_akey *k,
-		      const struct nlattr *nla, const unsigned char *p)
+		      const unsigned char *p, uint16_t n)
 {
-	size_t n = nla->nla_len - NLA_HDRLEN;
 	const char *name;
 	uint64_t v;
 
 	put_key(w, k->key);
 	switch (k->kind) {
 	case AK_U32:
-		put_u64(w, get_uint(p, 4, false));
+		put_u64(w, mcb_nla_uint(p, 4, MCB_NLA_HOST_BE));
 		break;
 	case AK_ENUM:
-		v = get_uint(p, 4, false);
+		v = mcb_nla_uint(p, 4, MCB_NLA_HOST_BE);
 		name = mcb_name_in(k->names, k->n_names, v);
 		if (name)
 			put_str(w, name, strlen(name));
@@ -370,7 +244,7 @@ static void put_named(struct jw *w, const struct mcb_akey *k,
 			put_u64(w, v);	/* no name (names.h): a number */
 		break;
 	case AK_U64:
-		put_u64(w, get_uint(p, 8, false));
+		put_u64(w, mcb_nla_uint(p, 8, MCB_NLA_HOST_BE));
 		break;
 	case AK_STR:
 		/* The terminating NUL is not text; a NUL inside is kept. */
@@ -388,11 +262,10 @@ static void put_named(struct jw *w, const struct mcb_akey *k,
  * of each keyed type is; repeats and the rest are listed in "attrs".
  * *named tracks the types already taken.
  */
-static bool takes_name(const struct nlattr *nla, uint32_t *named)
+static bool takes_name(uint16_t type, uint16_t flags, uint16_t n,
+		       uint32_t *named)
 {
-	unsigned type = nla->nla_type & NLA_TYPE_MASK;
-
-	if (!named_key(nla) || (*named & (1u << type)))
+	if (!named_key(type, flags, n) || (*named & (1u << type)))
 		return false;
 	*named |= 1u << type;
 	return true;
@@ -421,10 +294,10 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 		     size_t reserve, bool *truncated)
 {
 	struct jw w = { buf, 0, 0, false };
-	const unsigned char *a = ev->attrs;
-	size_t pos, mark;
-	struct nlattr nla;
+	struct mcb_nla_iter it;
 	const unsigned char *pl;
+	uint16_t type, flags, plen;
+	size_t mark;
 	bool trunc = false, generic = false;
 	const char *cmd;
 
@@ -472,16 +345,16 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 	if (ev->is_mcbridge) {
 		uint32_t named = 0;
 
-		pos = 0;
-		while (next_attr(a, ev->attr_len, &pos, &nla, &pl) == 1) {
-			if ((nla.nla_type & NLA_TYPE_MASK) == MCBRIDGE_ATTR_PAD)
+		mcb_nla_iter_init(&it, ev->attrs, ev->attr_len, MCB_NLA_HOST_BE);
+		while (mcb_nla_next(&it, &type, &flags, &pl, &plen) == 1) {
+			if (type == MCBRIDGE_ATTR_PAD)
 				continue;	/* alignment filler, no data */
-			if (!takes_name(&nla, &named)) {
+			if (!takes_name(type, flags, plen, &named)) {
 				generic = true;
 				continue;
 			}
 			mark = w.len;
-			put_named(&w, named_key(&nla), &nla, pl);
+			put_named(&w, named_key(type, flags, plen), pl, plen);
 			if (w.full) {
 				w.len = mark;
 				trunc = true;
@@ -505,17 +378,17 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 			trunc = true;
 			goto close;
 		}
-		pos = 0;
-		while (next_attr(a, ev->attr_len, &pos, &nla, &pl) == 1) {
+		mcb_nla_iter_init(&it, ev->attrs, ev->attr_len, MCB_NLA_HOST_BE);
+		while (mcb_nla_next(&it, &type, &flags, &pl, &plen) == 1) {
 			size_t before = w.len;
 
 			if (ev->is_mcbridge &&
-			    ((nla.nla_type & NLA_TYPE_MASK) == MCBRIDGE_ATTR_PAD ||
-			     takes_name(&nla, &named)))
+			    (type == MCBRIDGE_ATTR_PAD ||
+			     takes_name(type, flags, plen, &named)))
 				continue;	/* written in pass 1 */
 			if (!first)
 				PUTS(&w, ",");
-			put_generic(&w, &nla, pl, 0);
+			put_generic(&w, type, flags, pl, plen, 0);
 			if (w.full) {
 				w.len = before;
 				trunc = true;

@@ -14,38 +14,6 @@
 
 #include "mcbridge_client.h"
 
-/* Length of the valid UTF-8 sequence (2-4 bytes) at p, or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* No overlong forms, surrogates or values past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp < 0xe000) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 void mcb_json_escape(FILE *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -66,7 +34,7 @@ void mcb_json_escape(FILE *out, const char *s, size_t len)
 			fprintf(out, "\\u%04x", c);
 		} else if (c < 0x80) {
 			putc(c, out);
-		} else if ((n = utf8_len(p + i, len - i))) {
+		} else if ((n = mcb_utf8_len(p + i, len - i))) {
 			fwrite(p + i, 1, n, out);
 			i += n;
 			continue;
@@ -91,7 +59,7 @@ static void human_escape(FILE *out, const char *s, size_t len)
 			putc(c, out);
 		} else if (c == '\\') {
 			fputs("\\\\", out);
-		} else if (c >= 0x80 && (n = utf8_len(p + i, len - i)) &&
+		} else if (c >= 0x80 && (n = mcb_utf8_len(p + i, len - i)) &&
 			   !(c == 0xc2 && p[i + 1] < 0xa0)) {
 			fwrite(p + i, 1, n, out);
 			i += n;
@@ -177,11 +145,6 @@ static void json_compact(FILE *out, const char *s, size_t len)
 	}
 }
 
-static const char *const num_key[] = {
-	[MCB_ATTR_U8] = "u8", [MCB_ATTR_U16] = "u16",
-	[MCB_ATTR_U32] = "u32", [MCB_ATTR_U64] = "u64",
-};
-
 static void json_nla_array(FILE *out, const unsigned char *p, size_t len,
 			   bool be, int depth);
 
@@ -206,7 +169,7 @@ static void json_nla(FILE *out, uint16_t type, uint16_t flags,
 	case MCB_ATTR_U16:
 	case MCB_ATTR_U32:
 	case MCB_ATTR_U64:
-		json_u64(out, num_key[kind], mcb_nla_uint(p, len, num_be));
+		json_u64(out, mcb_attr_kind_keys[kind], mcb_nla_uint(p, len, num_be));
 		break;
 	case MCB_ATTR_STR:
 		json_str(out, "str", (const char *)p, len - 1u);
@@ -253,7 +216,7 @@ static void json_attr(FILE *out, const struct mcb_event *ev,
 	case MCB_ATTR_U16:
 	case MCB_ATTR_U32:
 	case MCB_ATTR_U64:
-		json_u64(out, num_key[a->kind], a->num);
+		json_u64(out, mcb_attr_kind_keys[a->kind], a->num);
 		break;
 	case MCB_ATTR_STR:
 		/* Binary payloads keep their NUL; the JSON text has none. */

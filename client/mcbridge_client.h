@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <netinet/in.h>
 
+#include <mcbridge/nla.h>
 #include <mcbridge/wire.h>
 
 enum mcb_format {
@@ -78,16 +79,6 @@ enum {
 	MCB_HAS_GENL_VERSION	= 1u << 16,	/* binary only */
 };
 
-/* How a generic attribute's value is shown (wire.h "attrs"). */
-enum mcb_attr_kind {
-	MCB_ATTR_U8 = 1,
-	MCB_ATTR_U16,
-	MCB_ATTR_U32,
-	MCB_ATTR_U64,
-	MCB_ATTR_STR,
-	MCB_ATTR_NESTED,
-	MCB_ATTR_HEX,
-};
 
 /*
  * One generic attribute.  data/data_len:
@@ -166,27 +157,6 @@ enum mcb_err mcb_decode_binary(const void *buf, size_t len,
 
 /* Reset *ev to an empty view (done by the decoders). */
 void mcb_event_reset(struct mcb_event *ev);
-
-/*
- * Netlink attribute walking with bounds checks (binary payloads).
- * mcb_nla_next() returns 1 and fills type/flags/payload for the next
- * attribute, 0 at the clean end, -1 on a malformed attribute.
- */
-struct mcb_nla_iter {
-	const unsigned char *pos, *end;
-	bool big_endian;		/* MCB_WIRE_F_ATTR_BE */
-};
-
-void mcb_nla_iter_init(struct mcb_nla_iter *it, const void *buf, size_t len,
-		       bool big_endian);
-int mcb_nla_next(struct mcb_nla_iter *it, uint16_t *type, uint16_t *flags,
-		 const unsigned char **payload, uint16_t *plen);
-/* Read an unsigned payload of 1, 2, 4 or 8 bytes in the given order. */
-uint64_t mcb_nla_uint(const unsigned char *p, uint16_t len, bool big_endian);
-/* How a payload is shown in JSON (wire.h "attrs"). */
-#define MCB_NLA_NEST_MAX 8
-enum mcb_attr_kind mcb_nla_classify(uint16_t flags, const unsigned char *p,
-				    uint16_t len, bool big_endian, int depth);
 
 /* ---- output (format.c) ---- */
 

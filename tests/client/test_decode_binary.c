@@ -446,7 +446,7 @@ static void nla_iterator(void **state)
 	size_t off = 0;
 	struct mcb_nla_iter it;
 	const unsigned char *pl;
-	uint16_t type, flags, plen;
+	uint16_t type = 0, flags = 0, plen = 0;
 
 	(void)state;
 	tenc_nla_u32(a, sizeof(a), &off, 5 | NLA_F_NESTED, 42, true);
