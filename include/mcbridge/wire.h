@@ -11,10 +11,12 @@
  *   "bridge_seq" and "bridge_time_ns".  Events ("kind":"event") add "cmd"
  *   (name, or the number as a string when unknown) and "cmd_id"; for the
  *   mcbridge family every attribute by name ("seq", "timestamp_ns", "type",
- *   "cpu", "ifindex", "ifname", "netdev_event", ...); for other families
+ *   "cpu", "ifindex", "ifname", "netdev_event", ...; enums as their names
+ *   from include/mcbridge/names.h, as numbers when a value has no name);
+ *   for other families, and for mcbridge attributes without a key,
  *   "attrs": an array of {"type":N,"len":N, and one of "u8"/"u16"/"u32"/
- *   "u64" (numbers, by length), "str" (NUL-terminated printable text),
- *   "nested" (array, same form) or "hex"}.  Strings are escaped per RFC 8259;
+ *   "u64" (numbers), "str" (text without its NUL), "nested" (array, same
+ *   form) or "hex"}, chosen by the rule in include/mcbridge/nla.h.  Strings are escaped per RFC 8259;
  *   bytes that are not valid UTF-8 become \u00XX.  An event that would not
  *   fit MCB_WIRE_MAX_DATAGRAM keeps its fixed fields, drops attributes and
  *   carries "truncated":true.
