@@ -29,11 +29,18 @@ void mcb_mapping_emit(void *ctx, struct mcb_event *ev)
 {
 	struct mcb_mapping *m = ctx;
 	void *buf = mcb_sink_reserve(&m->sink);
+	bool binary = m->encode == mcb_encode_binary;
+	/* Room for the MAC trailer is kept back from the encoder. */
+	size_t extra = !m->sign ? 0 : binary ? sizeof(struct mcb_wire_auth) :
+					       MCB_JSON_AUTH_EXTRA;
 	bool trunc;
 	size_t len;
 
 	ev->bridge_seq = m->bridge_seq + 1;
-	len = m->encode(ev, buf, m->max_datagram, &trunc);
+	len = m->encode(ev, buf, m->max_datagram - extra, &trunc);
+	if (len && m->sign)
+		len = m->sign(m->auth, buf, len, m->max_datagram, binary,
+			      m->epoch);
 	if (!len) {
 		m->encode_errors++;
 		return;
@@ -153,7 +160,8 @@ void mcb_loop_ready(struct mcb_loop *l, FILE *out)
 	fputs("mcbridged: ready", out);
 	for (size_t i = 0; i < l->n_maps; i++) {
 		describe(&l->maps[i], d, sizeof(d));
-		fprintf(out, "%s%s", i ? "; " : ": ", d);
+		fprintf(out, "%s%s%s", i ? "; " : ": ", d,
+			l->maps[i].sign ? " signed" : "");
 	}
 	fputc('\n', out);
 	if (fflush(out) == EOF)

@@ -7,11 +7,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <mcbridge/auth.h>
+
 #include "event.h"
 #include "log.h"
 #include "mcsink.h"
 #include "nlsource.h"
 #include "options.h"
+
+typedef size_t (*mcb_sign_fn)(struct mcb_auth *a, void *buf, size_t len,
+			      size_t cap, bool binary, uint64_t epoch);
 
 struct mcb_mapping {
 	const struct mcb_map_cfg *cfg;
@@ -20,6 +25,11 @@ struct mcb_mapping {
 	struct mcb_nlsrc src;
 	struct mcb_sink sink;
 	uint64_t bridge_seq;	/* last sent; +1 per datagram */
+	/* --key (sign.c): mcb_auth_sign, or NULL for plain datagrams; by
+	 * pointer so that users of the loop without keys need no libcrypto. */
+	mcb_sign_fn sign;
+	struct mcb_auth *auth;
+	uint64_t epoch;		/* random per start (mcbridge/wire.h) */
 	uint64_t truncated;
 	uint64_t encode_errors;
 	bool check;		/* nlctrl said something about our family */
@@ -47,6 +57,11 @@ struct mcb_loop {
  */
 int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 		  const struct mcb_log *lg);
+/*
+ * Sign every mapping's datagrams with auth from now on, each mapping with
+ * its own random epoch (sign.c).  Returns 0, or 1 without randomness.
+ */
+int mcb_loop_auth(struct mcb_loop *l, struct mcb_auth *auth);
 /* Readiness line on out (flushed) and READY=1 to $NOTIFY_SOCKET. */
 void mcb_loop_ready(struct mcb_loop *l, FILE *out);
 /* Until SIGINT/SIGTERM: returns 0, or 1 on a fatal error. */

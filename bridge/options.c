@@ -11,6 +11,8 @@
 
 #include <linux/mcbridge.h>
 
+#include "privdrop.h"
+
 static const char usage_text[] =
 "Usage: mcbridged [OPTION]...\n"
 "Bridge generic netlink multicast events to IPv4 multicast UDP datagrams.\n"
@@ -30,6 +32,12 @@ static const char usage_text[] =
 "  -s, --max-datagram N   largest datagram, %d..%d (%d); larger events are\n"
 "                         truncated and flagged\n"
 "  -b, --batch N          messages per recvmmsg/sendmmsg, 1..%d (%d)\n"
+"  -k, --key FILE         authenticate every datagram with HMAC-SHA256 under\n"
+"                         this key (16..64 bytes, raw or hex; the file must\n"
+"                         not be accessible to group or others)\n"
+"  -u, --user NAME        when started as root, run as NAME once the sockets\n"
+"                         are open (default: " MCB_DEFAULT_USER " if it exists, else\n"
+"                         " MCB_FALLBACK_USER "), with no capabilities\n"
 "      --syslog           log to syslog instead of stderr\n"
 "  -v, --verbose          log debug messages\n"
 "  -h, --help             show this help and exit\n"
@@ -271,6 +279,8 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 		{ "rcvbuf",	  required_argument, NULL, 'r' },
 		{ "max-datagram", required_argument, NULL, 's' },
 		{ "batch",	  required_argument, NULL, 'b' },
+		{ "key",	  required_argument, NULL, 'k' },
+		{ "user",	  required_argument, NULL, 'u' },
 		{ "syslog",	  no_argument,	     NULL, OPT_SYSLOG },
 		{ "verbose",	  no_argument,	     NULL, 'v' },
 		{ "help",	  no_argument,	     NULL, 'h' },
@@ -298,7 +308,7 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 
 	optind = 0;	/* GNU: full reinitialisation, for repeated calls */
 	opterr = 0;	/* our own messages, to err */
-	while ((c = getopt_long(argc, argv, ":m:Dg:p:i:t:f:r:s:b:vhV",
+	while ((c = getopt_long(argc, argv, ":m:Dg:p:i:t:f:r:s:b:k:u:vhV",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -379,6 +389,16 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 			}
 			o->batch = (unsigned)v;
 			break;
+		case 'k':
+			o->key_file = optarg;
+			break;
+		case 'u':
+			if (!*optarg) {
+				fprintf(err, "mcbridged: --user: empty name\n");
+				return MCB_OPT_ERROR;
+			}
+			o->user = optarg;
+			break;
 		case OPT_SYSLOG:
 			o->use_syslog = true;
 			break;
@@ -415,6 +435,13 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 		return MCB_OPT_ERROR;
 	}
 
+	/* The MAC trailer must fit next to an event's fixed fields. */
+	if (o->key_file && o->max_datagram < MCB_MIN_DATAGRAM +
+					     MCB_JSON_AUTH_EXTRA) {
+		fprintf(err, "mcbridged: --max-datagram must be at least %zu "
+			"with --key\n", MCB_MIN_DATAGRAM + MCB_JSON_AUTH_EXTRA);
+		return MCB_OPT_ERROR;
+	}
 	if (n_specs == 0 || want_default) {
 		struct mcb_map_cfg m;
 

@@ -42,6 +42,8 @@ struct mcb_options {
 	unsigned batch;
 	bool use_syslog;
 	bool verbose;
+	const char *key_file;	/* --key: sign every datagram */
+	const char *user;	/* --user: run as (NULL: the default) */
 };
 
 enum mcb_opt_result {

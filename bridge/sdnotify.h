@@ -10,4 +10,11 @@
  */
 int mcb_sd_notify(const char *state);
 
+/*
+ * Connect to $NOTIFY_SOCKET now and send through that socket from then on,
+ * so notifications still work after privileges are dropped.  Returns 0 when
+ * unset or connected, -errno on failure.
+ */
+int mcb_sd_notify_connect(void);
+
 #endif

@@ -153,6 +153,7 @@ enum mcb_err mcb_decode_binary(const void *buf, size_t len,
 {
 	const unsigned char *p = buf;
 	struct mcb_wire_hdr h;
+	size_t body;
 	bool be;
 
 	mcb_event_reset(ev);
@@ -180,16 +181,25 @@ enum mcb_err mcb_decode_binary(const void *buf, size_t len,
 	if (h.hdr_len > len)
 		return MCB_ERR_TRUNCATED;
 	h.attr_len = be32toh(h.attr_len);
-	if (h.attr_len > len - h.hdr_len)
+	h.flags = be16toh(h.flags);
+	/* An authenticated datagram ends in its epoch and MAC (wire.h);
+	 * checking them is mcb_auth_verify's job, not the decoder's. */
+	body = len - h.hdr_len;
+	if (h.flags & MCB_WIRE_F_AUTH) {
+		if (body < sizeof(struct mcb_wire_auth))
+			return MCB_ERR_TRUNCATED;
+		body -= sizeof(struct mcb_wire_auth);
+	}
+	if (h.attr_len > body)
 		return MCB_ERR_TRUNCATED;
-	if (h.attr_len < len - h.hdr_len)
+	if (h.attr_len < body)
 		return MCB_ERR_TRAILING;
 	if (h.kind != MCB_KIND_EVENT && h.kind != MCB_KIND_OVERRUN &&
 	    h.kind != MCB_KIND_LOST)
 		return MCB_ERR_KIND;
 
 	ev->kind = h.kind;
-	ev->wire_flags = be16toh(h.flags);
+	ev->wire_flags = h.flags;
 	ev->truncated = ev->wire_flags & MCB_WIRE_F_TRUNCATED;
 	ev->cmd = h.cmd;
 	ev->genl_version = h.genl_version;

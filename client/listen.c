@@ -30,6 +30,8 @@ struct counters {
 	uint64_t lost_notices, lost_events;
 	uint64_t bad;
 	uint64_t bad_by[MCB_ERR__COUNT + 1];	/* last: oversized */
+	/* --key: dropped, by reason */
+	uint64_t unsigned_, bad_mac, replayed, auth_errors, epochs;
 };
 
 struct state {
@@ -38,6 +40,9 @@ struct state {
 	struct mcb_seq_tracker seq;
 	struct mcb_latency lat;
 	struct mcb_event ev;
+	struct mcb_auth auth;
+	struct mcb_replay replay;
+	bool authenticate;
 	bool out_closed;	/* stdout gone (EPIPE): stop quietly */
 	bool out_failed;
 };
@@ -90,6 +95,34 @@ static void check_seq(struct state *s)
 	case MCB_SEQ_OK:
 		break;
 	}
+}
+
+/* False when (epoch, bridge_seq) was accepted before: a replay. */
+static bool check_replay(struct state *s, uint64_t epoch,
+			 const struct sockaddr_in *src,
+			 const unsigned char *buf, size_t len)
+{
+	const struct mcb_event *ev = &s->ev;
+
+	switch (mcb_replay_check(&s->replay, epoch, ev->bridge_seq)) {
+	case MCB_REPLAY_NEW_EPOCH:
+		s->c.epochs++;
+		fprintf(stderr, TAG "epoch %016" PRIx64 ": %s/%s from "
+			"bridge_seq %" PRIu64 "\n", epoch, ev->family,
+			ev->group, ev->bridge_seq);
+		return true;
+	case MCB_REPLAY_FRESH:
+		return true;
+	case MCB_REPLAY_DUP:
+		s->c.replayed++;
+		report_bad(s, src, buf, len, "replayed (seen before)");
+		return false;
+	case MCB_REPLAY_STALE:
+		s->c.replayed++;
+		report_bad(s, src, buf, len, "replayed (older than the window)");
+		return false;
+	}
+	return false;
 }
 
 static void note_notice(struct state *s)
@@ -157,6 +190,7 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 		   size_t cap, const struct sockaddr_in *src)
 {
 	uint64_t now = mcb_now_ns();
+	uint64_t epoch = 0;
 	enum mcb_err err;
 
 	s->c.received++;
@@ -166,12 +200,30 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 		report_bad(s, src, buf, cap, "oversized");
 		return;
 	}
+	if (s->authenticate) {
+		enum mcb_auth_result ar = mcb_auth_verify(&s->auth, buf, len,
+							  &epoch);
+
+		if (ar != MCB_AUTH_OK) {
+			if (ar == MCB_AUTH_UNSIGNED)
+				s->c.unsigned_++;
+			else if (ar == MCB_AUTH_BAD_MAC)
+				s->c.bad_mac++;
+			else
+				s->c.auth_errors++;
+			report_bad(s, src, buf, len, mcb_auth_strerror(ar));
+			return;
+		}
+	}
 	err = mcb_decode(buf, len, s->o->format, &s->ev);
 	if (err) {
 		s->c.bad_by[err]++;
 		report_bad(s, src, buf, len, mcb_strerror(err));
 		return;
 	}
+	/* After decoding: bridge_seq is read from the authenticated bytes. */
+	if (s->authenticate && !check_replay(s, epoch, src, buf, len))
+		return;
 	check_seq(s);
 	if (s->ev.kind == MCB_KIND_EVENT)
 		s->c.events++;
@@ -206,6 +258,11 @@ static void summary(const struct state *s)
 					c->bad_by[i]);
 		putc('\n', stderr);
 	}
+	if (s->authenticate)
+		fprintf(stderr, TAG "auth: epochs=%" PRIu64 " unsigned=%" PRIu64
+			" bad_mac=%" PRIu64 " replayed=%" PRIu64 " errors=%"
+			PRIu64 "\n", c->epochs, c->unsigned_, c->bad_mac,
+			c->replayed, c->auth_errors);
 	if (s->o->latency)
 		fprintf(stderr, TAG "latency_ns: count=%" PRIu64 " min=%" PRIu64
 			" p50=%" PRIu64 " p99=%" PRIu64 " max=%" PRIu64
@@ -274,8 +331,8 @@ static bool drain(struct state *s, int fd, unsigned char *buf, size_t cap,
 	return true;
 }
 
-int listen_run(const struct listen_opts *o, volatile sig_atomic_t *stop,
-	       const sigset_t *wait_mask)
+int listen_run(const struct listen_opts *o, const struct mcb_key *key,
+	       volatile sig_atomic_t *stop, const sigset_t *wait_mask)
 {
 	/* One byte more than the largest datagram, so that a bigger one
 	 * shows up as oversized; on the stack: no global state. */
@@ -289,16 +346,28 @@ int listen_run(const struct listen_opts *o, volatile sig_atomic_t *stop,
 
 	mcb_seq_init(&s.seq);
 	mcb_lat_init(&s.lat);
+	mcb_replay_init(&s.replay);
+	if (key) {
+		if (mcb_auth_init(&s.auth, key) < 0) {
+			fprintf(stderr, TAG "libcrypto has no HMAC-SHA256\n");
+			return 1;
+		}
+		s.authenticate = true;
+	}
 	pfd.fd = mcb_listen_open(&o->cfg, &what);
 	pfd.events = POLLIN;
 	if (pfd.fd < 0) {
 		fprintf(stderr, TAG "%s (group %s port %u interface %s): %s\n",
 			what, o->group_str, o->cfg.port, o->iface_str,
 			strerror(errno));
+		if (s.authenticate)
+			mcb_auth_fini(&s.auth);
 		return 1;
 	}
 	if (announce(o, pfd.fd) < 0) {
 		close(pfd.fd);
+		if (s.authenticate)
+			mcb_auth_fini(&s.auth);
 		return 1;
 	}
 	if (o->timeout_ms)
@@ -339,6 +408,8 @@ int listen_run(const struct listen_opts *o, volatile sig_atomic_t *stop,
 		rc = 1;
 	}
 	summary(&s);
+	if (s.authenticate)
+		mcb_auth_fini(&s.auth);
 	if (close(pfd.fd) < 0 && rc == 0) {
 		fprintf(stderr, TAG "close: %s\n", strerror(errno));
 		rc = 1;

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <mcbridge/auth.h>
+
 #include "mcbridge_client.h"
 
 #define MCB_LISTEN_NAME		"mcbridge-listen"
@@ -29,6 +31,7 @@ struct listen_opts {
 	bool human;
 	bool latency;
 	int ready_fd;		/* -1 = none */
+	const char *key_file;	/* --key: accept only authenticated datagrams */
 };
 
 enum { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_USAGE = 2 };
@@ -37,8 +40,10 @@ enum { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_USAGE = 2 };
 int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 		      FILE *out, FILE *err);
 
-/* Runs until count, timeout or *stop; returns the exit status. */
-int listen_run(const struct listen_opts *o, volatile sig_atomic_t *stop,
-	       const sigset_t *wait_mask);
+/* Runs until count, timeout or *stop; returns the exit status.  With a
+ * key (NULL: none), datagrams that fail mcb_auth_verify or the replay
+ * window are dropped and counted. */
+int listen_run(const struct listen_opts *o, const struct mcb_key *key,
+	       volatile sig_atomic_t *stop, const sigset_t *wait_mask);
 
 #endif /* MCBRIDGE_LISTEN_H */

@@ -19,6 +19,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	struct listen_opts o;
+	struct mcb_key key;
 	struct sigaction sa;
 	sigset_t block, wait_mask;
 	int r = listen_opts_parse(&o, argc, argv, stdout, stderr);
@@ -27,6 +28,16 @@ int main(int argc, char **argv)
 		return 0;
 	if (r == OPTS_USAGE)
 		return 2;
+	if (o.key_file) {
+		char why[256];
+
+		/* A key that others can read protects nothing: a setting
+		 * error, like a bad option. */
+		if (mcb_key_load(&key, o.key_file, why, sizeof(why)) < 0) {
+			fprintf(stderr, MCB_LISTEN_NAME ": %s\n", why);
+			return 2;
+		}
+	}
 
 	/* Keep SIGINT/SIGTERM blocked except while waiting in ppoll. */
 	sigemptyset(&block);
@@ -53,5 +64,9 @@ int main(int argc, char **argv)
 		perror(MCB_LISTEN_NAME ": sigaction");
 		return 1;
 	}
-	return listen_run(&o, &stop_requested, &wait_mask);
+	r = listen_run(&o, o.key_file ? &key : NULL, &stop_requested,
+		       &wait_mask);
+	if (o.key_file)
+		mcb_key_wipe(&key);
+	return r;
 }

@@ -37,6 +37,9 @@ static void usage(FILE *out)
 "                         CLOCK_MONOTONIC) and p50/p99/max at exit\n"
 "  -r, --rcvbuf BYTES     socket receive buffer, k/M suffixes (default 4M)\n"
 "      --ready-fd N       write \"ready\\n\" to fd N once joined, then close it\n"
+"  -k, --key FILE         accept only datagrams authenticated with this key\n"
+"                         (mcbridged --key); forged, altered and replayed\n"
+"                         ones are dropped and counted\n"
 "  -h, --help             this help\n"
 "  -V, --version          version\n"
 "\n"
@@ -135,6 +138,7 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 		{ "latency", no_argument, NULL, 'l' },
 		{ "rcvbuf", required_argument, NULL, 'r' },
 		{ "ready-fd", required_argument, NULL, 'R' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -154,7 +158,7 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 
 	optind = 0;	/* full re-initialisation: tests parse many times */
 	opterr = 0;	/* our own messages, on err */
-	while ((c = getopt_long(argc, argv, ":g:p:i:c:t:f:T:Hlr:hV", longopts,
+	while ((c = getopt_long(argc, argv, ":g:p:i:c:t:f:T:Hlr:k:hV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'g':
@@ -211,6 +215,9 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 			if (!parse_u64(optarg, &n) || n > INT_MAX)
 				return bad(err, "bad fd '%s'", optarg);
 			o->ready_fd = (int)n;
+			break;
+		case 'k':
+			o->key_file = optarg;
 			break;
 		case 'h':
 			usage(out);

@@ -30,6 +30,26 @@
  *   (host byte order of the bridge; MCB_WIRE_F_ATTR_BE says which), after
  *   the genetlink header.  A truncated event keeps whole attributes only,
  *   sets MCB_WIRE_F_TRUNCATED and keeps the original length in orig_len.
+ *
+ * Authentication (mcbridged --key FILE; docs/security.md).  Each datagram
+ * then carries a 64-bit epoch and an HMAC-SHA256 under the shared key.  The
+ * epoch is random (getrandom), drawn per mapping when the bridge starts;
+ * within an epoch bridge_seq only goes up, so (epoch, bridge_seq) names one
+ * datagram and a receiver detects replays with a window on bridge_seq.
+ *
+ *   json:   the object ends in the epoch, then the MAC, as its last keys:
+ *             {...,"epoch":"<16 hex>","hmac":"<64 hex>"}\n
+ *           exactly so (lower-case hex, no spaces).  The MAC is over every
+ *           byte before ,"hmac": - the whole object up to and including the
+ *           epoch's closing quote.  Plain JSON readers see two more strings.
+ *   binary: MCB_WIRE_F_AUTH in hdr.flags, and struct mcb_wire_auth right
+ *           after the attr_len bytes of attributes.  The MAC is over the
+ *           header (with the flag set), the attributes and auth.epoch.
+ *
+ * Key file: MCB_KEY_MIN..MCB_KEY_MAX bytes, either raw or as hex digits
+ * (one line, optional trailing newline); the hex form is used when the file
+ * is nothing but hex digits of an even count.  It must be a regular file
+ * that group and others cannot read or write.
  */
 #ifndef MCBRIDGE_WIRE_H
 #define MCBRIDGE_WIRE_H
@@ -59,6 +79,7 @@ enum mcb_wire_kind {
 #define MCB_WIRE_F_KERNEL_SEQ	0x0002	/* kernel_seq is valid */
 #define MCB_WIRE_F_KERNEL_TIME	0x0004	/* kernel_time_ns is valid */
 #define MCB_WIRE_F_ATTR_BE	0x0008	/* attributes are big-endian */
+#define MCB_WIRE_F_AUTH		0x0010	/* struct mcb_wire_auth follows */
 
 struct mcb_wire_hdr {
 	uint32_t magic;			/* MCB_WIRE_MAGIC */
@@ -84,6 +105,35 @@ struct mcb_wire_hdr {
 
 _Static_assert(sizeof(struct mcb_wire_hdr) == 96,
 	       "struct mcb_wire_hdr is part of the wire format");
+
+/* Authentication: see the top of this file. */
+#define MCB_WIRE_MAC_LEN	32		/* HMAC-SHA256 */
+#define MCB_KEY_MIN		16
+#define MCB_KEY_MAX		64		/* SHA-256 block size */
+
+struct mcb_wire_auth {
+	uint64_t epoch;				/* big-endian */
+	uint8_t mac[MCB_WIRE_MAC_LEN];
+};
+
+_Static_assert(sizeof(struct mcb_wire_auth) == 40,
+	       "struct mcb_wire_auth is part of the wire format");
+
+/* The JSON form: the plain object's closing "}\n" is replaced by
+ * ,"epoch":"<hex>","hmac":"<hex>"}\n (lengths below). */
+#define MCB_JSON_EPOCH		"epoch"
+#define MCB_JSON_HMAC		"hmac"
+#define MCB_JSON_EPOCH_HEX	16
+#define MCB_JSON_MAC_HEX	(2 * MCB_WIRE_MAC_LEN)
+/* ,"epoch":"<hex>" - covered by the MAC */
+#define MCB_JSON_AUTH_EPOCH_LEN	(sizeof(",\"" MCB_JSON_EPOCH "\":\"\"") - 1 + \
+				 MCB_JSON_EPOCH_HEX)
+/* ,"hmac":"<hex>"}\n - not covered */
+#define MCB_JSON_AUTH_MAC_LEN	(sizeof(",\"" MCB_JSON_HMAC "\":\"\"}\n") - 1 + \
+				 MCB_JSON_MAC_HEX)
+/* Bytes an authenticated JSON datagram has beyond the plain one ("}\n"). */
+#define MCB_JSON_AUTH_EXTRA	(MCB_JSON_AUTH_EPOCH_LEN + \
+				 MCB_JSON_AUTH_MAC_LEN - 2)
 
 /* JSON keys, shared by encoder and decoder. */
 #define MCB_JSON_KIND		"kind"
