@@ -212,6 +212,7 @@ static int mcb_event_send(const struct mcb_event *ev, gfp_t gfp, u64 *seqp)
 	memcpy(nla_data(seq_attr), &seq, sizeof(seq));
 	err = genlmsg_multicast(&mcb_family, skb, 0, MCB_MCGRP_EVENTS,
 				GFP_ATOMIC);
+	atomic64_set(&mcb_stats[MCBRIDGE_STATS_LAST_SEQ], seq);
 	spin_unlock_bh(&mcb_send_lock);
 
 	if (seqp)
@@ -220,7 +221,6 @@ static int mcb_event_send(const struct mcb_event *ev, gfp_t gfp, u64 *seqp)
 	if (err)
 		mcb_stat_inc(MCBRIDGE_STATS_UNDELIVERED);
 	mcb_stat_inc(mcb_type_stat[ev->type]);
-	atomic64_set(&mcb_stats[MCBRIDGE_STATS_LAST_SEQ], seq);
 	return 0;
 }
 
