@@ -192,6 +192,34 @@ static void errors(void **state)
 	}
 }
 
+/* --key and --user are taken as given: the files and accounts are checked
+ * at startup (tests/security). */
+static void key_user(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(NULL), MCB_OPT_RUN);
+	assert_null(opt.key_file);
+	assert_null(opt.user);
+	assert_int_equal(parse("--key", "/k", "--user", "daemon", NULL),
+			 MCB_OPT_RUN);
+	assert_string_equal(opt.key_file, "/k");
+	assert_string_equal(opt.user, "daemon");
+	assert_int_equal(parse("-k", "/k2", "-u", "nobody", NULL), MCB_OPT_RUN);
+	assert_string_equal(opt.key_file, "/k2");
+	assert_string_equal(opt.user, "nobody");
+	assert_int_equal(parse("--user", "", NULL), MCB_OPT_ERROR);
+	assert_non_null(strstr(err_text, "--user: empty name"));
+	assert_int_equal(parse("--key", NULL), MCB_OPT_ERROR);
+	/* The MAC trailer needs room beside the fixed fields. */
+	assert_int_equal(parse("--key", "/k", "--max-datagram", "256", NULL),
+			 MCB_OPT_ERROR);
+	assert_non_null(strstr(err_text, "with --key"));
+	assert_int_equal(parse("--max-datagram", "256", NULL), MCB_OPT_RUN);
+	assert_int_equal(parse("--help", NULL), MCB_OPT_EXIT_OK);
+	assert_non_null(strstr(out_text, "--key FILE"));
+	assert_non_null(strstr(out_text, "--user NAME"));
+}
+
 static void too_many_maps(void **state)
 {
 	char specs[MCB_MAX_MAPS + 1][32];
@@ -232,6 +260,7 @@ int main(void)
 		cmocka_unit_test(help_version),
 		cmocka_unit_test(errors),
 		cmocka_unit_test(too_many_maps),
+		cmocka_unit_test(key_user),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, teardown);
