@@ -262,15 +262,23 @@ void mcb_nlsrc_overrun(struct mcb_nlsrc *s, uint64_t now_ns)
 	emit_notice(s, MCB_KIND_OVERRUN, 1, false, 0, now_ns);
 }
 
+/* The attribute the JSON encoder names (encode_json.c named_key): the
+ * first of this type without NLA_F_NESTED and of the right size.  Taking
+ * any other one would track a kernel seq the datagram does not carry. */
 static bool attr_u64(const struct nlattr *attrs, int len, int type,
 		     uint64_t *v)
 {
-	struct nlattr *a = nla_find(attrs, len, type);
+	struct nlattr *a;
+	int rem;
 
-	if (!a || nla_len(a) != sizeof(*v))
-		return false;
-	memcpy(v, nla_data(a), sizeof(*v));	/* may be 4-aligned only */
-	return true;
+	nla_for_each_attr(a, (struct nlattr *)attrs, len, rem) {
+		if (nla_type(a) != type || (a->nla_type & NLA_F_NESTED) ||
+		    nla_len(a) != sizeof(*v))
+			continue;
+		memcpy(v, nla_data(a), sizeof(*v));	/* may be 4-aligned only */
+		return true;
+	}
+	return false;
 }
 
 /* Kernel seq: a gap is announced as "lost"; going back is a restart. */
