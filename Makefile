@@ -37,6 +37,9 @@ bench: deps
 	$(MAKE) all
 	bench/run.sh
 
+fuzz: deps
+	$(MAKE) -C fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600)
+
 clean:
 	$(MAKE) -C kmod clean
 	rm -rf build

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target: the bridge's netlink message -> datagram path.  The
+ * input becomes netlink messages handed to mcb_nlsrc_process() as if
+ * received; every resulting event and notice is encoded in JSON and binary
+ * into a buffer of exactly the datagram limit (so ASan sees any overrun),
+ * and must decode again with the client library.
+ *
+ * Input: byte 0 = flags (bit 0: the rest is a raw netlink stream, else a
+ * genetlink payload: byte 1 = cmd, byte 2 = version, then attributes;
+ * bit 1: the mcbridge family, else another one; bits 2-3: datagram limit),
+ * then the data.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "event.h"
+#include "nlsource.h"
+#include "check_client.h"
+
+#define FAMILY_ID	0x1c
+#define GROUP_ID	7
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const size_t caps[] = { MCB_WIRE_MAX_DATAGRAM, 4096, 512, 256 };
+static size_t cap;
+
+static void emit(void *ctx, struct mcb_event *ev)
+{
+	static const mcb_encode_fn enc[] = { mcb_encode_json, mcb_encode_binary };
+	uint64_t *bseq = ctx;
+
+	ev->bridge_seq = ++*bseq;
+	for (size_t i = 0; i < 2; i++) {
+		unsigned char *buf = malloc(cap);
+		bool trunc = false;
+		size_t len;
+
+		if (!buf)
+			abort();
+		len = enc[i](ev, buf, cap, &trunc);
+		if (len > cap)
+			abort();
+		/* 0 is allowed only when even the fixed fields do not fit. */
+		if (len == 0 && cap >= 512)
+			abort();
+		if (len)
+			/* A truncated event may have dropped its "seq". */
+			check_client_decodes(buf, len, (int)ev->kind,
+					     ev->bridge_seq,
+					     ev->has_kernel_seq && !trunc,
+					     ev->kernel_seq);
+		free(buf);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct mcb_log log = { .use_syslog = false };
+	struct mcb_map_cfg cfg = { .group = "events" };
+	struct mcb_nlsrc s;
+	uint64_t bseq = 0;
+	unsigned char *msg;
+	size_t len;
+	uint8_t flags;
+
+	if (size < 1)
+		return 0;
+	flags = data[0];
+	data++;
+	size--;
+	strcpy(cfg.family, flags & 2 ? "mcbridge" : "fuzzfam");
+	cap = caps[(flags >> 2) & 3];
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = &cfg;
+	s.log = &log;
+	s.fd = -1;
+	s.is_mcbridge = flags & 2;
+	s.state = MCB_SRC_SUBSCRIBED;
+	s.family_id = FAMILY_ID;
+	s.group_id = GROUP_ID;
+	s.emit = emit;
+	s.emit_ctx = &bseq;
+
+	if (flags & 1) {
+		/* Raw: a copy of exactly the input, so reads past it trap. */
+		msg = malloc(size ? size : 1);
+		if (!msg)
+			abort();
+		memcpy(msg, data, size);
+		len = size;
+	} else {
+		struct nlmsghdr nlh = { .nlmsg_type = FAMILY_ID };
+		struct genlmsghdr g = { 0 };
+		size_t alen;
+
+		if (size < 2)
+			return 0;
+		g.cmd = data[0];
+		g.version = data[1];
+		alen = size - 2;
+		if (alen > 60000)
+			return 0;
+		len = NLMSG_HDRLEN + GENL_HDRLEN + alen;
+		nlh.nlmsg_len = (uint32_t)len;
+		msg = malloc(len);
+		if (!msg)
+			abort();
+		memcpy(msg, &nlh, sizeof(nlh));
+		memcpy(msg + NLMSG_HDRLEN, &g, sizeof(g));
+		memcpy(msg + NLMSG_HDRLEN + GENL_HDRLEN, data + 2, alen);
+	}
+	mcb_nlsrc_process(&s, msg, len, flags & 0x10, flags & 0x20 ? GROUP_ID : 0,
+			  1000);
+	/* A second pass: the kernel seq check now has a baseline. */
+	mcb_nlsrc_process(&s, msg, len, false, 0, 2000);
+	mcb_nlsrc_overrun(&s, 3000);
+	free(msg);
+	return 0;
+}
