@@ -4,6 +4,7 @@
 #   make demo     install what is missing, load the module, show live events
 #   make test     install what is missing, run every test
 #   make bench    benchmarks (not tests)
+#   make install  install everything (see "install" below); make uninstall
 
 TOP := $(CURDIR)
 export TOP
@@ -43,3 +44,158 @@ fuzz: deps
 clean:
 	$(MAKE) -C kmod clean
 	rm -rf build
+
+# ---- install -----------------------------------------------------------------
+#   make install   [DESTDIR=DIR] [PREFIX=/usr/local] [WITH_KMOD=no] [KDIR=DIR]
+#   make uninstall (same variables)
+#
+# Programs, the ABI and client headers, libmcbridge-client.a with its
+# pkg-config file, man pages, the systemd unit and its options file
+# ($(SYSCONFDIR)/default/mcbridged, kept when it exists), the module's
+# sources with dkms.conf in /usr/src/mcbridge-VERSION, and, when a kernel
+# build directory is found, the module itself in
+# /lib/modules/<kernel>/updates.  depmod runs only for a real install
+# (empty DESTDIR); a staged one (packages) leaves that to its installer.
+
+VERSION := $(shell cat $(TOP)/VERSION)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/mcbridge
+# systemd reads units from /usr/local/lib/systemd/system and /usr/lib/...
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# The unit reads its options from /etc whatever the prefix.
+SYSCONFDIR ?= /etc
+# DKMS finds module sources only in /usr/src/<name>-<version>.
+DKMSDIR := /usr/src/mcbridge-$(VERSION)
+
+INSTALL ?= install
+DEPMOD ?= depmod
+
+# Kernel build directory: the same search as kmod/Makefile (empty = none).
+ifeq ($(origin KDIR),undefined)
+KDIR := $(shell d=/lib/modules/$$(uname -r)/build; \
+	if [ -d $$d ]; then echo $$d; else \
+	ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1; fi)
+endif
+# The release the module is built for, as in its vermagic.  Not Kbuild's
+# kernelrelease: Debian's header packages report the upstream version there.
+ifeq ($(origin KVER),undefined)
+KVER := $(shell sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+endif
+WITH_KMOD ?= $(if $(KDIR),yes,no)
+
+# Kbuild runs in KDIR: it needs an absolute DESTDIR.
+DESTDIR_ABS := $(if $(DESTDIR),$(abspath $(DESTDIR)))
+
+GEN := $(TOP)/build/install
+# The .pc file names its directories relative to ${prefix} when they are
+# under it, so that a staged tree can be used with pkg-config
+# --define-prefix or --define-variable=prefix=.
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+# <mcbridge/*.h>: what mcbridge_client.h and its users include.
+MCB_HEADERS := $(notdir $(wildcard $(TOP)/include/mcbridge/*.h))
+MAN_PAGES := mcbridged.8 mcbridge-listen.1 mcbridge-ctl.1 mcbridge-events.7
+SUBST := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
+	-e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	-e 's|@PC_LIBDIR@|$(PC_LIBDIR)|g' -e 's|@PC_INCLUDEDIR@|$(PC_INCLUDEDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+
+.PHONY: install install-gen install-user install-data install-dkms \
+	install-kmod uninstall
+
+install: install-user install-data install-dkms \
+		$(if $(filter yes,$(WITH_KMOD)),install-kmod)
+	@[ "$(WITH_KMOD)" = yes ] || echo "module not installed: no kernel build" \
+		"directory (set KDIR), or WITH_KMOD=$(WITH_KMOD); DKMS can build it"
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "installed; to start the bridge now and at boot:"; \
+		echo "  systemctl daemon-reload && systemctl enable --now mcbridged"; \
+	fi
+
+# Files with the paths and version filled in, made anew on every install:
+# PREFIX and friends may differ from the last run.
+install-gen:
+	@mkdir -p $(GEN)
+	@set -e; for f in packaging/mcbridged.service.in packaging/mcbridge-client.pc.in \
+		packaging/dkms.conf.in $(MAN_PAGES:%=man/%.in); do \
+		out=$(GEN)/$$(basename $$f .in); echo "  GEN     $$out"; \
+		$(SUBST) $$f >$$out; done
+
+install-user: $(USER_PARTS)
+	$(INSTALL) -D -m 0755 build/bin/mcbridged $(DESTDIR)$(SBINDIR)/mcbridged
+	$(INSTALL) -D -m 0755 build/bin/mcbridge-listen $(DESTDIR)$(BINDIR)/mcbridge-listen
+	$(INSTALL) -D -m 0755 build/bin/mcbridge-ctl $(DESTDIR)$(BINDIR)/mcbridge-ctl
+	$(INSTALL) -D -m 0644 build/lib/libmcbridge-client.a $(DESTDIR)$(LIBDIR)/libmcbridge-client.a
+	$(INSTALL) -D -m 0644 include/uapi/linux/mcbridge.h $(DESTDIR)$(INCLUDEDIR)/linux/mcbridge.h
+	@set -e; for h in $(MCB_HEADERS); do \
+		echo "$(INSTALL) -D -m 0644 include/mcbridge/$$h $(DESTDIR)$(INCLUDEDIR)/mcbridge/$$h"; \
+		$(INSTALL) -D -m 0644 include/mcbridge/$$h $(DESTDIR)$(INCLUDEDIR)/mcbridge/$$h; done
+	$(INSTALL) -D -m 0644 client/mcbridge_client.h $(DESTDIR)$(INCLUDEDIR)/mcbridge_client.h
+
+install-data: install-gen
+	$(INSTALL) -D -m 0644 $(GEN)/mcbridge-client.pc $(DESTDIR)$(PKGCONFIGDIR)/mcbridge-client.pc
+	$(INSTALL) -D -m 0644 $(GEN)/mcbridged.service $(DESTDIR)$(UNITDIR)/mcbridged.service
+	@set -e; for p in $(MAN_PAGES); do \
+		echo "$(INSTALL) -D -m 0644 $(GEN)/$$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \
+		$(INSTALL) -D -m 0644 $(GEN)/$$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; done
+	$(INSTALL) -D -m 0644 packaging/mcbridged.default $(DESTDIR)$(DOCDIR)/examples/mcbridged.default
+	@# The options file is configuration: an edited one is never replaced.
+	@f=$(DESTDIR)$(SYSCONFDIR)/default/mcbridged; \
+	if [ -e $$f ]; then echo "keeping $$f"; else \
+		echo "$(INSTALL) -D -m 0644 packaging/mcbridged.default $$f"; \
+		$(INSTALL) -D -m 0644 packaging/mcbridged.default $$f; fi
+
+install-dkms: install-gen
+	$(INSTALL) -D -m 0644 $(GEN)/dkms.conf $(DESTDIR)$(DKMSDIR)/dkms.conf
+	$(INSTALL) -D -m 0644 kmod/Kbuild $(DESTDIR)$(DKMSDIR)/kmod/Kbuild
+	$(INSTALL) -D -m 0644 kmod/Makefile $(DESTDIR)$(DKMSDIR)/kmod/Makefile
+	$(INSTALL) -D -m 0644 kmod/mcbridge.c $(DESTDIR)$(DKMSDIR)/kmod/mcbridge.c
+	$(INSTALL) -D -m 0644 include/uapi/linux/mcbridge.h $(DESTDIR)$(DKMSDIR)/include/uapi/linux/mcbridge.h
+
+# Kbuild's modules_install, told the release (see KVER).  Distribution
+# build directories have no signing key, so signing is left to DKMS (its
+# MOK key); Kbuild's own depmod is replaced by ours below.
+install-kmod: kmod
+	@[ -n "$(KVER)" ] || { echo "no kernel release in $(KDIR)/include/generated/utsrelease.h" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP)/kmod modules_install \
+		INSTALL_MOD_PATH=$(DESTDIR_ABS) INSTALL_MOD_DIR=updates \
+		KERNELRELEASE=$(KVER) CONFIG_MODULE_SIG_ALL= cmd_depmod=: quiet_cmd_depmod=
+	@if [ -z "$(DESTDIR)" ]; then echo "$(DEPMOD) -a $(KVER)"; $(DEPMOD) -a $(KVER); fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/mcbridged $(DESTDIR)$(BINDIR)/mcbridge-listen \
+		$(DESTDIR)$(BINDIR)/mcbridge-ctl $(DESTDIR)$(LIBDIR)/libmcbridge-client.a \
+		$(DESTDIR)$(INCLUDEDIR)/linux/mcbridge.h $(DESTDIR)$(INCLUDEDIR)/mcbridge_client.h \
+		$(MCB_HEADERS:%=$(DESTDIR)$(INCLUDEDIR)/mcbridge/%) \
+		$(DESTDIR)$(PKGCONFIGDIR)/mcbridge-client.pc $(DESTDIR)$(UNITDIR)/mcbridged.service \
+		$(DESTDIR)$(DOCDIR)/examples/mcbridged.default
+	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(p))
+	@rmdir $(DESTDIR)$(INCLUDEDIR)/mcbridge $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@# Unchanged configuration goes; an edited one stays, as with packages.
+	@f=$(DESTDIR)$(SYSCONFDIR)/default/mcbridged; \
+	if [ -e $$f ]; then \
+		if cmp -s $$f packaging/mcbridged.default; then echo "rm -f $$f"; rm -f $$f; \
+		else echo "keeping $$f: it was changed"; fi; fi
+	@# A DKMS registration of these sources would be left dangling.
+	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null 2>&1 && \
+	    [ -n "$$(dkms status -m mcbridge -v $(VERSION) 2>/dev/null)" ]; then \
+		echo "dkms remove -m mcbridge -v $(VERSION) --all"; \
+		dkms remove -m mcbridge -v $(VERSION) --all; fi
+	rm -rf $(DESTDIR)$(DKMSDIR)
+	@# The module of every kernel it was installed for, not only KDIR's.
+	@for m in $(DESTDIR)/lib/modules/*/updates/mcbridge.ko*; do \
+		[ -e "$$m" ] || continue; \
+		echo "rm -f $$m"; rm -f "$$m"; \
+		k=$${m#$(DESTDIR)/lib/modules/}; k=$${k%%/*}; \
+		if [ -z "$(DESTDIR)" ]; then echo "$(DEPMOD) -a $$k"; $(DEPMOD) -a $$k; fi; \
+	done
