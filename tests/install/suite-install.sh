@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Installation as a system component: `make install` into a DESTDIR and the
+# tree it makes, the systemd unit (systemd-analyze verify and security), the
+# man pages (man -l without warnings, every option documented), the client
+# library through pkg-config, the DKMS package (dkms build), reinstall and
+# uninstall; then, in the test VM, a real install (no DESTDIR): the module
+# loads through its alias and the daemon runs from the unit's ExecStart line
+# (tests/install/guest-install.sh).
+#
+# Prints "ok NAME" / "FAIL NAME: why" per check and "install: N passed,
+# N failed"; exits non-zero when a check failed.  Work files go to
+# build/tmp/install-test (kept for a look after a failure).
+set -uo pipefail
+export LC_ALL=C	# sort and comm agree on the order
+cd "$(dirname "$0")/../.."
+top=$PWD
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1: ${2:-failed}"; }
+note() { echo "note: $*"; }
+
+out=$top/build/tmp/install-test
+rm -rf "$out"
+mkdir -p "$out"
+VERSION=$(cat VERSION)
+S=$out/stage		# make install DESTDIR=$S (default PREFIX /usr/local)
+P=/usr/local
+
+# ---- make install DESTDIR ----------------------------------------------------
+if make install DESTDIR="$S" >"$out/install.log" 2>&1; then
+	ok "make install DESTDIR=... (PREFIX $P)"
+else
+	fail "make install DESTDIR=..." "$(tail -n 20 "$out/install.log")"
+	echo "install: $passed passed, $failed failed"
+	exit 1
+fi
+
+kvers=$(ls "$S/lib/modules" 2>/dev/null)
+kver=$(printf '%s\n' "$kvers" | head -n 1)
+{
+	echo etc/default/mcbridged
+	echo "lib/modules/$kver/updates/mcbridge.ko"
+	for f in bin/mcbridge-ctl bin/mcbridge-listen sbin/mcbridged \
+		include/linux/mcbridge.h include/mcbridge_client.h \
+		lib/libmcbridge-client.a lib/pkgconfig/mcbridge-client.pc \
+		lib/systemd/system/mcbridged.service \
+		share/doc/mcbridge/examples/mcbridged.default \
+		share/man/man1/mcbridge-ctl.1 share/man/man1/mcbridge-listen.1 \
+		share/man/man7/mcbridge-events.7 share/man/man8/mcbridged.8; do
+		echo "${P#/}/$f"
+	done
+	for h in include/mcbridge/*.h; do echo "${P#/}/$h"; done
+	for f in dkms.conf include/uapi/linux/mcbridge.h kmod/Kbuild kmod/Makefile kmod/mcbridge.c; do
+		echo "usr/src/mcbridge-$VERSION/$f"
+	done
+} | sort >"$out/expected"
+(cd "$S" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort) >"$out/got"
+if diff -u "$out/expected" "$out/got" >"$out/tree.diff"; then
+	ok "staged tree: exactly the $(wc -l <"$out/got") expected files"
+else
+	fail "staged tree: exactly the expected files" "$(cat "$out/tree.diff")"
+fi
+[ "$(printf '%s\n' "$kvers" | wc -l)" -eq 1 ] &&
+	[ "$(modinfo -F vermagic "$S/lib/modules/$kver/updates/mcbridge.ko" | awk '{print $1}')" = "$kver" ] &&
+	ok "module installed for the release it was built for ($kver)" ||
+	fail "module installed for the release it was built for" "lib/modules: $kvers"
+
+bad_modes=$(cd "$S" &&
+	find . -type f \( -path "./${P#/}/bin/*" -o -path "./${P#/}/sbin/*" \) ! -perm 0755 -printf '%m %p\n' &&
+	find . -type f ! -path "./${P#/}/bin/*" ! -path "./${P#/}/sbin/*" ! -perm 0644 -printf '%m %p\n')
+[ -z "$bad_modes" ] && ok "modes: programs 0755, everything else 0644" ||
+	fail "modes: programs 0755, everything else 0644" "$bad_modes"
+left=$(grep -rIl '@[A-Z_]*@' "$S" 2>/dev/null)
+[ -z "$left" ] && ok "no @PLACEHOLDER@ left in installed files" ||
+	fail "no @PLACEHOLDER@ left in installed files" "$left"
+
+# ---- one version everywhere -------------------------------------------------
+unit=$S$P/lib/systemd/system/mcbridged.service
+pc=$S$P/lib/pkgconfig/mcbridge-client.pc
+dkms_conf=$S/usr/src/mcbridge-$VERSION/dkms.conf
+vers="VERSION=$VERSION"
+vers+=" dkms=$(kernel_source_dir=KDIR; . "$dkms_conf"; echo "${PACKAGE_VERSION:-}")"
+vers+=" pc=$(sed -n 's/^Version: //p' "$pc")"
+for m in "$S$P"/share/man/man*/*; do
+	vers+=" $(basename "$m")=$(sed -n 's/^\.TH [^"]*"mcbridge \([^"]*\)".*/\1/p' "$m")"
+done
+vers+=" mcbridged=$("$S$P/sbin/mcbridged" --version | awk '{print $2}')"
+mism=$(tr ' ' '\n' <<<"$vers" | grep -v "=$VERSION\$")
+[ -z "$mism" ] && ok "version $VERSION in dkms.conf, .pc, man pages, mcbridged --version" ||
+	fail "one version everywhere" "$vers"
+lv=$("$S$P/bin/mcbridge-listen" --version | awk '{print $2}')
+[ "$lv" = "$VERSION" ] || note "mcbridge-listen --version says $lv, VERSION says $VERSION (client/listen.h)"
+
+# ---- systemd unit ------------------------------------------------------------
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$unit")
+bin=${exec_start%% *}
+[ "$bin" = "$P/sbin/mcbridged" ] && [ -x "$S$bin" ] && [ -f "$S$envfile" ] &&
+	ok "unit: ExecStart=$bin and EnvironmentFile=$envfile are the installed files" ||
+	fail "unit: ExecStart and EnvironmentFile are the installed files" "ExecStart=$exec_start EnvironmentFile=$envfile"
+missing=
+for kv in Type=notify Restart=on-failure DynamicUser=yes NoNewPrivileges=yes \
+	ProtectSystem=strict AmbientCapabilities=CAP_NET_ADMIN CapabilityBoundingSet=CAP_NET_ADMIN; do
+	grep -qx "$kv" "$unit" || missing+=" $kv"
+done
+[ -z "$missing" ] && ok "unit: notify, restart on failure, dynamic user, hardening" ||
+	fail "unit: notify, restart on failure, dynamic user, hardening" "missing:$missing"
+
+# systemd-analyze needs the system's own units (targets) beside ours, and
+# finds the Documentation= pages through MANPATH.
+vroot=$out/verify-root
+mkdir -p "$vroot/usr/lib/systemd"
+cp -a "$S/." "$vroot/"
+cp -a /usr/lib/systemd/system "$vroot/usr/lib/systemd/"
+export MANPATH=$S$P/share/man:
+v=$(systemd-analyze verify --root="$vroot" "$P/lib/systemd/system/mcbridged.service" 2>&1)
+rc=$?
+[ "$rc" -eq 0 ] && [ -z "$v" ] && ok "systemd-analyze verify: clean" ||
+	fail "systemd-analyze verify: clean" "status $rc: $v"
+sec=$(systemd-analyze security --offline=yes --root="$vroot" "$P/lib/systemd/system/mcbridged.service" 2>&1 |
+	sed -n 's/.*Overall exposure level for mcbridged.service: \([0-9.]*\).*/\1/p')
+if [ -n "$sec" ] && awk -v e="$sec" 'BEGIN { exit !(e <= 2.5) }'; then
+	ok "systemd-analyze security: exposure $sec (at most 2.5)"
+else
+	fail "systemd-analyze security: exposure at most 2.5" "got '${sec:-no figure}'"
+fi
+unset MANPATH
+
+# The system calls the unit allows, in the order systemd applies them: the
+# first list sets the default, "~" lines take away, later lines add.
+expand_set() {
+	local n
+	systemd-analyze syscall-filter "$1" | sed 1d | awk '$1 !~ /^#/ {print $1}' |
+		while read -r n; do
+			case $n in @*) expand_set "$n" ;; *) echo "$n" ;; esac
+		done
+}
+allowed=
+while read -r line; do
+	deny=0
+	[ "${line#\~}" != "$line" ] && { deny=1; line=${line#\~}; }
+	set=$(for w in $line; do case $w in @*) expand_set "$w" ;; *) echo "$w" ;; esac; done | sort -u)
+	if [ "$deny" -eq 1 ]; then
+		allowed=$(comm -23 <(echo "$allowed") <(echo "$set"))
+	else
+		allowed=$(sort -u <(echo "$allowed") <(echo "$set") | sed '/^$/d')
+	fi
+done < <(sed -n 's/^SystemCallFilter=//p' "$unit")
+echo "$allowed" >"$out/syscalls.allowed"
+[ "$(wc -l <"$out/syscalls.allowed")" -gt 100 ] && ok "unit's SystemCallFilter= expanded ($(wc -l <"$out/syscalls.allowed") calls)" ||
+	fail "unit's SystemCallFilter= expanded" "only: $allowed"
+
+# ---- man pages ---------------------------------------------------------------
+for m in "$S$P"/share/man/man*/*; do
+	name=$(basename "$m")
+	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$m" 2>&1 >"$out/$name.txt")
+	if [ -z "$w" ] && grep -q '^NAME' "$out/$name.txt"; then
+		ok "man -l $name: renders without warnings ($(wc -l <"$out/$name.txt") lines)"
+	else
+		fail "man -l $name: renders without warnings" "$w"
+	fi
+	found=$(man -M "$S$P/share/man" -w "${name%.*}" 2>&1)
+	[ "$found" = "$m" ] && ok "man -M finds ${name%.*}(${name##*.}) by name" ||
+		fail "man -M finds ${name%.*}(${name##*.}) by name" "$found"
+done
+# Every long option a program lists in --help is in its page.
+for prog in sbin/mcbridged:man8/mcbridged.8 bin/mcbridge-listen:man1/mcbridge-listen.1; do
+	b=$S$P/${prog%%:*}
+	page=$S$P/share/man/${prog##*:}
+	undoc=
+	for opt in $("$b" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		grep -q -- "$(sed 's/-/\\\\-/g' <<<"$opt")" "$page" || undoc+=" $opt"
+	done
+	[ -z "$undoc" ] && ok "$(basename "$b"): every option of --help is in its page" ||
+		fail "$(basename "$b"): every option of --help is in its page" "undocumented:$undoc"
+done
+undoc=
+for w in emit stats monitor $("$S$P/bin/mcbridge-ctl" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	grep -q -- "$(sed 's/-/\\\\-/g' <<<"$w")" "$S$P/share/man/man1/mcbridge-ctl.1" || undoc+=" $w"
+done
+[ -z "$undoc" ] && ok "mcbridge-ctl: every command and option is in its page" ||
+	fail "mcbridge-ctl: every command and option is in its page" "undocumented:$undoc"
+
+# ---- the client library through pkg-config ----------------------------------
+cat >"$out/app.c" <<'EOF'
+/* A program built only from the installed headers and library. */
+#include <stdio.h>
+#include <string.h>
+#include <linux/mcbridge.h>
+#include <mcbridge/auth.h>
+#include <mcbridge/names.h>
+#include <mcbridge_client.h>
+
+int main(void)
+{
+	static const char dgram[] =
+		"{\"kind\":\"event\",\"family\":\"mcbridge\",\"group\":\"events\","
+		"\"bridge_seq\":1,\"bridge_time_ns\":5,\"cmd\":\"event\",\"cmd_id\":1,"
+		"\"seq\":7,\"timestamp_ns\":4,\"type\":\"injected\",\"cpu\":0,"
+		"\"text\":\"hello\"}\n";
+	static struct mcb_event ev;
+	struct mcb_key key;
+	char why[128];
+	enum mcb_err err = mcb_decode(dgram, sizeof(dgram) - 1, MCB_FMT_AUTO, &ev);
+
+	if (err != MCB_OK) {
+		printf("decode: %s\n", mcb_strerror(err));
+		return 1;
+	}
+	/* Pulls in the authentication code, and with it libcrypto. */
+	if (mcb_key_load(&key, "/nonexistent/key", why, sizeof(why)) == 0)
+		return 1;
+	printf("%s seq=%llu text=%s\n", mcb_name(mcb_event_type_names, ev.type),
+	       (unsigned long long)ev.kernel_seq, ev.text);
+	return ev.type == MCBRIDGE_EVENT_INJECTED && strcmp(ev.text, "hello") == 0 ? 0 : 1;
+}
+EOF
+pcflags=$(PKG_CONFIG_PATH="$S$P/lib/pkgconfig" pkg-config --define-variable=prefix="$S$P" \
+	--cflags --libs mcbridge-client 2>&1)
+# The compiler's default language (GNU C): what a user's plain `cc` gets.
+if cc -Wall -Wextra -Werror -o "$out/app" "$out/app.c" $pcflags >"$out/app.log" 2>&1 &&
+	res=$("$out/app") && [ "$res" = "injected seq=7 text=hello" ]; then
+	ok "pkg-config mcbridge-client: a program builds from the installed files and decodes"
+else
+	fail "pkg-config mcbridge-client: a program builds from the installed files and decodes" \
+		"flags: $pcflags; $(cat "$out/app.log") ${res:-}"
+fi
+
+# ---- DKMS -----------------------------------------------------------------------
+conf=$(kernel_source_dir=KDIR; . "$dkms_conf" && echo "$PACKAGE_NAME ${BUILT_MODULE_NAME[0]} ${BUILT_MODULE_LOCATION[0]} $AUTOINSTALL")
+[ "$conf" = "mcbridge mcbridge kmod/ yes" ] && ok "dkms.conf: name, module, location, autoinstall" ||
+	fail "dkms.conf: name, module, location, autoinstall" "$conf"
+kdir=/lib/modules/$kver/build
+if [ ! -d "$kdir" ]; then
+	fail "dkms build" "no $kdir"
+elif command -v dkms >/dev/null; then
+	# Private trees, and no signing (that would create a MOK key pair).
+	mkdir -p "$out/dkms/tree" "$out/dkms/install"
+	if sign_file=/nonexistent dkms build -m mcbridge -v "$VERSION" -k "$kver" \
+		--sourcetree "$S/usr/src" --dkmstree "$out/dkms/tree" --installtree "$out/dkms/install" \
+		>"$out/dkms.log" 2>&1; then
+		ko=$(find "$out/dkms/tree" -name mcbridge.ko | head -n 1)
+		[ -n "$ko" ] && modinfo -F alias "$ko" | grep -qx net-pf-16-proto-16-family-mcbridge &&
+			ok "dkms build: mcbridge.ko for $kver, with the family alias" ||
+			fail "dkms build: mcbridge.ko with the family alias" "built: ${ko:-nothing}"
+	else
+		fail "dkms build" "$(tail -n 20 "$out/dkms.log"; cat "$out"/dkms/tree/mcbridge/*/build/make.log 2>/dev/null | tail -n 20)"
+	fi
+else
+	# Without dkms: its MAKE line, in a copy of the installed sources.
+	cp -a "$S/usr/src/mcbridge-$VERSION" "$out/dkms-src"
+	make_line=$(kernel_source_dir=$kdir; . "$dkms_conf" && echo "${MAKE[0]}")
+	(cd "$out/dkms-src" && $make_line) >"$out/dkms.log" 2>&1 &&
+		modinfo -F alias "$out/dkms-src/kmod/mcbridge.ko" | grep -qx net-pf-16-proto-16-family-mcbridge &&
+		ok "dkms.conf MAKE line builds mcbridge.ko (dkms not installed)" ||
+		fail "dkms.conf MAKE line builds mcbridge.ko" "$(tail -n 20 "$out/dkms.log")"
+fi
+
+# ---- the staged module resolves through its alias -----------------------------
+mkdir -p "$out/modroot/lib/modules"
+cp -a "$S/lib/modules/$kver" "$out/modroot/lib/modules/"
+r=$(depmod -b "$out/modroot" "$kver" 2>&1 &&
+	modprobe -d "$out/modroot" -S "$kver" --show-depends net-pf-16-proto-16-family-mcbridge 2>&1)
+grep -q "insmod $out/modroot/lib/modules/$kver/updates/mcbridge.ko" <<<"$r" &&
+	ok "modprobe resolves net-pf-16-proto-16-family-mcbridge to updates/mcbridge.ko" ||
+	fail "modprobe resolves the family alias" "$r"
+
+# ---- reinstall and uninstall ---------------------------------------------------
+cfg=$S/etc/default/mcbridged
+echo 'MCBRIDGED_OPTS="--verbose"	# edited' >>"$cfg"
+if make install DESTDIR="$S" WITH_KMOD=no >"$out/reinstall.log" 2>&1 && grep -q '# edited' "$cfg"; then
+	ok "reinstall keeps an edited /etc/default/mcbridged"
+else
+	fail "reinstall keeps an edited /etc/default/mcbridged" "$(tail -n 5 "$out/reinstall.log")"
+fi
+make uninstall DESTDIR="$S" >"$out/uninstall.log" 2>&1
+rest=$(cd "$S" && find . -type f | sed 's|^\./||')
+[ "$rest" = etc/default/mcbridged ] && ok "uninstall removes all but the edited configuration" ||
+	fail "uninstall removes all but the edited configuration" "left: $rest"
+cp packaging/mcbridged.default "$cfg"
+make uninstall DESTDIR="$S" >>"$out/uninstall.log" 2>&1
+rest=$(cd "$S" && find . -type f)
+[ -z "$rest" ] && ok "uninstall removes an unchanged configuration too" ||
+	fail "uninstall removes an unchanged configuration too" "left: $rest"
+
+# ---- PREFIX=/usr, no module ----------------------------------------------------
+S2=$out/stage-usr
+if make install DESTDIR="$S2" PREFIX=/usr WITH_KMOD=no >"$out/install-usr.log" 2>&1; then
+	u=$S2/usr/lib/systemd/system/mcbridged.service
+	[ -x "$S2/usr/sbin/mcbridged" ] && grep -q '^ExecStart=/usr/sbin/mcbridged ' "$u" &&
+		grep -qx 'prefix=/usr' "$S2/usr/lib/pkgconfig/mcbridge-client.pc" &&
+		[ -f "$S2/usr/share/man/man8/mcbridged.8" ] && [ -f "$S2/etc/default/mcbridged" ] &&
+		[ ! -e "$S2/lib/modules" ] && grep -q 'module not installed' "$out/install-usr.log" &&
+		ok "PREFIX=/usr WITH_KMOD=no: /usr paths in unit and .pc, no module" ||
+		fail "PREFIX=/usr WITH_KMOD=no" "$(cd "$S2" && find . -type f | head -n 30)"
+else
+	fail "make install PREFIX=/usr WITH_KMOD=no" "$(tail -n 20 "$out/install-usr.log")"
+fi
+
+# ---- in the VM: a real install ----------------------------------------------------
+if [ ! -e kmod/mcbridge.ko ]; then
+	fail "VM install test" "kmod/mcbridge.ko missing (run make first)"
+else
+	tests/vm/vm-run --quiet --timeout 400 -- \
+		bash tests/install/guest-install.sh "${out#$top/}/syscalls.allowed" | tee "$out/vm.log"
+	rc=${PIPESTATUS[0]}
+	passed=$((passed + $(grep -c '^ok ' "$out/vm.log")))
+	f=$(grep -c '^FAIL ' "$out/vm.log")
+	failed=$((failed + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		fail "VM run" "exited with $rc"
+	fi
+fi
+
+echo "install: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
