@@ -287,14 +287,21 @@ int mcb_loop_run(struct mcb_loop *l)
 				return 1;
 			for (size_t i = 0; i < l->n_maps; i++) {
 				struct mcb_mapping *m = &l->maps[i];
+				int r;
 
 				if (!m->check)
 					continue;
-				/* Bridge what the old instance sent before
-				 * the membership changes. */
-				if (mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS) < 0)
+				/* Bridge all the old instance sent before the
+				 * membership changes, not one round's worth:
+				 * what is left after the sync is dropped as
+				 * stale, unannounced.  The queue ends: a family
+				 * stops sending before it is unregistered. */
+				do {
+					r = mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS);
+					mcb_sink_flush(&m->sink);
+				} while (r > 0);
+				if (r < 0)
 					return 1;
-				mcb_sink_flush(&m->sink);
 				mcb_nlsrc_sync(&m->src, &l->ops, m->force);
 				m->check = false;
 				m->force = false;
