@@ -78,12 +78,7 @@ DKMSDIR := /usr/src/mcbridge-$(VERSION)
 INSTALL ?= install
 DEPMOD ?= depmod
 
-# Kernel build directory: the same search as kmod/Makefile (empty = none).
-ifeq ($(origin KDIR),undefined)
-KDIR := $(shell d=/lib/modules/$$(uname -r)/build; \
-	if [ -d $$d ]; then echo $$d; else \
-	ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1; fi)
-endif
+include mk/kdir.mk
 # The release the module is built for, as in its vermagic.  Not Kbuild's
 # kernelrelease: Debian's header packages report the upstream version there.
 ifeq ($(origin KVER),undefined)
@@ -160,6 +155,7 @@ install-dkms: install-gen
 	$(INSTALL) -D -m 0644 kmod/Kbuild $(DESTDIR)$(DKMSDIR)/kmod/Kbuild
 	$(INSTALL) -D -m 0644 kmod/Makefile $(DESTDIR)$(DKMSDIR)/kmod/Makefile
 	$(INSTALL) -D -m 0644 kmod/mcbridge.c $(DESTDIR)$(DKMSDIR)/kmod/mcbridge.c
+	$(INSTALL) -D -m 0644 VERSION $(DESTDIR)$(DKMSDIR)/VERSION
 	$(INSTALL) -D -m 0644 include/uapi/linux/mcbridge.h $(DESTDIR)$(DKMSDIR)/include/uapi/linux/mcbridge.h
 
 # Kbuild's modules_install, told the release (see KVER).  Distribution

@@ -11,7 +11,6 @@
 
 #include <mcbridge/wire.h>
 
-#define MCB_VERSION		"0.1.0"
 #define MCB_MAX_MAPS		32
 #define MCB_DEFAULT_RCVBUF	(4u << 20)
 #define MCB_DEFAULT_BATCH	64

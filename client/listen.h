@@ -14,7 +14,6 @@
 #include "mcbridge_client.h"
 
 #define MCB_LISTEN_NAME		"mcbridge-listen"
-#define MCB_LISTEN_VERSION	"0.1"
 #define MCB_DEFAULT_RCVBUF	(4 << 20)
 
 /* --type bit for events of other families (no mcbridge type). */

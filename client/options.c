@@ -223,7 +223,7 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 			usage(out);
 			return OPTS_EXIT_OK;
 		case 'V':
-			fprintf(out, MCB_LISTEN_NAME " " MCB_LISTEN_VERSION
+			fprintf(out, MCB_LISTEN_NAME " " MCB_VERSION
 				" (wire format %d)\n", MCB_WIRE_VERSION);
 			return OPTS_EXIT_OK;
 		case ':':

@@ -611,4 +611,5 @@ module_exit(mcb_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Generic netlink multicast of kernel events");
+MODULE_VERSION(MCB_VERSION);
 MODULE_ALIAS_GENL_FAMILY(MCBRIDGE_GENL_NAME);

@@ -21,7 +21,6 @@
 #ifndef MCBRIDGE_NLA_H
 #define MCBRIDGE_NLA_H
 
-#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +30,7 @@
 #define MCB_NLA_NEST_MAX	8
 
 /* Byte order of attributes this host's kernel writes. */
-#define MCB_NLA_HOST_BE		(__BYTE_ORDER == __BIG_ENDIAN)
+#define MCB_NLA_HOST_BE		(__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
 
 /* How a generic attribute's value is shown in JSON "attrs". */
 enum mcb_attr_kind {
@@ -70,10 +69,7 @@ static inline void mcb_nla_iter_init(struct mcb_nla_iter *it, const void *buf,
 
 static inline uint16_t mcb_nla_rd16(const unsigned char *p, bool be)
 {
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be ? be16toh(v) : le16toh(v);
+	return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
 }
 
 /*

@@ -147,7 +147,7 @@ static void help_and_version(void **state)
 	assert_non_null(strstr(out_buf, "--latency"));
 	assert_non_null(strstr(out_buf, "--ready-fd"));
 	assert_int_equal(parse("-V", NULL), OPTS_EXIT_OK);
-	assert_non_null(strstr(out_buf, "mcbridge-listen " MCB_LISTEN_VERSION));
+	assert_non_null(strstr(out_buf, "mcbridge-listen " MCB_VERSION));
 }
 
 int main(void)
