@@ -13,6 +13,7 @@
  * one interval.  Exit 1 if an EMIT failed or emitted fewer than asked.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <linux/mcbridge.h>
 
 static uint32_t emitted;
+static bool replied;
 
 static int on_reply(struct nl_msg *msg, void *arg)
 {
@@ -35,6 +37,7 @@ static int on_reply(struct nl_msg *msg, void *arg)
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MCBRIDGE_ATTR_MAX, NULL) == 0 &&
 	    tb[MCBRIDGE_ATTR_EMITTED])
 		emitted = nla_get_u32(tb[MCBRIDGE_ATTR_EMITTED]);
+	replied = true;
 	return NL_OK;
 }
 
@@ -108,9 +111,10 @@ int main(int argc, char **argv)
 		}
 		err = nl_send_auto(sk, msg);
 		nlmsg_free(msg);
-		/* No NLM_F_ACK: one answer, the reply or an error, so
-		 * no ack is left queued in front of the next reply. */
-		if (err >= 0)
+		/* Until the reply: an ack left over from resolving the
+		 * family may come first; an error reply ends it too. */
+		replied = false;
+		while (err >= 0 && !replied)
 			err = nl_recvmsgs_default(sk);
 		if (err < 0 || emitted != batch) {
 			fprintf(stderr, "mcb-pace: emit: %s, %" PRIu32 " of %"

@@ -5,7 +5,7 @@
 # figures and a totals line.
 #
 #   MCB_SOAK_SECONDS  soak duration (default 600)
-#   MCB_SOAK_RATE     soak events/s (default 10000)
+#   MCB_SOAK_RATE     soak events/s (default 2000)
 #   MCB_REL_ITEMS     subset: churn kill overrun slow soak
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +19,7 @@ soak=${MCB_SOAK_SECONDS:-600}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 tests/vm/vm-run --quiet --mem 4096 --timeout $((900 + soak)) -- \
-	env MCB_SOAK_SECONDS="$soak" MCB_SOAK_RATE="${MCB_SOAK_RATE:-10000}" \
+	env MCB_SOAK_SECONDS="$soak" MCB_SOAK_RATE="${MCB_SOAK_RATE:-2000}" \
 	MCB_REL_ITEMS="${MCB_REL_ITEMS:-churn kill overrun slow soak}" \
 	${MCB_CHURN_CYCLES:+MCB_CHURN_CYCLES=$MCB_CHURN_CYCLES} \
 	${MCB_KILL_CYCLES:+MCB_KILL_CYCLES=$MCB_KILL_CYCLES} \
