@@ -1,42 +1,16 @@
 # guest-lib.sh: helpers for test scripts run inside the VM by tests/vm/vm-run.
 # Source it from bash:   . "$(dirname "$0")/../vm/guest-lib.sh"
 #
-#   t_ok NAME               record a passed check
-#   t_fail NAME MSG         record a failed check
-#   t_check NAME CMD...     run CMD; pass if it exits 0, else fail with its output
+#   t_ok, t_fail, t_check, t_tally, t_done: see tests/lib/check.sh
 #   t_check_dmesg_clean [NAME]
 #                           fail if the kernel log shows a warning, BUG, oops,
 #                           leak or sanitizer report since the last call
 #   t_wait_for [-t SEC] CMD...
 #                           poll CMD until it succeeds (default 10 s)
-#   t_done                  print "N passed, N failed"; returns 1 if any failed
 #
 # Output: one line per check ("ok NAME" / "FAIL NAME: MSG"), then the totals.
 
-T_PASSED=0
-T_FAILED=0
-T_SCRIPT=${T_SCRIPT:-$(basename "${0:-test}")}
-
-t_ok() {
-	T_PASSED=$((T_PASSED + 1))
-	echo "ok $1"
-}
-
-t_fail() {
-	T_FAILED=$((T_FAILED + 1))
-	echo "FAIL $1: ${2:-failed}"
-}
-
-# Run a command as one check; its output is shown only when it fails.
-t_check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		t_ok "$name"
-	else
-		t_fail "$name" "'$*' exited $?${out:+: $out}"
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 
 # Kernel log lines that mean something went wrong in the kernel. The
 # "module verification failed" and "out-of-tree module" taint notices are
@@ -79,9 +53,4 @@ t_wait_for() {
 		fi
 		sleep 0.05
 	done
-}
-
-t_done() {
-	echo "$T_SCRIPT: $T_PASSED passed, $T_FAILED failed"
-	[ "$T_FAILED" -eq 0 ]
 }

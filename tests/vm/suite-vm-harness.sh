@@ -6,27 +6,20 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 vmrun=tests/vm/vm-run
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
-check() {	# check NAME CONDITION-CMD...
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
+T_SCRIPT=vm-harness
+. tests/lib/check.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/out"
 
 if ! kver=$("$vmrun" --print-kver); then
-	fail "choose a kernel version"
-	echo "$passed passed, $failed failed"
+	t_fail "choose a kernel version"
+	t_done
 	exit 1
 fi
 echo "kernel $kver"
-check "missing kernel version is a clear error (exit 2)" \
+t_check "missing kernel version is a clear error (exit 2)" \
 	sh -c '"$0" --kver 0.0.0-none-amd64 -- true 2>/dev/null; [ $? -eq 2 ]' "$vmrun"
 
 # Boot 1: guest checks, exit 3, results share, dmesg, live output.
@@ -46,15 +39,15 @@ while IFS= read -r line; do
 done < <(set +e; "$vmrun" --quiet --timeout 300 --out "$tmp/out" --dmesg "$tmp/dmesg" \
 	-- tests/vm/guest-harness-checks.sh "$kver" 2>"$tmp/stderr"; echo "VMRUN-EXIT $?")
 
-check "exit 3 in the guest gives exit 3" test "$rc" = 3
-check "guest checks all passed" grep -qx 'guest: [0-9]* passed, 0 failed' "$out"
-check "command output is returned" grep -qx "ok uname -r = $kver" "$out"
-check "results-share file readable on the host" grep -qx "from guest $kver" "$tmp/out/hello.txt"
-check "--dmesg saves the guest dmesg" grep -q 'MCB-GUEST-MARK: harness check' "$tmp/dmesg"
-check "failing command prints the guest dmesg to stderr" \
+t_check "exit 3 in the guest gives exit 3" test "$rc" = 3
+t_check "guest checks all passed" grep -qx 'guest: [0-9]* passed, 0 failed' "$out"
+t_check "command output is returned" grep -qx "ok uname -r = $kver" "$out"
+t_check "results-share file readable on the host" grep -qx "from guest $kver" "$tmp/out/hello.txt"
+t_check "--dmesg saves the guest dmesg" grep -q 'MCB-GUEST-MARK: harness check' "$tmp/dmesg"
+t_check "failing command prints the guest dmesg to stderr" \
 	sh -c 'grep -q "^--- guest dmesg" "$0" && grep -q "MCB-GUEST-MARK: harness check" "$0"' "$tmp/stderr"
-check "--quiet: no vm-run chatter" sh -c '! grep -q "^vm-run: " "$0"' "$tmp/stderr"
-if [ "$failed" -ne 0 ]; then
+t_check "--quiet: no vm-run chatter" sh -c '! grep -q "^vm-run: " "$0"' "$tmp/stderr"
+if [ "$T_FAILED" -ne 0 ]; then
 	echo "--- vm-run stderr"
 	cat "$tmp/stderr"
 fi
@@ -62,13 +55,12 @@ fi
 # Boot 2: a trivial command; status 0, quiet stderr, MCB_VM_DMESG honoured.
 start=$(date +%s%N)
 if MCB_VM_DMESG=$tmp/dmesg2 "$vmrun" --quiet -- true >"$tmp/stdout2" 2>"$tmp/stderr2"; then
-	ok "true gives exit 0"
+	t_ok "true gives exit 0"
 else
-	fail "true gives exit 0" "exit $?: $(cat "$tmp/stderr2")"
+	t_fail "true gives exit 0" "exit $?: $(cat "$tmp/stderr2")"
 fi
 echo "  (vm-run -- true took $(( ($(date +%s%N) - start) / 1000000 )) ms)"
-check "no dmesg on stderr after success" test ! -s "$tmp/stderr2"
-check "MCB_VM_DMESG saves the guest dmesg" grep -q "Linux version $kver" "$tmp/dmesg2"
+t_check "no dmesg on stderr after success" test ! -s "$tmp/stderr2"
+t_check "MCB_VM_DMESG saves the guest dmesg" grep -q "Linux version $kver" "$tmp/dmesg2"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+t_done

@@ -1,0 +1,68 @@
+# Checks for test scripts, on the host or in the VM (source it from bash):
+# one line per check, "ok NAME" or "FAIL NAME: WHY", then a totals line
+# "LABEL: N passed, N failed".
+#
+#   t_ok NAME               a passed check
+#   t_fail NAME [WHY]       a failed check
+#   t_check NAME CMD...     passes if CMD exits 0; its output is shown only
+#                           when it fails
+#   t_tally NAME CMD...     CMD prints its own ok/FAIL lines: they are shown
+#                           and added up (all its output when one failed); a
+#                           non-zero exit without a FAIL line is one failure
+#   t_done                  the totals line; returns 1 if any check failed
+#
+# Only t_done returns non-zero, so scripts may run under set -e.
+#
+# LABEL is $T_SCRIPT, by default the script's name.
+
+T_PASSED=0
+T_FAILED=0
+T_SCRIPT=${T_SCRIPT:-$(basename "${0:-test}" .sh)}
+
+t_ok() {
+	T_PASSED=$((T_PASSED + 1))
+	echo "ok $1"
+}
+
+t_fail() {
+	T_FAILED=$((T_FAILED + 1))
+	echo "FAIL $1: ${2:-failed}"
+}
+
+t_check() {
+	local name=$1 out rc
+	shift
+	if out=$("$@" 2>&1); then rc=0; else rc=$?; fi
+	if [ "$rc" -eq 0 ]; then
+		t_ok "$name"
+	else
+		t_fail "$name" "'$*' exited $rc"
+		printf '%s\n' "$out" | tail -n 40 | sed 's/^/     | /'
+	fi
+}
+
+t_tally() {
+	local name=$1 out rc p f
+	shift
+	out=$(mktemp)
+	if "$@" >"$out" 2>&1; then rc=0; else rc=$?; fi
+	p=$(grep -c '^ok ' "$out" || true)
+	f=$(grep -c '^FAIL ' "$out" || true)
+	if [ "$f" -eq 0 ] && [ "$rc" -eq 0 ]; then
+		grep -E '^(ok|FAIL) ' "$out" || true
+	else
+		sed 's/^/     | /' "$out" | tail -n 200
+		if [ "$f" -eq 0 ]; then
+			echo "FAIL $name: exited with $rc"
+			f=1
+		fi
+	fi
+	T_PASSED=$((T_PASSED + p))
+	T_FAILED=$((T_FAILED + f))
+	rm -f "$out"
+}
+
+t_done() {
+	echo "$T_SCRIPT: $T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
