@@ -190,13 +190,18 @@ enum mcb_seq_verdict {
 	MCB_SEQ_GAP,		/* missed = seqs skipped */
 	MCB_SEQ_RESTART,	/* went back: bridge restarted (missed = seqs
 				 * lost at the start of the new run) */
+	MCB_SEQ_LATE,		/* a seq reported missing arrived after all */
 	MCB_SEQ_UNTRACKED,	/* too many streams */
 };
+
+/* How far back a seq still counts as late rather than a restart. */
+#define MCB_SEQ_WINDOW 64
 
 struct mcb_seq_stream {
 	char family[MCB_WIRE_NAMSIZ];
 	char group[MCB_WIRE_NAMSIZ];
-	uint64_t last;
+	uint64_t last;		/* highest seq seen */
+	uint64_t seen;		/* bit i: seq last - i arrived */
 };
 
 struct mcb_seq_tracker {

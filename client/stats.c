@@ -50,19 +50,30 @@ enum mcb_seq_verdict mcb_seq_check(struct mcb_seq_tracker *t,
 	if (created) {
 		/* Joined mid-stream: what came before is not ours to miss. */
 		v = MCB_SEQ_FIRST;
-	} else if (seq == s->last + 1) {
-		v = MCB_SEQ_OK;
 	} else if (seq > s->last) {
-		v = MCB_SEQ_GAP;
-		*missed = seq - s->last - 1;
+		uint64_t ahead = seq - s->last;
+
+		v = ahead == 1 ? MCB_SEQ_OK : MCB_SEQ_GAP;
+		*missed = ahead - 1;
+		s->seen = ahead >= MCB_SEQ_WINDOW ? 0 : s->seen << ahead;
+		s->seen |= 1;
+		s->last = seq;
+		return v;
+	} else if (s->last - seq < MCB_SEQ_WINDOW &&
+		   !(s->seen & (1ull << (s->last - seq)))) {
+		/* Loopback multicast reorders when the sender moves between
+		 * CPUs (per-CPU backlogs): a hole filled late, not a loss. */
+		s->seen |= 1ull << (s->last - seq);
+		return MCB_SEQ_LATE;
 	} else {
-		/* Going back is a new bridge run (seqs start at 1); a loss of
-		 * its first datagrams shows as seq > 1.  Loopback UDP does
-		 * not reorder, so this is not taken for reordering. */
+		/* Further back, or a seq seen already: a new bridge run
+		 * (seqs start at 1); a loss of its first datagrams shows
+		 * as seq > 1. */
 		v = MCB_SEQ_RESTART;
 		*missed = seq > 0 ? seq - 1 : 0;
 	}
 	s->last = seq;
+	s->seen = 1;
 	return v;
 }
 

@@ -52,6 +52,30 @@ static void gaps_and_restarts(void **state)
 	assert_int_equal(t.nstreams, 2);
 }
 
+static void late_arrivals(void **state)
+{
+	struct mcb_seq_tracker t;
+	uint64_t missed;
+
+	(void)state;
+	mcb_seq_init(&t);
+	assert_int_equal(seen(&t, "a", 200, &missed), MCB_SEQ_FIRST);
+	assert_int_equal(seen(&t, "a", 204, &missed), MCB_SEQ_GAP);
+	assert_int_equal(missed, 3);
+	/* Reordered, not lost: each hole is filled once. */
+	assert_int_equal(seen(&t, "a", 202, &missed), MCB_SEQ_LATE);
+	assert_int_equal(seen(&t, "a", 201, &missed), MCB_SEQ_LATE);
+	assert_int_equal(seen(&t, "a", 205, &missed), MCB_SEQ_OK);
+	assert_int_equal(seen(&t, "a", 203, &missed), MCB_SEQ_LATE);
+	/* A seq seen before is a new bridge run, not a late one. */
+	assert_int_equal(seen(&t, "a", 202, &missed), MCB_SEQ_RESTART);
+	assert_int_equal(missed, 201);
+	/* The window reaches MCB_SEQ_WINDOW - 1 back; further is a restart. */
+	assert_int_equal(seen(&t, "a", 202 + MCB_SEQ_WINDOW + 1, &missed), MCB_SEQ_GAP);
+	assert_int_equal(seen(&t, "a", 203 + 1, &missed), MCB_SEQ_LATE);
+	assert_int_equal(seen(&t, "a", 203, &missed), MCB_SEQ_RESTART);
+}
+
 static void streams_are_bounded(void **state)
 {
 	struct mcb_seq_tracker t;
@@ -112,6 +136,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(gaps_and_restarts),
+		cmocka_unit_test(late_arrivals),
 		cmocka_unit_test(streams_are_bounded),
 		cmocka_unit_test(latency_quantiles),
 		cmocka_unit_test(latency_small_and_huge),
