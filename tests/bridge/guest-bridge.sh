@@ -52,7 +52,7 @@ bridge_stats() {
 	local before
 	before=$(grep -c 'mcbridged: stats mcbridge/events' "$WORK/bridge$BRIDGE_N.err")
 	kill -USR1 "$BRIDGE_PID"
-	t_wait_for -t 10 test "$(grep -c 'mcbridged: stats mcbridge/events' "$WORK/bridge$BRIDGE_N.err")" -gt "$before"
+	t_wait_for -t 10 sh -c 'test "$(grep -c "$0" "$1")" -gt "$2"' 'mcbridged: stats mcbridge/events' "$WORK/bridge$BRIDGE_N.err" "$before"
 	grep 'mcbridged: stats mcbridge/events' "$WORK/bridge$BRIDGE_N.err" | tail -n 1
 }
 
@@ -159,7 +159,7 @@ t_wait_for -t 30 grep -q 'mcbridge/events: waiting for family' "$WORK/bridge1.er
 	t_ok "rmmod: the bridge notices (waiting for family)" ||
 	t_fail "rmmod noticed" "$(berr)"
 insmod "$KO" heartbeat_ms=0 || t_fail "insmod again" "failed"
-t_wait_for -t 30 test "$(grep -c 'mcbridge/events: subscribed' "$WORK/bridge1.err")" -ge 2 &&
+t_wait_for -t 30 sh -c 'test "$(grep -c "$0" "$1")" -ge "$2"' 'mcbridge/events: subscribed' "$WORK/bridge1.err" 2 &&
 	t_ok "insmod: the bridge resubscribes without a restart" ||
 	t_fail "resubscribe" "$(berr)"
 "$CTL" emit --count 1000 --text after >/dev/null

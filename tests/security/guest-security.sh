@@ -57,7 +57,7 @@ t_wait_for -t 30 grep -q '^ready' "$WORK/listen.err" || t_fail "listener" "$(cat
 "$CTL" emit --text before-reload >/dev/null || t_fail "emit" "before reload"
 # Reload: the unprivileged bridge must find the new family and join again.
 rmmod mcbridge && insmod "$KO" heartbeat_ms=0 || t_fail "reload" "rmmod/insmod"
-if t_wait_for -t 30 test "$(grep -c 'mcbridge/events: subscribed' "$WORK/bridge.err")" -ge 2; then
+if t_wait_for -t 30 sh -c 'test "$(grep -c "$0" "$1")" -ge "$2"' 'mcbridge/events: subscribed' "$WORK/bridge.err" 2; then
 	t_ok "unprivileged bridge resubscribed after the module reload"
 else
 	t_fail "resubscribe" "$(cat "$WORK/bridge.err")"
