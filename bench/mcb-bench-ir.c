@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mcb-bench-ir: the bridge's userspace path per event, for callgrind.
+ *
+ *   mcb-bench-ir --format json|binary --events N [--text-len L]
+ *
+ * Sets up one mapping as mcbridged does (its option parser gives the
+ * defaults: batch, datagram limit, receive buffer), with the real netlink
+ * source socket and the real multicast sink.  Then, per batch, it sends
+ * mcbridge event messages, built with libnl like the module builds them,
+ * by netlink unicast to the source socket, and runs what mcbridged runs
+ * when that socket wakes it up: bridge_wakeup() = mcb_nlsrc_drain() +
+ * mcb_sink_flush() (bridge/loop.c): recvmmsg, parsing, the sequence check,
+ * encoding, sendmmsg.  Count instructions in there only:
+ *
+ *   valgrind --tool=callgrind --collect-atstart=no \
+ *            '--toggle-collect=bridge_wakeup*' mcb-bench-ir ...
+ *
+ * (the '*': the compiler may clone it as bridge_wakeup.constprop.0).  The
+ * default mapping: plain datagrams, no --key.  Netlink unicast between two
+ * user sockets needs CAP_NET_ADMIN.  The datagrams go to 225.0.0.1 on a
+ * free port nobody joined.  Prints
+ * "ir format=F events=N received=N sent=N lost=N netlink_bytes=B
+ * datagram_bytes=B" and exits 1 if any event was not bridged.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#include <linux/mcbridge.h>
+
+#include "bench.h"
+#include "loop.h"
+
+/* Any genetlink id: the source is told it is the family's. */
+#define FAKE_FAMILY_ID	42
+/* Same as bridge/loop.c. */
+#define DRAIN_ROUNDS	16
+/* Kernel and bridge sequence numbers start here, as in a bridge that has
+ * run for a while: JSON costs per digit, and this way the digits do not
+ * change during a run, so the count per event does not depend on N. */
+#define SEQ_BASE	1000000000u
+
+/* What mcbridged does for a readable event socket (bridge/loop.c). */
+__attribute__((noinline))
+static void bridge_wakeup(struct mcb_mapping *m)
+{
+	mcb_nlsrc_drain(&m->src, DRAIN_ROUNDS);
+	mcb_sink_flush(&m->sink);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: mcb-bench-ir --format json|binary --events N "
+		"[--text-len L]\n");
+	exit(2);
+}
+
+/* A free UDP port, kept bound (not joined) so nobody else takes it. */
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		perror("mcb-bench-ir: UDP port");
+		exit(1);
+	}
+	return ntohs(sa.sin_port);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "events", required_argument, NULL, 'n' },
+		{ "text-len", required_argument, NULL, 'l' },
+		{ 0 }
+	};
+	static struct mcb_options o;
+	static struct mcb_mapping m;
+	struct mcb_log lg = { false, false };
+	const char *format = NULL;
+	uint64_t events = 0, text_len = BENCH_TEXT_LEN, seq = 0, dgram_bytes;
+	char text[MCBRIDGE_TEXT_MAX + 1], port[8];
+	struct sockaddr_nl dst = { .nl_family = AF_NETLINK };
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	unsigned char *bufs;
+	struct nl_msg *tmpl;
+	struct nlattr *a_seq, *a_ts;
+	size_t mlen, off_seq, off_ts;
+	int opt, tx;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': format = optarg; break;
+		case 'n': events = bench_arg_u64("--events", optarg, 1, 100000000); break;
+		case 'l': text_len = bench_arg_u64("--text-len", optarg, 1, MCBRIDGE_TEXT_MAX); break;
+		default: usage();
+		}
+	}
+	if (!format || !events || optind != argc)
+		usage();
+
+	/* The daemon's own defaults for one mapping in this format. */
+	snprintf(port, sizeof(port), "%u", (unsigned)free_port());
+	{
+		char *av[] = { "mcbridged", "--format", (char *)format,
+			       "--port", port, NULL };
+
+		if (mcb_options_parse(&o, 5, av, stdout, stderr) != MCB_OPT_RUN)
+			return 2;
+	}
+	m.cfg = &o.maps[0];
+	m.max_datagram = o.max_datagram;
+	m.encode = m.cfg->format == MCB_OUT_BINARY ? mcb_encode_binary :
+						     mcb_encode_json;
+	if (mcb_sink_open(&m.sink, m.cfg, o.max_datagram, o.batch, &lg) < 0 ||
+	    mcb_nlsrc_open(&m.src, m.cfg, o.rcvbuf, o.batch, &lg,
+			   mcb_mapping_emit, &m) < 0)
+		return 1;
+	/* Subscribed as far as the source knows.  Unicast arrives with
+	 * NETLINK_PKTINFO group 0, so that is "our" group. */
+	m.src.state = MCB_SRC_SUBSCRIBED;
+	m.src.family_id = FAKE_FAMILY_ID;
+	m.src.group_id = 0;
+	m.bridge_seq = SEQ_BASE;
+
+	/* One event message as the module builds it; seq and time patched. */
+	bench_make_text(text, text_len, "ir");
+	tmpl = nlmsg_alloc();
+	if (!tmpl ||
+	    !genlmsg_put(tmpl, 0, 0, FAKE_FAMILY_ID, 0, 0, MCBRIDGE_CMD_EVENT,
+			 MCBRIDGE_GENL_VERSION) ||
+	    nla_put_u64(tmpl, MCBRIDGE_ATTR_SEQ, 0) ||
+	    nla_put_u64(tmpl, MCBRIDGE_ATTR_TIMESTAMP_NS, 0) ||
+	    nla_put_u32(tmpl, MCBRIDGE_ATTR_TYPE, MCBRIDGE_EVENT_INJECTED) ||
+	    nla_put_u32(tmpl, MCBRIDGE_ATTR_CPU, 1) ||
+	    nla_put_string(tmpl, MCBRIDGE_ATTR_TEXT, text)) {
+		fprintf(stderr, "mcb-bench-ir: cannot build the event\n");
+		return 1;
+	}
+	mlen = nlmsg_hdr(tmpl)->nlmsg_len;
+	a_seq = nlmsg_find_attr(nlmsg_hdr(tmpl), GENL_HDRLEN, MCBRIDGE_ATTR_SEQ);
+	a_ts = nlmsg_find_attr(nlmsg_hdr(tmpl), GENL_HDRLEN,
+			       MCBRIDGE_ATTR_TIMESTAMP_NS);
+	off_seq = (size_t)((unsigned char *)nla_data(a_seq) -
+			   (unsigned char *)nlmsg_hdr(tmpl));
+	off_ts = (size_t)((unsigned char *)nla_data(a_ts) -
+			  (unsigned char *)nlmsg_hdr(tmpl));
+
+	tx = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (tx < 0) {
+		perror("mcb-bench-ir: netlink socket");
+		return 1;
+	}
+	dst.nl_pid = nl_socket_get_local_port(m.src.sk);
+	msgs = calloc(o.batch, sizeof(*msgs));
+	iov = calloc(o.batch, sizeof(*iov));
+	bufs = calloc(o.batch, NLMSG_ALIGN(mlen));
+	if (!msgs || !iov || !bufs)
+		return 1;
+	for (unsigned i = 0; i < o.batch; i++) {
+		iov[i].iov_base = bufs + i * NLMSG_ALIGN(mlen);
+		iov[i].iov_len = mlen;
+		memcpy(iov[i].iov_base, nlmsg_hdr(tmpl), mlen);
+		msgs[i].msg_hdr.msg_name = &dst;
+		msgs[i].msg_hdr.msg_namelen = sizeof(dst);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+
+	/* Full batches, one wakeup each: what a busy bridge sees. */
+	while (seq < events) {
+		unsigned k = events - seq < o.batch ? (unsigned)(events - seq) :
+						      o.batch;
+		uint64_t now = bench_now_ns();
+		int r;
+
+		for (unsigned i = 0; i < k; i++) {
+			uint64_t s = SEQ_BASE + ++seq;
+
+			memcpy((unsigned char *)iov[i].iov_base + off_seq, &s, 8);
+			memcpy((unsigned char *)iov[i].iov_base + off_ts, &now, 8);
+		}
+		for (unsigned done = 0; done < k; done += (unsigned)r) {
+			r = sendmmsg(tx, msgs + done, k - done, 0);
+			if (r < 0) {
+				perror("mcb-bench-ir: sendmmsg to the source");
+				return 1;
+			}
+		}
+		bridge_wakeup(&m);
+	}
+	dgram_bytes = 0;
+	{
+		/* One more event, to report the datagram size. */
+		bool trunc;
+		struct mcb_event ev = {
+			.kind = MCB_KIND_EVENT, .family = m.cfg->family,
+			.group = m.cfg->group, .is_mcbridge = true,
+			.cmd = MCBRIDGE_CMD_EVENT,
+			.genl_version = MCBRIDGE_GENL_VERSION,
+			.bridge_seq = SEQ_BASE + seq,
+			.bridge_time_ns = bench_now_ns(),
+			.has_kernel_seq = true, .has_kernel_time = true,
+			.kernel_seq = SEQ_BASE + seq,
+			.kernel_time_ns = bench_now_ns(),
+			.attrs = genlmsg_attrdata(nlmsg_data(nlmsg_hdr(tmpl)), 0),
+			.attr_len = (uint32_t)genlmsg_attrlen(
+				nlmsg_data(nlmsg_hdr(tmpl)), 0),
+		};
+		static unsigned char out[MCB_WIRE_MAX_DATAGRAM];
+
+		dgram_bytes = m.encode(&ev, out, sizeof(out), &trunc);
+	}
+	printf("ir format=%s events=%" PRIu64 " received=%" PRIu64
+	       " sent=%" PRIu64 " lost=%" PRIu64 " netlink_bytes=%zu"
+	       " datagram_bytes=%" PRIu64 "\n", format, events,
+	       m.src.st.received, m.sink.st.sent, m.src.st.lost, mlen,
+	       dgram_bytes);
+	nlmsg_free(tmpl);
+	close(tx);
+	mcb_nlsrc_close(&m.src);
+	mcb_sink_close(&m.sink);
+	return m.src.st.received == events && m.sink.st.sent == events &&
+	       !m.src.st.lost ? 0 : 1;
+}

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mcb-bench-listen: the multicast listener of the benchmarks.
+ *
+ *   mcb-bench-listen [--format json|binary|raw] [--group ADDR] [--port N]
+ *                    [--rcvbuf BYTES] [--until TAG] [--timeout S] [--latency]
+ *
+ * Joins the group like mcbridge-listen (mcb_listen_open), receives with
+ * recvmmsg() and decodes every datagram with libmcbridge-client: the event's
+ * text gives its tag, its kernel timestamp_ns the latency.  --format raw
+ * takes the datagrams of mcb-bench-udpsend instead (no decoding): the
+ * multicast baseline.
+ *
+ * "listen: ready" goes to stderr once joined.  Ends 0.1 s after the
+ * datagram tagged --until once nothing more arrives, after --timeout
+ * seconds or on SIGTERM, then prints one "listen tag=..." line per tag
+ * (bench.h) and "listen summary received=N batches=N bad=N bseq_missing=N
+ * bseq_reordered=N overrun_notices=N lost_events=N until_seen=0|1
+ * cpu_ns=NS" (batches: recvmmsg calls that returned datagrams; bseq: the
+ * bridge's datagram numbers; cpu_ns: CPU time used since joining).
+ *
+ * One blocking recvmmsg() (MSG_WAITFORONE) per wakeup; receive times are
+ * stamped once per call.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "bench.h"
+#include "mcbridge_client.h"
+#include "udpraw.h"
+
+#define BATCH	64
+#define SLOT	(MCB_WIRE_MAX_DATAGRAM + 1)
+#define GRACE_MS	100
+
+/* SIGTERM/SIGINT: stop and report what arrived (the harness gives up
+ * waiting for the marker). */
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+enum fmt { F_JSON, F_BINARY, F_RAW };
+
+struct rx {
+	enum fmt fmt;
+	const char *until;
+	bool until_seen;
+	uint64_t received, bad, batches;	/* batches: recvmmsg calls */
+	/* bridge_seq: datagrams may be reordered (the sender moved CPUs), so
+	 * what is missing is the span not covered, not the forward jumps. */
+	uint64_t bseq_n, bseq_min, bseq_max, bseq_back, bseq_last;
+	uint64_t overrun_notices, lost_events;
+	struct mcb_event ev;
+	struct bench_stats st;
+};
+
+static void on_raw(struct rx *x, const unsigned char *p, size_t len,
+		   uint64_t now)
+{
+	struct bench_raw h;
+	char tag[BENCH_TAG_MAX + 1];
+
+	if (len < sizeof(h)) {
+		x->bad++;
+		return;
+	}
+	memcpy(&h, p, sizeof(h));
+	if (h.magic != BENCH_RAW_MAGIC) {
+		x->bad++;
+		return;
+	}
+	bench_tag_of(h.tag, sizeof(h.tag), tag);
+	bench_stats_add(&x->st, tag, h.seq, h.sent_ns, now, len);
+	if (x->until && strcmp(tag, x->until) == 0)
+		x->until_seen = true;
+}
+
+static void on_event(struct rx *x, const unsigned char *p, size_t len,
+		     uint64_t now)
+{
+	struct mcb_event *ev = &x->ev;
+	char tag[BENCH_TAG_MAX + 1];
+
+	if (mcb_decode(p, len, x->fmt == F_JSON ? MCB_FMT_JSON : MCB_FMT_BINARY,
+		       ev) != MCB_OK) {
+		x->bad++;
+		return;
+	}
+	if (!x->bseq_n || ev->bridge_seq < x->bseq_min)
+		x->bseq_min = ev->bridge_seq;
+	if (ev->bridge_seq > x->bseq_max)
+		x->bseq_max = ev->bridge_seq;
+	if (x->bseq_n && ev->bridge_seq < x->bseq_last)
+		x->bseq_back++;
+	x->bseq_last = ev->bridge_seq;
+	x->bseq_n++;
+	if (ev->kind == MCB_KIND_OVERRUN) {
+		x->overrun_notices++;
+		return;
+	}
+	if (ev->kind == MCB_KIND_LOST) {
+		x->lost_events += ev->count;
+		return;
+	}
+	if (!(ev->has & MCB_HAS_TEXT) || !(ev->has & MCB_HAS_KERNEL_TIME)) {
+		x->bad++;
+		return;
+	}
+	bench_tag_of(ev->text, ev->text_len, tag);
+	bench_stats_add(&x->st, tag, ev->kernel_seq, ev->kernel_time_ns, now,
+			len);
+	if (x->until && strcmp(tag, x->until) == 0)
+		x->until_seen = true;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "rcvbuf", required_argument, NULL, 'b' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "latency", no_argument, NULL, 'l' },
+		{ 0 }
+	};
+	static struct rx x;
+	static struct mmsghdr msgs[BATCH];
+	static struct iovec iov[BATCH];
+	struct mcb_listen_cfg cfg = { .port = MCB_DEFAULT_PORT };
+	unsigned char *bufs;
+	const char *what, *group = MCB_DEFAULT_GROUP;
+	double timeout = 600;
+	uint64_t deadline, cpu0, rcvbuf = 4u << 20;
+	int opt, fd, got;
+	bool grace = false;
+	socklen_t olen = sizeof(got);
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			if (!strcmp(optarg, "json"))
+				x.fmt = F_JSON;
+			else if (!strcmp(optarg, "binary"))
+				x.fmt = F_BINARY;
+			else if (!strcmp(optarg, "raw"))
+				x.fmt = F_RAW;
+			else
+				goto usage;
+			break;
+		case 'g': group = optarg; break;
+		case 'p': cfg.port = (uint16_t)bench_arg_u64("--port", optarg, 1, 65535); break;
+		case 'b': rcvbuf = bench_arg_u64("--rcvbuf", optarg, 4096, 1u << 30); break;
+		case 'u': x.until = bench_arg_tag("--until", optarg); break;
+		case 't': timeout = bench_arg_double("--timeout", optarg, 0.1, 86400); break;
+		case 'l': x.st.latency = true; break;
+		default: goto usage;
+		}
+	}
+	if (optind != argc || inet_pton(AF_INET, group, &cfg.group) != 1)
+		goto usage;
+	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &cfg.iface_addr);
+	cfg.rcvbuf = (int)rcvbuf;
+	fd = mcb_listen_open(&cfg, &what);
+	if (fd < 0) {
+		fprintf(stderr, "listen: %s: %s\n", what, strerror(errno));
+		return 1;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &olen);
+	bufs = malloc((size_t)BATCH * SLOT);
+	if (!bufs)
+		return 1;
+	for (int i = 0; i < BATCH; i++) {
+		iov[i].iov_base = bufs + (size_t)i * SLOT;
+		iov[i].iov_len = SLOT;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	fprintf(stderr, "listen: ready (%s:%u, rcvbuf %d)\n", group,
+		(unsigned)cfg.port, got);
+
+	cpu0 = bench_cpu_ns();	/* CPU after joining, not of startup */
+	deadline = bench_now_ns() + (uint64_t)(timeout * 1e9);
+	{
+		/* No SA_RESTART: a signal ends a blocking receive. */
+		struct sigaction sa = { .sa_handler = on_stop };
+
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	/* One blocking call per wakeup (MSG_WAITFORONE: at least one, then
+	 * whatever is queued), woken every second to check the deadline. */
+	bench_rcvtimeo(fd, 1000);
+	while (!stop) {
+		int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
+		uint64_t now;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN) {
+				perror("listen: recvmmsg");
+				return 1;
+			}
+			/* Quiet for GRACE_MS after the marker: done. */
+			if (x.until_seen || bench_now_ns() >= deadline)
+				break;
+			continue;
+		}
+		now = bench_now_ns();
+		x.batches++;
+		for (int i = 0; i < n; i++) {
+			x.received++;
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+				x.bad++;
+			else if (x.fmt == F_RAW)
+				on_raw(&x, iov[i].iov_base, msgs[i].msg_len, now);
+			else
+				on_event(&x, iov[i].iov_base, msgs[i].msg_len, now);
+		}
+		/* After the marker, wait GRACE_MS for stragglers: the sender
+		 * may have moved CPUs, so a datagram sent before the marker
+		 * can still be in the other CPU's backlog. */
+		if (x.until_seen && !grace) {
+			bench_rcvtimeo(fd, GRACE_MS);
+			grace = true;
+		}
+	}
+	bench_stats_print(stdout, "listen", &x.st);
+	printf("listen summary received=%" PRIu64 " batches=%" PRIu64
+	       " bad=%" PRIu64
+	       " bseq_missing=%" PRIu64 " bseq_reordered=%" PRIu64
+	       " overrun_notices=%" PRIu64 " lost_events=%" PRIu64
+	       " until_seen=%d cpu_ns=%" PRIu64 "\n", x.received, x.batches,
+	       x.bad,
+	       x.bseq_n ? x.bseq_max - x.bseq_min + 1 - x.bseq_n : 0,
+	       x.bseq_back, x.overrun_notices, x.lost_events, x.until_seen,
+	       bench_cpu_ns() - cpu0);
+	return 0;
+usage:
+	fprintf(stderr, "usage: mcb-bench-listen [--format json|binary|raw] "
+		"[--group ADDR] [--port N] [--rcvbuf BYTES] [--until TAG] "
+		"[--timeout S] [--latency]\n");
+	return 2;
+}
