@@ -26,7 +26,8 @@ plot dir.'/throughput.dat' using 2:xtic(1) title "max (burst, big buffers)" lc r
 set title "Loss at the listeners vs offered rate (paced EMIT)"
 set style data linespoints
 set xtics norotate
-set xlabel "offered events/s"
+set xlabel "offered events/s (log)"
+set logscale x
 set ylabel "loss %"
 set yrange [-2:100]
 set key top left
@@ -36,6 +37,7 @@ plot for [f in "json binary"] for [n in "1 4 16"] \
 	lw 2 pt (f eq "json" ? 7 : 5)
 
 # 3: latency percentiles.
+unset logscale x
 set title "Latency, kernel timestamp -> receive (moderate steady rate)"
 set style data histograms
 set xlabel ""

@@ -242,10 +242,16 @@ def main():
       + (" [QUICK RUN: tiny counts, numbers meaningless]"
          if info.get("quick") == "1" else ""))
     p("")
-    p("Throughput: bursts into big buffers, rate = events / (last receive - "
-      "first origin time),")
-    p("median of rounds; ratio = rate / min(A, B) per round, median; "
-      "zero-loss = paced, default buffers")
+    p("Throughput.  max: a burst into big buffers, events / (last receive -"
+      " first kernel/send time),")
+    p("per listener, median of the rounds; loss: in that burst.  zero-loss: "
+      "the highest paced offered")
+    p("rate (default buffers) with no loss that it kept up with.  /lim: "
+      "ratio to min(A, B of that")
+    p("size), per round then median.  CPU us/ev: guest CPU per event in the "
+      "burst, split as")
+    p("emitter (kernel building the events) or UDP sender + bridge + N x "
+      "each receiver.")
     p("")
     hdr = (f"{'path':<26} {'max ev/s':>9} {'loss':>7} {'zero-loss':>10} "
            f"{'max/lim':>7} {'0loss/lim':>9} {'CPU us/ev':>9}  "

@@ -6,49 +6,46 @@
 # make bench's job.  Prints one line per check and a totals line.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+T_SCRIPT=bench-smoke
+. tests/lib/check.sh
 
-passed=0
-failed=0
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 res=$out/results.txt
 
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
 finish() {
-	echo "bench-smoke: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	t_done
 	exit
 }
 
 for f in kmod/mcbridge.ko build/bin/mcbridged build/lib/libmcbridge-client.a; do
-	[ -e "$f" ] || { fail "prerequisites" "$f missing (run make first)"; finish; }
+	[ -e "$f" ] || { t_fail "prerequisites" "$f missing (run make first)"; finish; }
 done
 if [ "$(id -u)" -ne 0 ]; then
-	fail "prerequisites" "bench/run.sh needs root"
+	t_fail "prerequisites" "bench/run.sh needs root"
 	finish
 fi
 
 if timeout 300 bench/run.sh --quick --out "$out" >"$out/stdout" 2>"$out/stderr"; then
-	ok "bench/run.sh --quick exits 0"
+	t_ok "bench/run.sh --quick exits 0"
 else
-	fail "bench/run.sh --quick exits 0" "status $?"
+	t_fail "bench/run.sh --quick exits 0" "status $?"
 	tail -n 30 "$out/stderr" | sed 's/^/     | /'
 	finish
 fi
 
 # The printed table is results.txt.
 if [ -s "$res" ] && cmp -s "$res" "$out/stdout"; then
-	ok "results.txt written, same as the printed table"
+	t_ok "results.txt written, same as the printed table"
 else
-	fail "results.txt written, same as the printed table"
+	t_fail "results.txt written, same as the printed table"
 fi
 
 # has NAME REGEX [COUNT]: results.txt has (at least COUNT) matching lines.
 has() {
 	local n
 	n=$(grep -cE "$2" "$res")
-	if [ "$n" -ge "${3:-1}" ]; then ok "$1"; else fail "$1" "$n lines match /$2/"; fi
+	if [ "$n" -ge "${3:-1}" ]; then t_ok "$1"; else t_fail "$1" "$n lines match /$2/"; fi
 }
 
 R='[0-9][0-9,]*'		# a rate, with thousands separators
@@ -76,13 +73,13 @@ done
 has "target verdicts" '^  \[(met|MISSED)\] ' 12
 
 if [ "$(head -c 8 "$out/bench.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
-	ok "bench.png is a PNG"
+	t_ok "bench.png is a PNG"
 else
-	fail "bench.png is a PNG"
+	t_fail "bench.png is a PNG"
 fi
 if grep -qx 'done' "$out/raw.txt" && grep -q '^irrun format=json ' "$out/raw.txt"; then
-	ok "raw.txt has the host and the whole VM run"
+	t_ok "raw.txt has the host and the whole VM run"
 else
-	fail "raw.txt has the host and the whole VM run"
+	t_fail "raw.txt has the host and the whole VM run"
 fi
 finish
