@@ -99,6 +99,17 @@ backlog_drops() {
 	echo "$n"
 }
 kseq_gt() { [ "$(kstat last_seq)" -gt "$1" ]; }
+# Datagrams the kernel dropped at the UDP sockets of process PID because
+# their receive buffers were full (the drops column of /proc/net/udp).
+sock_drops() {	# PID
+	local fd inodes=
+	for fd in /proc/"$1"/fd/*; do
+		fd=$(readlink "$fd") || continue
+		[[ $fd == socket:\[*\] ]] && inodes+=" ${fd//[^0-9]/}"
+	done
+	awk -v inodes="$inodes" 'BEGIN { split(inodes, l, " "); for (i in l) want[l[i]] = 1 }
+		NR > 1 && ($10 in want) { n += $NF } END { print n + 0 }' /proc/net/udp
+}
 
 # A direct netlink witness: what the kernel really sent.
 start_witness() {	# NAME [MONITOR OPTIONS]
@@ -312,10 +323,14 @@ if want overrun; then
 fi
 
 # --- 4. slow consumer ---------------------------------------------------------
-# A baseline burst to two listeners, then the same burst with a third one
-# stopped (SIGSTOP: it reads nothing).  The bridge's pace must not change
-# much, the two must get everything, and the stopped one, resumed, must
-# report its own gap.
+# A burst to two listeners while a third one is stopped (SIGSTOP: it reads
+# nothing).  The bridge must keep up (no overrun, loss or send error), the
+# two must get everything, and the stopped one, resumed, must report its own
+# gap.  Where the datagrams went missing is read from the kernel: all at the
+# stopped listener's full socket (its drop counter equals the gap it
+# reports), none at the others'.  The durations with and without the
+# stopped listener are printed for reference only: on an emulated machine
+# they vary too much to assert on; pace is measured by make bench.
 if want slow; then
 	SLOW_BURST=100000
 	for l in f1 f2; do start_listener "$l" base-end || t_fail "listener $l" ""; done
@@ -338,21 +353,22 @@ if want slow; then
 	kill -CONT "${LPID[s]}"
 	"$CTL" emit --text resumed >/dev/null
 	t_wait_for -t 60 grep -q '"text":"resumed"' "$WORK/s.out" || t_fail "slow: resumed listener" "$(tail -n 3 "$WORK/s.err")"
+	sdrops=$(sock_drops "${LPID[s]}")
 	kill -TERM "${LPID[s]}"
 	wait_listener s
 	ss=$(grep 'summary:' "$WORK/s.err")
-	echo "info: slow: $SLOW_BURST events to 2 listeners in $base_ms ms; with a third one stopped: $slow_ms ms"
-	echo "info: slow: stopped listener: $(grep -m1 'gap:' "$WORK/s.err"); $ss"
+	echo "info: slow: $SLOW_BURST events to 2 listeners in $base_ms ms; with a third one stopped: $slow_ms ms (not asserted)"
+	echo "info: slow: stopped listener: $(grep -m1 'gap:' "$WORK/s.err"); $ss; its socket dropped $sdrops"
 	for l in f1 f2; do
 		[ "$(ltext "$l" slow)" = $SLOW_BURST ] && [ "$(lf "$l" bseq_gaps)" = 0 ] &&
-		[ "$(lf "$l" kseq_gaps)" = 0 ] && [ "$(lf "$l" lost_notices)" = 0 ] &&
-			t_ok "slow: listener $l got all $SLOW_BURST events while another was stopped" ||
+		[ "$(lf "$l" kseq_gaps)" = 0 ] && [ "$(lf "$l" lost_notices)" = 0 ] && [ "$(lf "$l" sock_drops)" = 0 ] &&
+			t_ok "slow: listener $l got all $SLOW_BURST events while another was stopped, its socket dropped none" ||
 			t_fail "slow: listener $l" "$(lsum "$l")"
 	done
-	[ "$slow_ms" -le $(( base_ms * 2 )) ] && [ "$(field "$st" overruns)" = 0 ] &&
-	[ "$(field "$st" lost)" = 0 ] && [ "$(field "$st" send_errors)" = 0 ] &&
-		t_ok "slow: the bridge was not slowed ($slow_ms ms vs $base_ms ms), no overrun, loss or send error" ||
-		t_fail "slow: bridge pace" "$slow_ms ms vs $base_ms ms; $st"
+	[ "$(field "$st" overruns)" = 0 ] && [ "$(field "$st" lost)" = 0 ] &&
+	[ "$(field "$st" send_errors)" = 0 ] && [ "$(field "$st" received)" = "$(field "$st" sent)" ] &&
+		t_ok "slow: the bridge kept up: no overrun, loss or send error, received = sent" ||
+		t_fail "slow: bridge" "$st"
 	# What the stopped listener missed is its own gap: events + missing
 	# covers the burst, its end marker and "resumed".
 	printed=$(grep -c '"type":"injected"' "$WORK/s.out")
@@ -363,6 +379,9 @@ if want slow; then
 	else
 		t_fail "slow: resumed listener" "$ss"
 	fi
+	[ "$sdrops" = "$(field "$ss" missing)" ] &&
+		t_ok "slow: the kernel dropped exactly those $sdrops datagrams at the stopped listener's socket" ||
+		t_fail "slow: stopped listener's socket drops" "$sdrops dropped, $(field "$ss" missing) reported missing"
 fi
 
 # --- 8. soak --------------------------------------------------------------------

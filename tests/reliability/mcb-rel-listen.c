@@ -17,6 +17,7 @@
  *           lost_events= announced_gaps= announced_missing= own_gaps=
  *           restart_gaps= restart_missing= silent_gaps= silent_missing=
  *           overrun_notices= overruns= first_kseq= last_kseq= until_seen=
+ *           sock_drops=
  *   text NAME COUNT              (one line per distinct text)
  *   instance N first= last= events=  (per run of the kernel seq)
  *
@@ -41,6 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 
 #include <linux/mcbridge.h>
 
@@ -272,7 +274,19 @@ static void handle(const struct mcb_event *ev, const char *until)
 	}
 }
 
-static void report(void)
+/* Datagrams the kernel dropped at this socket (receive buffer full). */
+static long long sock_drops(int fd)
+{
+	__u32 mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return -1;
+	return mem[SK_MEMINFO_DROPS];
+}
+
+static void report(int fd)
 {
 	printf("summary datagrams=%" PRIu64 " events=%" PRIu64 " bad=%" PRIu64
 	       " bseq_gaps=%" PRIu64 " bseq_missing=%" PRIu64
@@ -284,14 +298,14 @@ static void report(void)
 	       " restart_missing=%" PRIu64 " silent_gaps=%" PRIu64
 	       " silent_missing=%" PRIu64 " overrun_notices=%" PRIu64
 	       " overruns=%" PRIu64 " first_kseq=%" PRIu64
-	       " last_kseq=%" PRIu64 " until_seen=%d\n",
+	       " last_kseq=%" PRIu64 " until_seen=%d sock_drops=%lld\n",
 	       c.datagrams, c.events, c.bad, c.bseq_gaps, c.bseq_missing,
 	       c.restarts, ninst, c.kseq_gaps, c.kseq_missing, c.kseq_back,
 	       c.lost_notices, c.lost_events, c.announced_gaps,
 	       c.announced_missing, c.own_gaps, c.restart_gaps,
 	       c.restart_missing, c.silent_gaps, c.silent_missing,
 	       c.overrun_notices, c.overruns, ninst ? insts[0].first : 0,
-	       have_kseq ? last_kseq : 0, c.until_seen);
+	       have_kseq ? last_kseq : 0, c.until_seen, sock_drops(fd));
 	for (unsigned i = 0; i < ntexts; i++)
 		printf("text %s %" PRIu64 "\n", texts[i].text, texts[i].n);
 	for (unsigned i = 0; i < ninst; i++)
@@ -390,7 +404,7 @@ int main(int argc, char **argv)
 		}
 	}
 	drain_heap(true);
-	report();
+	report(pfd.fd);
 	close(pfd.fd);
 	return 0;
 }
