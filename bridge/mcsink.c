@@ -52,6 +52,14 @@ int mcb_sink_open(struct mcb_sink *k, const struct mcb_map_cfg *cfg,
 			cfg->family, cfg->group, strerror(errno));
 		goto fail;
 	}
+	/* Connected: the route is looked up once, not per datagram. */
+	if (connect(k->fd, (const struct sockaddr *)&cfg->dest,
+		    sizeof(cfg->dest)) < 0) {
+		err = -errno;
+		mcb_log(lg, LOG_ERR, "%s/%s: connect: %s", cfg->family,
+			cfg->group, strerror(errno));
+		goto fail;
+	}
 	/* Best effort: a larger send buffer only smooths bursts. */
 	if (setsockopt(k->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 		       sizeof(sndbuf)) < 0)
@@ -66,8 +74,6 @@ int mcb_sink_open(struct mcb_sink *k, const struct mcb_map_cfg *cfg,
 		goto fail;
 	}
 	for (unsigned i = 0; i < batch; i++) {
-		k->msgs[i].msg_hdr.msg_name = (void *)&cfg->dest;
-		k->msgs[i].msg_hdr.msg_namelen = sizeof(cfg->dest);
 		k->msgs[i].msg_hdr.msg_iov = &k->iov[i];
 		k->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
