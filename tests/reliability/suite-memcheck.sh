@@ -20,7 +20,7 @@ failed=0
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 VG=(valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite
-    --error-exitcode=99 --suppressions=tests/reliability/valgrind.supp)
+    --error-exitcode=99)
 
 # vg_check NAME LOG RC: errors and definitely lost bytes from a valgrind log.
 vg_check() {
