@@ -15,6 +15,7 @@
 
 #define MCB_LISTEN_NAME		"mcbridge-listen"
 #define MCB_DEFAULT_RCVBUF	(4 << 20)
+#define MCB_MAX_LINGER_US	100000
 
 /* --type bit for events of other families (no mcbridge type). */
 #define MCB_TYPE_OTHER		31
@@ -30,6 +31,7 @@ struct listen_opts {
 	bool human;
 	bool latency;
 	int ready_fd;		/* -1 = none */
+	uint32_t linger_us;	/* pause after reading, 0 = none */
 	const char *key_file;	/* --key: accept only authenticated datagrams */
 };
 

@@ -426,6 +426,23 @@ EOF
 	check "burst of 3000: exit 0 $s" done_ok burst
 	check "burst of 3000: all there, no gap $s" expect_summary burst \
 		printed=3000 gaps=0 bad=0
+
+	# --linger-us: the same burst read in pauses, the same lines.
+	next_port
+	start linger -p $PORT -c 3000 -t 30 --rcvbuf 8M --linger-us 20000 &&
+	send "json:bseq=1,n=1500,$NETDEV" "bin:bseq=1501,n=1500,$NETDEV"
+	check "--linger-us burst of 3000: exit 0 $s" done_ok linger
+	check "--linger-us burst of 3000: all there, no gap $s" expect_summary linger \
+		printed=3000 gaps=0 bad=0
+	check "--linger-us: lines identical to the burst read without pauses $s" \
+		cmp "$W/burst.out" "$W/linger.out"
+	# A signal ends a pause: SIGTERM right after an event.
+	next_port
+	start lingerterm -p $PORT -t 30 --linger-us 100000 &&
+	send "json:bseq=1,$NETDEV" && wait_file "$W/lingerterm.out" '"bridge_seq"' &&
+	kill -TERM "${LPID[lingerterm]}"
+	check "--linger-us: SIGTERM during a pause exits 0 with a summary $s" \
+		eval 'done_ok lingerterm && expect_summary lingerterm printed=1'
 }
 
 process_tests build

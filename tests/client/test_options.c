@@ -62,6 +62,7 @@ static void defaults(void **state)
 	assert_false(o.human);
 	assert_false(o.latency);
 	assert_int_equal(o.ready_fd, -1);
+	assert_int_equal(o.linger_us, 0);
 }
 
 static void every_option(void **state)
@@ -74,7 +75,7 @@ static void every_option(void **state)
 			       "--timeout", "1.5", "--format", "binary",
 			       "--type", "netdev,injected,other", "--human",
 			       "--latency", "--rcvbuf", "8M", "--ready-fd", "7",
-			       NULL), OPTS_RUN);
+			       "--linger-us", "100000", NULL), OPTS_RUN);
 	inet_ntop(AF_INET, &o.cfg.group, a, sizeof(a));
 	assert_string_equal(a, "239.1.2.3");
 	inet_ntop(AF_INET, &o.cfg.iface_addr, a, sizeof(a));
@@ -90,6 +91,7 @@ static void every_option(void **state)
 	assert_true(o.latency);
 	assert_int_equal(o.cfg.rcvbuf, 8 << 20);
 	assert_int_equal(o.ready_fd, 7);
+	assert_int_equal(o.linger_us, 100000);
 
 	assert_int_equal(parse("-g", "224.0.0.9", "-p", "1", "-c", "0", "-t",
 			       "0", "-f", "json", "-T", "3", "-H", "-l", "-r",
@@ -121,7 +123,9 @@ static void bad_arguments(void **state)
 		{ "--type", "31" },
 		{ "--group", "127.0.0.1" }, { "--group", "not-an-ip" },
 		{ "--rcvbuf", "0" }, { "--rcvbuf", "99999M" },
-		{ "--ready-fd", "-3" }, { "--bogus" }, { "-x" },
+		{ "--ready-fd", "-3" }, { "--linger-us", "100001" },
+		{ "--linger-us", "-1" }, { "--linger-us", "1ms" },
+		{ "--bogus" }, { "-x" },
 		{ "extra-arg" },
 	};
 
