@@ -36,6 +36,11 @@ BRIDGE=build/bin/mcbridged
 OUT=${MCB_VM_OUT:?run me through tests/vm/vm-run}/raw.txt
 W=$(mktemp -d)
 BIG=536870912		# buffers that hold a whole burst
+# Throughput receivers (B, E2E) pause this long after a partial batch
+# (mcb-bench-listen --linger-us): off the socket's wait queue, datagrams
+# queue without a wake-up each, which the sender would pay for.  The
+# latency runs do not pause.
+LINGER_US=${MCB_BENCH_LINGER_US:-1000}
 LISTEN_BIG=268435456
 
 # Offered-rate steps are in thousandths of the config's burst rate.
@@ -301,7 +306,7 @@ cpu=
 while IFS=: read -r a b; do
 	if [[ $a == "model name"* ]]; then cpu=${b# }; break; fi
 done </proc/cpuinfo
-rec "info guest_kernel=$(uname -r) vcpus=$(nproc) rounds=$ROUNDS step_s=$STEP_S lat_rate=$LAT_RATE lat_ms=$LAT_MS lat_rounds=$LAT_ROUNDS quick=$quick netdev_max_backlog=$backlog guest_cpu=${cpu// /_}"
+rec "info guest_kernel=$(uname -r) vcpus=$(nproc) rounds=$ROUNDS step_s=$STEP_S lat_rate=$LAT_RATE lat_ms=$LAT_MS lat_rounds=$LAT_ROUNDS linger_us=$LINGER_US quick=$quick netdev_max_backlog=$backlog guest_cpu=${cpu// /_}"
 
 measure_a() {	# VARIANT ROUND
 	local extra=()
@@ -324,7 +329,7 @@ measure_e2e_burst() {	# FMT N ROUND  (bridge running)
 	local fmt=$1 n=$2 b k rest c0
 	log "round $3: E2E $fmt N=$n burst"
 	rec "begin kind=E2E phase=burst fmt=$fmt n=$n round=$3"
-	start_listeners "$n" --format "$fmt" --rcvbuf $LISTEN_BIG --until end --timeout 300
+	start_listeners "$n" --format "$fmt" --rcvbuf $LISTEN_BIG --linger-us $LINGER_US --until end --timeout 300
 	bridge_cpu
 	c0=$BCPU
 	run_sender "$B/mcb-bench-emit" --tag E --count "${BURST[$n]}" --chunk "${BURST[$n]}" --end-tag end
@@ -347,7 +352,7 @@ measure_b() {	# FMT ROUND
 	local size=${SIZE[$1]}
 	log "round $2: B, $size-byte datagrams ($1)"
 	rec "begin kind=B fmt=$1 size=$size round=$2"
-	start_listeners 1 --format raw --rcvbuf $LISTEN_BIG --until end --timeout 300
+	start_listeners 1 --format raw --rcvbuf $LISTEN_BIG --linger-us $LINGER_US --until end --timeout 300
 	run_sender "$B/mcb-bench-udpsend" --tag B --count "${BURST[1]}" --size "$size" --end-tag end
 	append "${LFILES[@]}"
 	rec end
@@ -408,7 +413,7 @@ for fmt in json binary; do
 		max=$MEDIAN
 		log "E2E $fmt N=$n: offered rates around $max events/s"
 		rec "begin kind=E2E phase=ladder fmt=$fmt n=$n max=$max"
-		start_listeners "$n" --format "$fmt" --until end --timeout 1800
+		start_listeners "$n" --format "$fmt" --linger-us $LINGER_US --until end --timeout 1800
 		STEP=0
 		good=0 bad=
 		for m in $LADDER; do

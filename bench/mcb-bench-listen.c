@@ -4,6 +4,7 @@
  *
  *   mcb-bench-listen [--format json|binary|raw] [--group ADDR] [--port N]
  *                    [--rcvbuf BYTES] [--until TAG] [--timeout S] [--latency]
+ *                    [--linger-us US]
  *
  * Joins the group like mcbridge-listen (mcb_listen_open), receives with
  * recvmmsg() and decodes every datagram with libmcbridge-client: the event's
@@ -20,7 +21,9 @@
  * bridge's datagram numbers; cpu_ns: CPU time used since joining).
  *
  * One blocking recvmmsg() (MSG_WAITFORONE) per wakeup; receive times are
- * stamped once per call.
+ * stamped once per call.  --linger-us: after a batch that emptied the queue,
+ * sleep that long before receiving again, so that a burst queues up without
+ * a wake-up per datagram (the sender's CPU pays for each).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "bench.h"
 #include "mcbridge_client.h"
@@ -133,6 +137,7 @@ int main(int argc, char **argv)
 		{ "until", required_argument, NULL, 'u' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "latency", no_argument, NULL, 'l' },
+		{ "linger-us", required_argument, NULL, 'L' },
 		{ 0 }
 	};
 	static struct rx x;
@@ -142,6 +147,7 @@ int main(int argc, char **argv)
 	unsigned char *bufs;
 	const char *what, *group = MCB_DEFAULT_GROUP;
 	double timeout = 600;
+	uint64_t linger_us = 0;
 	uint64_t deadline, cpu0, rcvbuf = 4u << 20;
 	int opt, fd, got;
 	bool grace = false;
@@ -165,6 +171,7 @@ int main(int argc, char **argv)
 		case 'u': x.until = bench_arg_tag("--until", optarg); break;
 		case 't': timeout = bench_arg_double("--timeout", optarg, 0.1, 86400); break;
 		case 'l': x.st.latency = true; break;
+		case 'L': linger_us = bench_arg_u64("--linger-us", optarg, 0, 1000000); break;
 		default: goto usage;
 		}
 	}
@@ -236,6 +243,13 @@ int main(int argc, char **argv)
 			bench_rcvtimeo(fd, GRACE_MS);
 			grace = true;
 		}
+		/* A partial batch: the queue is empty.  Sleeping off the socket's
+		 * wait queue lets datagrams collect without a wake-up each. */
+		if (linger_us && n < BATCH) {
+			struct timespec ts = { 0, (long)linger_us * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 	bench_stats_print(stdout, "listen", &x.st);
 	printf("listen summary received=%" PRIu64 " batches=%" PRIu64
@@ -251,6 +265,6 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: mcb-bench-listen [--format json|binary|raw] "
 		"[--group ADDR] [--port N] [--rcvbuf BYTES] [--until TAG] "
-		"[--timeout S] [--latency]\n");
+		"[--timeout S] [--latency] [--linger-us US]\n");
 	return 2;
 }

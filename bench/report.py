@@ -252,6 +252,10 @@ def main():
       "burst, split as")
     p("emitter (kernel building the events) or UDP sender + bridge + N x "
       "each receiver.")
+    if info.get("linger_us", "0") != "0":
+        p(f"B and E2E receivers read in batches, pausing "
+          f"{info['linger_us']} us after a partial batch; A reads as a libnl "
+          "application does.")
     p("")
     hdr = (f"{'path':<26} {'max ev/s':>9} {'loss':>7} {'zero-loss':>10} "
            f"{'max/lim':>7} {'0loss/lim':>9} {'CPU us/ev':>9}  "
@@ -285,6 +289,26 @@ def main():
     for f in ("json", "binary"):
         for n in ns:
             row(f"E2E {f:<6} N={n}", f"E-{f}-{n}", f, n)
+    p("")
+    # What the CPU allows: all work shared perfectly by the vCPUs, and the
+    # one thread that does a path's serial part (UDP sender or bridge).
+    vcpus = num(info.get("vcpus", "0"))
+    p(f"CPU ceiling of each burst: {vcpus:g} vCPUs / (CPU us per event), and "
+      "1 / (CPU us per event) of its")
+    p("one serial thread (B: the sender; E2E: the bridge); max as a share of "
+      "the lower of the two:")
+    for f in ("json", "binary"):
+        for key, name in [("B-" + f, f"B   {f}")] + [
+                (f"E-{f}-{n}", f"E2E {f} N={n}") for n in ns]:
+            r, cpu = med(key), med(key, "cpu_us")
+            serial = med(key, "cpu_bridge_us" if key[0] == "E" else
+                         "cpu_tx_us")
+            if not r or not cpu or not serial or not vcpus:
+                continue
+            all_cpus, thread = vcpus * 1e6 / cpu, 1e6 / serial
+            p(f"  {name:<18} {fmt_rate(all_cpus):>9} (all vCPUs) "
+              f"{fmt_rate(thread):>9} (thread)  max {fmt_rate(r):>9} = "
+              f"{r / min(all_cpus, thread):.2f}")
     p("")
     p(f"Loss at offered rates (paced EMIT for {info.get('step_s', '?')} s "
       "per step, default buffers;")
