@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +13,18 @@
 /* Arena beyond one full datagram: many small events per sendmmsg. */
 #define MCB_SINK_ARENA_EXTRA	(256 * 1024)
 #define MCB_SINK_SNDBUF		(4 * 1024 * 1024)
+/* Segments per UDP_SEGMENT message (UDP_MAX_SEGMENTS in 6.1) and their
+ * total, below the largest IPv4 UDP payload. */
+#define MCB_GSO_MAX_SEGS	64
+#define MCB_GSO_MAX_BYTES	65000
+
+struct mcb_sink_run {
+	unsigned first, count;	/* datagrams */
+	union {			/* the UDP_SEGMENT control message */
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+};
 
 int mcb_sink_open(struct mcb_sink *k, const struct mcb_map_cfg *cfg,
 		  size_t max_datagram, unsigned batch,
@@ -68,7 +81,11 @@ int mcb_sink_open(struct mcb_sink *k, const struct mcb_map_cfg *cfg,
 	k->arena = malloc(k->arena_size);
 	k->msgs = calloc(batch, sizeof(*k->msgs));
 	k->iov = calloc(batch, sizeof(*k->iov));
-	if (!k->arena || !k->msgs || !k->iov) {
+	k->runs = calloc(batch, sizeof(*k->runs));
+	k->rmsgs = calloc(batch, sizeof(*k->rmsgs));
+	k->riov = calloc(batch, sizeof(*k->riov));
+	if (!k->arena || !k->msgs || !k->iov || !k->runs || !k->rmsgs ||
+	    !k->riov) {
 		mcb_log(lg, LOG_ERR, "out of memory for send buffers");
 		err = -ENOMEM;
 		goto fail;
@@ -76,7 +93,10 @@ int mcb_sink_open(struct mcb_sink *k, const struct mcb_map_cfg *cfg,
 	for (unsigned i = 0; i < batch; i++) {
 		k->msgs[i].msg_hdr.msg_iov = &k->iov[i];
 		k->msgs[i].msg_hdr.msg_iovlen = 1;
+		k->rmsgs[i].msg_hdr.msg_iov = &k->riov[i];
+		k->rmsgs[i].msg_hdr.msg_iovlen = 1;
 	}
+	k->gso = true;	/* until the kernel says otherwise */
 	return 0;
 fail:
 	mcb_sink_close(k);
@@ -91,9 +111,15 @@ void mcb_sink_close(struct mcb_sink *k)
 	free(k->arena);
 	free(k->msgs);
 	free(k->iov);
+	free(k->runs);
+	free(k->rmsgs);
+	free(k->riov);
 	k->arena = NULL;
 	k->msgs = NULL;
 	k->iov = NULL;
+	k->runs = NULL;
+	k->rmsgs = NULL;
+	k->riov = NULL;
 }
 
 void *mcb_sink_reserve(struct mcb_sink *k)
@@ -111,12 +137,23 @@ void mcb_sink_commit(struct mcb_sink *k, size_t len)
 	k->used += len;
 }
 
-unsigned mcb_sink_flush(struct mcb_sink *k)
+static void count_error(struct mcb_sink *k, int err)
 {
-	unsigned off = 0, failed = 0;
+	k->st.send_errors++;
+	/* Log the 1st, 2nd, 4th, ... so a storm stays short. */
+	if ((k->st.send_errors & (k->st.send_errors - 1)) == 0)
+		mcb_log(k->log, LOG_WARNING, "%s/%s: send: %s (%llu send errors)",
+			k->cfg->family, k->cfg->group, strerror(err),
+			(unsigned long long)k->st.send_errors);
+}
 
-	while (off < k->n) {
-		int r = sendmmsg(k->fd, k->msgs + off, k->n - off, 0);
+/* Datagrams [from, to) one message each; returns how many failed. */
+static unsigned send_each(struct mcb_sink *k, unsigned from, unsigned to)
+{
+	unsigned off = from, failed = 0;
+
+	while (off < to) {
+		int r = sendmmsg(k->fd, k->msgs + off, to - off, 0);
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -124,13 +161,7 @@ unsigned mcb_sink_flush(struct mcb_sink *k)
 			/* sendmmsg reports the first failing datagram:
 			 * count it, skip it, send the rest. */
 			failed++;
-			k->st.send_errors++;
-			/* Log the 1st, 2nd, 4th, ... so a storm stays short. */
-			if ((k->st.send_errors & (k->st.send_errors - 1)) == 0)
-				mcb_log(k->log, LOG_WARNING, "%s/%s: send: %s "
-					"(%llu send errors)", k->cfg->family,
-					k->cfg->group, strerror(errno),
-					(unsigned long long)k->st.send_errors);
+			count_error(k, errno);
 			off++;
 			continue;
 		}
@@ -138,6 +169,102 @@ unsigned mcb_sink_flush(struct mcb_sink *k)
 		k->st.batches++;
 		off += (unsigned)r;
 	}
+	return failed;
+}
+
+/* Splits the queue into runs: datagrams of one size, the last of a run
+ * possibly shorter (what UDP_SEGMENT allows).  Returns the run count. */
+static unsigned make_runs(struct mcb_sink *k)
+{
+	unsigned nr = 0;
+
+	for (unsigned i = 0; i < k->n; nr++) {
+		struct mcb_sink_run *run = &k->runs[nr];
+		struct msghdr *mh = &k->rmsgs[nr].msg_hdr;
+		size_t seg = k->iov[i].iov_len, total = seg;
+		unsigned j = i + 1;
+
+		while (j < k->n && j - i < MCB_GSO_MAX_SEGS &&
+		       k->iov[j].iov_len <= seg &&
+		       total + k->iov[j].iov_len <= MCB_GSO_MAX_BYTES) {
+			total += k->iov[j++].iov_len;
+			if (k->iov[j - 1].iov_len < seg)
+				break;
+		}
+		run->first = i;
+		run->count = j - i;
+		/* Back to back in the arena: one buffer for the run. */
+		k->riov[nr].iov_base = k->iov[i].iov_base;
+		k->riov[nr].iov_len = total;
+		mh->msg_control = NULL;
+		mh->msg_controllen = 0;
+		if (run->count > 1) {
+			struct cmsghdr *c = &run->ctl.align;
+			uint16_t gso_size = (uint16_t)seg;
+
+			mh->msg_control = run->ctl.buf;
+			mh->msg_controllen = sizeof(run->ctl.buf);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(gso_size));
+			memcpy(CMSG_DATA(c), &gso_size, sizeof(gso_size));
+		}
+		i = j;
+	}
+	return nr;
+}
+
+static unsigned send_runs(struct mcb_sink *k)
+{
+	unsigned nr = make_runs(k), off = 0, failed = 0;
+
+	while (off < nr) {
+		int r = sendmmsg(k->fd, k->rmsgs + off, nr - off, 0);
+
+		if (r < 0) {
+			struct mcb_sink_run *run = &k->runs[off];
+
+			if (errno == EINTR)
+				continue;
+			if (run->count == 1) {
+				failed++;
+				count_error(k, errno);
+			} else {
+				/* Without offload here (no checksum offload on
+				 * the route's device, an old kernel): once for
+				 * all, then these datagrams one by one, so that
+				 * errors are counted per datagram. */
+				if (k->gso && (errno == EIO || errno == EINVAL ||
+					       errno == ENOPROTOOPT ||
+					       errno == EOPNOTSUPP)) {
+					mcb_log(k->log, LOG_INFO, "%s/%s: UDP "
+						"segmentation offload: %s; "
+						"sending datagrams one by one",
+						k->cfg->family, k->cfg->group,
+						strerror(errno));
+					k->gso = false;
+				}
+				failed += send_each(k, run->first,
+						    run->first + run->count);
+			}
+			off++;
+			continue;
+		}
+		for (int i = 0; i < r; i++)
+			k->st.sent += k->runs[off + (unsigned)i].count;
+		k->st.batches++;
+		off += (unsigned)r;
+	}
+	return failed;
+}
+
+unsigned mcb_sink_flush(struct mcb_sink *k)
+{
+	unsigned failed;
+
+	if (!k->n)
+		return 0;
+	failed = k->gso ? send_runs(k) : send_each(k, 0, k->n);
 	k->n = 0;
 	k->used = 0;
 	return failed;

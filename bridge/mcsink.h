@@ -16,6 +16,8 @@ struct mcb_sink_stats {
 	uint64_t batches;	/* sendmmsg calls that sent something */
 };
 
+struct mcb_sink_run;
+
 struct mcb_sink {
 	const struct mcb_map_cfg *cfg;
 	const struct mcb_log *log;
@@ -25,10 +27,16 @@ struct mcb_sink {
 	unsigned char *arena;
 	size_t arena_size;
 	size_t used;
-	struct mmsghdr *msgs;
+	struct mmsghdr *msgs;	/* one per datagram */
 	struct iovec *iov;
 	unsigned cap;
 	unsigned n;
+	/* UDP segmentation offload: a run of equal-sized datagrams (they lie
+	 * back to back in the arena) goes down the stack as one message. */
+	bool gso;
+	struct mcb_sink_run *runs;
+	struct mmsghdr *rmsgs;	/* one per run */
+	struct iovec *riov;
 	struct mcb_sink_stats st;
 };
 

@@ -179,6 +179,106 @@ static void binary_and_truncation(void **state)
 	close(fd);
 }
 
+/* Datagram sizes that make every kind of run for UDP segmentation: equal
+ * sizes, a shorter one ending a run, a longer one starting the next, more
+ * than 64 of one size, more than 65,000 bytes of one size, single ones. */
+static const struct { size_t len; unsigned count; } sink_sizes[] = {
+	{ 100, 5 }, { 80, 1 }, { 100, 3 }, { 120, 2 }, { 50, 70 },
+	{ 1400, 60 }, { 7, 1 }, { 1, 2 }, { 300, 1 },
+};
+
+static unsigned sink_queue(struct mcb_sink *k)
+{
+	unsigned n = 0;
+
+	for (size_t s = 0; s < sizeof(sink_sizes) / sizeof(sink_sizes[0]); s++)
+		for (unsigned c = 0; c < sink_sizes[s].count; c++, n++) {
+			unsigned char *p = mcb_sink_reserve(k);
+
+			for (size_t i = 0; i < sink_sizes[s].len; i++)
+				p[i] = (unsigned char)(n + i);
+			mcb_sink_commit(k, sink_sizes[s].len);
+		}
+	return n;
+}
+
+/* Every datagram arrives alone, in order, with its own length and bytes. */
+static void sink_check_rx(int fd, unsigned total)
+{
+	static unsigned char buf[70000];
+	unsigned n = 0;
+
+	for (size_t s = 0; s < sizeof(sink_sizes) / sizeof(sink_sizes[0]); s++)
+		for (unsigned c = 0; c < sink_sizes[s].count; c++, n++) {
+			ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+			assert_int_equal(got, (ssize_t)sink_sizes[s].len);
+			for (size_t i = 0; i < sink_sizes[s].len; i++)
+				assert_int_equal(buf[i], (unsigned char)(n + i));
+		}
+	assert_int_equal(n, total);
+	assert_true(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 &&
+		    errno == EAGAIN);
+}
+
+static void sink_open_local(struct mcb_sink *k, struct mcb_map_cfg *cfg,
+			    int *fd)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->family, sizeof(cfg->family), "test");
+	snprintf(cfg->group, sizeof(cfg->group), "sink");
+	*fd = listen_fd(&cfg->dest);
+	inet_pton(AF_INET, "127.0.0.1", &cfg->iface);
+	assert_int_equal(mcb_sink_open(k, cfg, 2000, 1024, &lg), 0);
+}
+
+static void sink_segmented_runs(void **state)
+{
+	struct mcb_map_cfg cfg;
+	struct mcb_sink k;
+	unsigned n;
+	int fd;
+
+	(void)state;
+	sink_open_local(&k, &cfg, &fd);
+	n = sink_queue(&k);
+	assert_int_equal(mcb_sink_flush(&k), 0);
+	assert_true(k.gso);	/* loopback offloads UDP segmentation */
+	assert_true(k.st.sent == n);
+	assert_true(k.st.send_errors == 0);
+	sink_check_rx(fd, n);
+	mcb_sink_close(&k);
+	close(fd);
+}
+
+/* A socket that cannot segment (SO_NO_CHECK: the kernel refuses it) falls
+ * back to one message per datagram, losing none and sending none twice. */
+static void sink_segmentation_refused(void **state)
+{
+	struct mcb_map_cfg cfg;
+	struct mcb_sink k;
+	unsigned n;
+	int fd, one = 1;
+
+	(void)state;
+	sink_open_local(&k, &cfg, &fd);
+	assert_int_equal(setsockopt(k.fd, SOL_SOCKET, SO_NO_CHECK, &one,
+				    sizeof(one)), 0);
+	n = sink_queue(&k);
+	assert_int_equal(mcb_sink_flush(&k), 0);
+	assert_false(k.gso);
+	assert_true(k.st.sent == n);
+	assert_true(k.st.send_errors == 0);
+	sink_check_rx(fd, n);
+	/* And the next flush goes one by one from the start. */
+	n = sink_queue(&k);
+	assert_int_equal(mcb_sink_flush(&k), 0);
+	assert_true(k.st.sent == 2 * n);
+	sink_check_rx(fd, n);
+	mcb_sink_close(&k);
+	close(fd);
+}
+
 /* An interface address that is not on this host is refused up front. */
 static void bad_interface(void **state)
 {
@@ -198,6 +298,8 @@ int main(void)
 		cmocka_unit_test(json_burst_in_order),
 		cmocka_unit_test(binary_and_truncation),
 		cmocka_unit_test(bad_interface),
+		cmocka_unit_test(sink_segmented_runs),
+		cmocka_unit_test(sink_segmentation_refused),
 	};
 
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
