@@ -28,7 +28,7 @@ static const char usage_text[] =
 "  -i, --iface ADDR       default sending interface by address (" MCB_DEFAULT_IFACE ")\n"
 "  -t, --ttl N            default multicast TTL, 0..255 (%d)\n"
 "  -f, --format FMT       default wire format: json or binary (json)\n"
-"  -r, --rcvbuf BYTES     netlink receive buffer, K/M/G suffix allowed (4M)\n"
+"  -r, --rcvbuf BYTES     netlink receive buffer, K/M/G suffix allowed (32M)\n"
 "  -s, --max-datagram N   largest datagram, %d..%d (%d); larger events are\n"
 "                         truncated and flagged\n"
 "  -b, --batch N          messages per recvmmsg/sendmmsg, 1..%d (%d)\n"

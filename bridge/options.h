@@ -12,7 +12,7 @@
 #include <mcbridge/wire.h>
 
 #define MCB_MAX_MAPS		32
-#define MCB_DEFAULT_RCVBUF	(4u << 20)
+#define MCB_DEFAULT_RCVBUF	(32u << 20)
 #define MCB_DEFAULT_BATCH	64
 #define MCB_MAX_BATCH		1024
 /* Smallest datagram limit: the binary header plus room for a few attributes,

@@ -64,7 +64,7 @@ static void defaults(void **state)
 	assert_string_equal(a, "127.0.0.1");
 	assert_int_equal(opt.maps[0].ttl, 0);
 	assert_int_equal(opt.maps[0].format, MCB_OUT_JSON);
-	assert_int_equal(opt.rcvbuf, 4 << 20);
+	assert_int_equal(opt.rcvbuf, 32 << 20);
 	assert_int_equal(opt.max_datagram, 65507);
 	assert_int_equal(opt.batch, 64);
 	assert_false(opt.use_syslog);

@@ -166,9 +166,9 @@ fi
 maps=$(grep -o ' -> ' "$R$W/bridge.out" | wc -l)
 [ "$maps" -eq 3 ] && t_ok "ready line lists the 3 example mappings" ||
 	t_fail "ready line lists the 3 example mappings" "$(cat "$R$W/bridge.out")"
-grep -q 'asked 8388608, SO_RCVBUFFORCE' "$R$W/bridge.err" &&
-	t_ok "--rcvbuf 8M from the options file, forced with CAP_NET_ADMIN" ||
-	t_fail "--rcvbuf 8M from the options file, forced with CAP_NET_ADMIN" "$(cat "$R$W/bridge.err")"
+grep -q 'asked 67108864, SO_RCVBUFFORCE' "$R$W/bridge.err" &&
+	t_ok "--rcvbuf 64M from the options file, forced with CAP_NET_ADMIN" ||
+	t_fail "--rcvbuf 64M from the options file, forced with CAP_NET_ADMIN" "$(cat "$R$W/bridge.err")"
 
 # Listeners on both mcbridge/events mappings: JSON on 7788, binary on 7789.
 lpids=()
