@@ -4,14 +4,16 @@
  *
  *   mcb-bench-udpsend --tag T --count N [--size BYTES] [--rate R]
  *                     [--tick-us P] [--group ADDR] [--port N] [--connect]
- *                     [--end-tag E [--end-for S]]
+ *                     [--gso] [--end-tag E [--end-for S]]
  *
  * Sends N datagrams of BYTES bytes (struct bench_raw, then padding) to the
  * group through 127.0.0.1 with a socket set up like mcbridged's sink (TTL
  * 0, loop on, 4 MiB send buffer).  --rate 0 (default) sends as fast as it
  * can, 64 datagrams per sendmmsg() like mcbridged; otherwise the datagrams
  * due each tick.  Each datagram carries its send time.  --connect: a
- * connected socket (the route is looked up once, not per datagram).  Prints
+ * connected socket (the route is looked up once, not per datagram).  --gso:
+ * the datagrams of a batch go as one UDP_SEGMENT message, as mcbridged
+ * sends runs of equal-sized datagrams.  Prints
  * one line:
  *
  *   udpsend tag=T sent=N errors=N elapsed_ns=E cpu_ns=NS
@@ -27,6 +29,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <mcbridge/wire.h>
@@ -40,7 +43,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: mcb-bench-udpsend --tag T --count N [--size B] "
 		"[--rate R] [--tick-us P] [--group ADDR] [--port N] [--connect] "
-		"[--end-tag E [--end-for S]]\n");
+		"[--gso] [--end-tag E [--end-for S]]\n");
 	exit(2);
 }
 
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
 		{ "group", required_argument, NULL, 'g' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "connect", no_argument, NULL, 'C' },
+		{ "gso", no_argument, NULL, 'G' },
 		{ "end-tag", required_argument, NULL, 'e' },
 		{ "end-for", required_argument, NULL, 'f' },
 		{ 0 }
@@ -71,7 +75,7 @@ int main(int argc, char **argv)
 	uint64_t sent = 0, errors = 0, start, next, cpu0;
 	unsigned char loop = 1, ttl = 0;
 	int opt, fd, sndbuf = 4 << 20;
-	bool connected = false;
+	bool connected = false, gso = false;
 	unsigned char *bufs;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -84,12 +88,13 @@ int main(int argc, char **argv)
 		case 'g': group = optarg; break;
 		case 'p': dst.sin_port = htons((uint16_t)bench_arg_u64("--port", optarg, 1, 65535)); break;
 		case 'C': connected = true; break;
+		case 'G': gso = true; break;
 		case 'e': end_tag = bench_arg_tag("--end-tag", optarg); break;
 		case 'f': end_for = bench_arg_double("--end-for", optarg, 0, 86400); break;
 		default: usage();
 		}
 	}
-	if (!tag || !count || optind != argc ||
+	if (!tag || !count || optind != argc || (gso && size * BATCH > 65000) ||
 	    inet_pton(AF_INET, group, &dst.sin_addr) != 1)
 		usage();
 	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &ifa);
@@ -153,6 +158,34 @@ int main(int argc, char **argv)
 
 			memcpy(&h->seq, &seq, sizeof(seq));
 			memcpy(&h->sent_ns, &now, sizeof(now));
+		}
+		if (gso && k > 1) {
+			/* The batch lies back to back in bufs: one message. */
+			union {
+				char buf[CMSG_SPACE(sizeof(uint16_t))];
+				struct cmsghdr align;
+			} ctl;
+			struct iovec all = { bufs, (size_t)k * size };
+			struct msghdr mh = { .msg_iov = &all, .msg_iovlen = 1,
+					     .msg_control = ctl.buf,
+					     .msg_controllen = sizeof(ctl.buf) };
+			uint16_t seg = (uint16_t)size;
+
+			if (!connected) {
+				mh.msg_name = &dst;
+				mh.msg_namelen = sizeof(dst);
+			}
+			ctl.align.cmsg_level = SOL_UDP;
+			ctl.align.cmsg_type = UDP_SEGMENT;
+			ctl.align.cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(&ctl.align), &seg, sizeof(seg));
+			if (sendmsg(fd, &mh, 0) < 0) {
+				perror("udpsend: sendmsg");
+				errors += k;
+			} else {
+				sent += k;
+			}
+			off = (unsigned)k;
 		}
 		while (off < k) {
 			int r = sendmmsg(fd, msgs + off, (unsigned)k - off, 0);
