@@ -4,6 +4,7 @@
  * that is not NUL-terminated; it fills the known fields of wire.h, copies
  * strings unescaped into the event and validates (then skips) the rest.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <linux/mcbridge.h>
@@ -520,6 +521,75 @@ static enum mcb_err parse_attrs(struct jp *jp)
 enum { SEEN_KIND = 1, SEEN_FAMILY = 2, SEEN_GROUP = 4, SEEN_BSEQ = 8,
        SEEN_BTIME = 16 };
 
+/* The members that map onto one field of struct mcb_event. */
+enum member_kind { M_U32, M_U64, M_STR, M_TEXT, M_ENUM };
+
+#define EV_FIELD(f)	offsetof(struct mcb_event, f), \
+			sizeof(((struct mcb_event *)0)->f)
+#define ENUM_NAMES(t)	(t), MCB_NAMES_LEN(t)
+
+static const struct member {
+	const char *key;
+	enum member_kind kind;
+	unsigned seen;			/* SEEN_*: required members */
+	uint32_t has;			/* MCB_HAS_* it sets */
+	size_t off, size;		/* the field */
+	const char *const *names;	/* M_ENUM */
+	size_t n_names;
+} members[] = {
+	{ MCB_JSON_FAMILY, M_STR, SEEN_FAMILY, 0, EV_FIELD(family), NULL, 0 },
+	{ MCB_JSON_GROUP, M_STR, SEEN_GROUP, 0, EV_FIELD(group), NULL, 0 },
+	{ MCB_JSON_CMD, M_STR, 0, MCB_HAS_CMD_NAME, EV_FIELD(cmd_name), NULL, 0 },
+	{ MCB_JSON_CMD_ID, M_U32, 0, MCB_HAS_CMD, EV_FIELD(cmd), NULL, 0 },
+	{ MCB_JSON_BRIDGE_SEQ, M_U64, SEEN_BSEQ, 0, EV_FIELD(bridge_seq), NULL, 0 },
+	{ MCB_JSON_BRIDGE_TIME, M_U64, SEEN_BTIME, 0, EV_FIELD(bridge_time_ns),
+	  NULL, 0 },
+	/* "kernel_seq" (notices) and "seq" (mcbridge events) are the same
+	 * kernel sequence number. */
+	{ MCB_JSON_KERNEL_SEQ, M_U64, 0, MCB_HAS_KERNEL_SEQ, EV_FIELD(kernel_seq),
+	  NULL, 0 },
+	{ MCB_JSON_SEQ, M_U64, 0, MCB_HAS_KERNEL_SEQ, EV_FIELD(kernel_seq),
+	  NULL, 0 },
+	{ MCB_JSON_TIMESTAMP, M_U64, 0, MCB_HAS_KERNEL_TIME,
+	  EV_FIELD(kernel_time_ns), NULL, 0 },
+	{ MCB_JSON_COUNT, M_U64, 0, MCB_HAS_COUNT, EV_FIELD(count), NULL, 0 },
+	{ MCB_JSON_TYPE, M_ENUM, 0, MCB_HAS_TYPE, EV_FIELD(type),
+	  ENUM_NAMES(mcb_event_type_names) },
+	{ MCB_JSON_NETDEV_EVENT, M_ENUM, 0, MCB_HAS_NETDEV_EVENT,
+	  EV_FIELD(netdev_event), ENUM_NAMES(mcb_netdev_event_names) },
+	{ MCB_JSON_MODULE_STATE, M_ENUM, 0, MCB_HAS_MODULE_STATE,
+	  EV_FIELD(module_state), ENUM_NAMES(mcb_module_state_names) },
+	{ MCB_JSON_CPU, M_U32, 0, MCB_HAS_CPU, EV_FIELD(cpu), NULL, 0 },
+	{ MCB_JSON_IFINDEX, M_U32, 0, MCB_HAS_IFINDEX, EV_FIELD(ifindex), NULL, 0 },
+	{ MCB_JSON_IFFLAGS, M_U32, 0, MCB_HAS_IFFLAGS, EV_FIELD(ifflags), NULL, 0 },
+	{ MCB_JSON_MTU, M_U32, 0, MCB_HAS_MTU, EV_FIELD(mtu), NULL, 0 },
+	{ MCB_JSON_IFNAME, M_STR, 0, MCB_HAS_IFNAME, EV_FIELD(ifname), NULL, 0 },
+	{ MCB_JSON_MODULE_NAME, M_STR, 0, MCB_HAS_MODULE, EV_FIELD(module),
+	  NULL, 0 },
+	{ MCB_JSON_TEXT, M_TEXT, 0, MCB_HAS_TEXT, EV_FIELD(text), NULL, 0 },
+};
+
+static enum mcb_err parse_field(struct jp *jp, const struct member *m)
+{
+	struct mcb_event *ev = jp->ev;
+	void *field = (char *)ev + m->off;
+
+	ev->has |= m->has;
+	switch (m->kind) {
+	case M_U32:
+		return parse_u32(jp, field);
+	case M_U64:
+		return parse_u64(jp, field);
+	case M_STR:
+		return parse_str_field(jp, field, m->size, NULL);
+	case M_TEXT:
+		return parse_str_field(jp, field, m->size, &ev->text_len);
+	case M_ENUM:
+		return parse_enum(jp, m->names, m->n_names, field);
+	}
+	return MCB_ERR_FORMAT;
+}
+
 static enum mcb_err parse_member(struct jp *jp, const char *key,
 				 unsigned *seen)
 {
@@ -543,90 +613,15 @@ static enum mcb_err parse_member(struct jp *jp, const char *key,
 		*seen |= SEEN_KIND;
 		return MCB_OK;
 	}
-	if (!strcmp(key, MCB_JSON_FAMILY)) {
-		*seen |= SEEN_FAMILY;
-		return parse_str_field(jp, ev->family, sizeof(ev->family), NULL);
-	}
-	if (!strcmp(key, MCB_JSON_GROUP)) {
-		*seen |= SEEN_GROUP;
-		return parse_str_field(jp, ev->group, sizeof(ev->group), NULL);
-	}
-	if (!strcmp(key, MCB_JSON_CMD)) {
-		ev->has |= MCB_HAS_CMD_NAME;
-		return parse_str_field(jp, ev->cmd_name, sizeof(ev->cmd_name),
-				       NULL);
-	}
-	if (!strcmp(key, MCB_JSON_CMD_ID)) {
-		ev->has |= MCB_HAS_CMD;
-		return parse_u32(jp, &ev->cmd);
-	}
-	if (!strcmp(key, MCB_JSON_BRIDGE_SEQ)) {
-		*seen |= SEEN_BSEQ;
-		return parse_u64(jp, &ev->bridge_seq);
-	}
-	if (!strcmp(key, MCB_JSON_BRIDGE_TIME)) {
-		*seen |= SEEN_BTIME;
-		return parse_u64(jp, &ev->bridge_time_ns);
-	}
-	/* "kernel_seq" (notices) and "seq" (mcbridge events) are the same
-	 * kernel sequence number. */
-	if (!strcmp(key, MCB_JSON_KERNEL_SEQ) || !strcmp(key, MCB_JSON_SEQ)) {
-		ev->has |= MCB_HAS_KERNEL_SEQ;
-		return parse_u64(jp, &ev->kernel_seq);
-	}
-	if (!strcmp(key, MCB_JSON_TIMESTAMP)) {
-		ev->has |= MCB_HAS_KERNEL_TIME;
-		return parse_u64(jp, &ev->kernel_time_ns);
-	}
-	if (!strcmp(key, MCB_JSON_COUNT)) {
-		ev->has |= MCB_HAS_COUNT;
-		return parse_u64(jp, &ev->count);
-	}
 	if (!strcmp(key, MCB_JSON_TRUNCATED))
 		return parse_bool(jp, &ev->truncated);
 	if (!strcmp(key, MCB_JSON_ATTRS))
 		return parse_attrs(jp);
-	if (!strcmp(key, MCB_JSON_TYPE)) {
-		ev->has |= MCB_HAS_TYPE;
-		return PARSE_ENUM(jp, mcb_event_type_names, &ev->type);
-	}
-	if (!strcmp(key, MCB_JSON_NETDEV_EVENT)) {
-		ev->has |= MCB_HAS_NETDEV_EVENT;
-		return PARSE_ENUM(jp, mcb_netdev_event_names, &ev->netdev_event);
-	}
-	if (!strcmp(key, MCB_JSON_MODULE_STATE)) {
-		ev->has |= MCB_HAS_MODULE_STATE;
-		return PARSE_ENUM(jp, mcb_module_state_names, &ev->module_state);
-	}
-	if (!strcmp(key, MCB_JSON_CPU)) {
-		ev->has |= MCB_HAS_CPU;
-		return parse_u32(jp, &ev->cpu);
-	}
-	if (!strcmp(key, MCB_JSON_IFINDEX)) {
-		ev->has |= MCB_HAS_IFINDEX;
-		return parse_u32(jp, &ev->ifindex);
-	}
-	if (!strcmp(key, MCB_JSON_IFFLAGS)) {
-		ev->has |= MCB_HAS_IFFLAGS;
-		return parse_u32(jp, &ev->ifflags);
-	}
-	if (!strcmp(key, MCB_JSON_MTU)) {
-		ev->has |= MCB_HAS_MTU;
-		return parse_u32(jp, &ev->mtu);
-	}
-	if (!strcmp(key, MCB_JSON_IFNAME)) {
-		ev->has |= MCB_HAS_IFNAME;
-		return parse_str_field(jp, ev->ifname, sizeof(ev->ifname), NULL);
-	}
-	if (!strcmp(key, MCB_JSON_MODULE_NAME)) {
-		ev->has |= MCB_HAS_MODULE;
-		return parse_str_field(jp, ev->module, sizeof(ev->module), NULL);
-	}
-	if (!strcmp(key, MCB_JSON_TEXT)) {
-		ev->has |= MCB_HAS_TEXT;
-		return parse_str_field(jp, ev->text, sizeof(ev->text),
-				       &ev->text_len);
-	}
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+		if (!strcmp(key, members[i].key)) {
+			*seen |= members[i].seen;
+			return parse_field(jp, &members[i]);
+		}
 	return skip_value(jp, 1);	/* a key from a newer encoder */
 }
 
