@@ -37,15 +37,30 @@ static void put(struct jw *w, const char *s, size_t n)
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
 
+/* "00".."99": two digits per division. */
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"6869707172737475767778798081828384858687888990919293949596979899";
+
 static void put_u64(struct jw *w, uint64_t v)
 {
 	char tmp[20];
 	size_t i = sizeof(tmp);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+
+		v /= 100;
+		tmp[--i] = digit_pairs[d + 1];
+		tmp[--i] = digit_pairs[d];
+	}
+	if (v >= 10) {
+		tmp[--i] = digit_pairs[v * 2 + 1];
+		tmp[--i] = digit_pairs[v * 2];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
 	put(w, tmp + i, sizeof(tmp) - i);
 }
 
@@ -105,13 +120,17 @@ static void put_hex(struct jw *w, const unsigned char *p, size_t n)
 	PUTS(w, "\"");
 }
 
-/* "key": */
+/* ,"key": */
 static void put_key(struct jw *w, const char *key)
 {
 	PUTS(w, ",\"");
 	put(w, key, strlen(key));
 	PUTS(w, "\":");
 }
+
+/* The same for a key known at compile time: one copy, no strlen. */
+#define KEY_PREFIX(key)	",\"" key "\":"
+#define PUT_KEY(w, key)	PUTS((w), KEY_PREFIX(key))
 
 static void put_generic_list(struct jw *w, const unsigned char *p, size_t n,
 			     int depth);
@@ -175,29 +194,33 @@ static void put_generic_list(struct jw *w, const unsigned char *p, size_t n,
 enum mcb_akind { AK_NONE, AK_U32, AK_U64, AK_STR, AK_ENUM };
 
 struct mcb_akey {
-	const char *key;
+	const char *key;	/* ,"key": */
+	size_t key_len;
 	enum mcb_akind kind;
 	const char *const *names;
 	size_t n_names;
 };
 
-#define ENUM_KEY(k, tab) { k, AK_ENUM, tab, sizeof(tab) / sizeof(tab[0]) }
+#define AKEY(k)		KEY_PREFIX(k), sizeof(KEY_PREFIX(k)) - 1
+#define ENUM_KEY(k, tab) { AKEY(k), AK_ENUM, tab, sizeof(tab) / sizeof(tab[0]) }
 
 static const struct mcb_akey mcb_akeys[__MCBRIDGE_ATTR_MAX] = {
-	[MCBRIDGE_ATTR_SEQ] = { MCB_JSON_SEQ, AK_U64, NULL, 0 },
-	[MCBRIDGE_ATTR_TIMESTAMP_NS] = { MCB_JSON_TIMESTAMP, AK_U64, NULL, 0 },
+	[MCBRIDGE_ATTR_SEQ] = { AKEY(MCB_JSON_SEQ), AK_U64, NULL, 0 },
+	[MCBRIDGE_ATTR_TIMESTAMP_NS] = { AKEY(MCB_JSON_TIMESTAMP), AK_U64,
+					 NULL, 0 },
 	[MCBRIDGE_ATTR_TYPE] = ENUM_KEY(MCB_JSON_TYPE, mcb_event_type_names),
-	[MCBRIDGE_ATTR_CPU] = { MCB_JSON_CPU, AK_U32, NULL, 0 },
-	[MCBRIDGE_ATTR_IFINDEX] = { MCB_JSON_IFINDEX, AK_U32, NULL, 0 },
-	[MCBRIDGE_ATTR_IFNAME] = { MCB_JSON_IFNAME, AK_STR, NULL, 0 },
+	[MCBRIDGE_ATTR_CPU] = { AKEY(MCB_JSON_CPU), AK_U32, NULL, 0 },
+	[MCBRIDGE_ATTR_IFINDEX] = { AKEY(MCB_JSON_IFINDEX), AK_U32, NULL, 0 },
+	[MCBRIDGE_ATTR_IFNAME] = { AKEY(MCB_JSON_IFNAME), AK_STR, NULL, 0 },
 	[MCBRIDGE_ATTR_NETDEV_EVENT] = ENUM_KEY(MCB_JSON_NETDEV_EVENT,
 						mcb_netdev_event_names),
-	[MCBRIDGE_ATTR_IFFLAGS] = { MCB_JSON_IFFLAGS, AK_U32, NULL, 0 },
-	[MCBRIDGE_ATTR_MTU] = { MCB_JSON_MTU, AK_U32, NULL, 0 },
-	[MCBRIDGE_ATTR_MODULE_NAME] = { MCB_JSON_MODULE_NAME, AK_STR, NULL, 0 },
+	[MCBRIDGE_ATTR_IFFLAGS] = { AKEY(MCB_JSON_IFFLAGS), AK_U32, NULL, 0 },
+	[MCBRIDGE_ATTR_MTU] = { AKEY(MCB_JSON_MTU), AK_U32, NULL, 0 },
+	[MCBRIDGE_ATTR_MODULE_NAME] = { AKEY(MCB_JSON_MODULE_NAME), AK_STR,
+					NULL, 0 },
 	[MCBRIDGE_ATTR_MODULE_STATE] = ENUM_KEY(MCB_JSON_MODULE_STATE,
 						mcb_module_state_names),
-	[MCBRIDGE_ATTR_TEXT] = { MCB_JSON_TEXT, AK_STR, NULL, 0 },
+	[MCBRIDGE_ATTR_TEXT] = { AKEY(MCB_JSON_TEXT), AK_STR, NULL, 0 },
 };
 
 /* The key for a mcbridge attribute, or NULL when it has none or the wrong
@@ -230,7 +253,7 @@ static void put_named(struct jw *w, const struct mcb_akey *k,
 	const char *name;
 	uint64_t v;
 
-	put_key(w, k->key);
+	put(w, k->key, k->key_len);
 	switch (k->kind) {
 	case AK_U32:
 		put_u64(w, mcb_nla_uint(p, 4, MCB_NLA_HOST_BE));
@@ -308,26 +331,26 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 
 	PUTS(&w, "{\"" MCB_JSON_KIND "\":");
 	put_str(&w, kind_name(ev->kind), strlen(kind_name(ev->kind)));
-	put_key(&w, MCB_JSON_FAMILY);
+	PUT_KEY(&w, MCB_JSON_FAMILY);
 	put_str(&w, ev->family, strlen(ev->family));
-	put_key(&w, MCB_JSON_GROUP);
+	PUT_KEY(&w, MCB_JSON_GROUP);
 	put_str(&w, ev->group, strlen(ev->group));
-	put_key(&w, MCB_JSON_BRIDGE_SEQ);
+	PUT_KEY(&w, MCB_JSON_BRIDGE_SEQ);
 	put_u64(&w, ev->bridge_seq);
-	put_key(&w, MCB_JSON_BRIDGE_TIME);
+	PUT_KEY(&w, MCB_JSON_BRIDGE_TIME);
 	put_u64(&w, ev->bridge_time_ns);
 
 	if (ev->kind != MCB_KIND_EVENT) {
-		put_key(&w, MCB_JSON_COUNT);
+		PUT_KEY(&w, MCB_JSON_COUNT);
 		put_u64(&w, ev->count);
 		if (ev->has_kernel_seq) {
-			put_key(&w, MCB_JSON_KERNEL_SEQ);
+			PUT_KEY(&w, MCB_JSON_KERNEL_SEQ);
 			put_u64(&w, ev->kernel_seq);
 		}
 		goto close;
 	}
 
-	put_key(&w, MCB_JSON_CMD);
+	PUT_KEY(&w, MCB_JSON_CMD);
 	cmd = ev->is_mcbridge ? mcb_name(mcb_cmd_names, ev->cmd) : NULL;
 	if (cmd) {
 		put_str(&w, cmd, strlen(cmd));
@@ -336,7 +359,7 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 		put_u64(&w, ev->cmd);
 		PUTS(&w, "\"");
 	}
-	put_key(&w, MCB_JSON_CMD_ID);
+	PUT_KEY(&w, MCB_JSON_CMD_ID);
 	put_u64(&w, ev->cmd);
 	if (w.full)
 		return 0;	/* not even the fixed fields fit */
@@ -371,7 +394,7 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 		bool first = true;
 
 		mark = w.len;
-		put_key(&w, MCB_JSON_ATTRS);
+		PUT_KEY(&w, MCB_JSON_ATTRS);
 		PUTS(&w, "[");
 		if (w.full) {
 			w.len = mark;

@@ -347,6 +347,40 @@ static void json_notices(void **state)
 	assert_false(trunc);
 }
 
+/* Numbers at every digit-count boundary, written exactly. */
+static void json_numbers(void **state)
+{
+	static const uint64_t values[] = {
+		0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 4099, 65535,
+		1000000000123ull, 9999999999999999999ull,
+		10000000000000000000ull, 18446744073709551615ull,
+	};
+	struct mcb_event ev;
+	char want[256];
+	bool trunc;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = MCB_KIND_OVERRUN;
+		ev.family = "f";
+		ev.group = "g";
+		ev.bridge_seq = values[i];
+		ev.bridge_time_ns = values[(i + 1) % (sizeof(values) /
+						     sizeof(values[0]))];
+		ev.count = values[i] / 10;
+		json(&ev, MCB_WIRE_MAX_DATAGRAM, &trunc);
+		snprintf(want, sizeof(want), "{\"kind\":\"overrun\","
+			 "\"family\":\"f\",\"group\":\"g\","
+			 "\"bridge_seq\":%llu,\"bridge_time_ns\":%llu,"
+			 "\"count\":%llu}\n",
+			 (unsigned long long)ev.bridge_seq,
+			 (unsigned long long)ev.bridge_time_ns,
+			 (unsigned long long)ev.count);
+		assert_string_equal(out, want);
+	}
+}
+
 /* Every limit from too small to enough: well-formed, whole attributes. */
 static void json_truncation_sweep(void **state)
 {
@@ -570,6 +604,7 @@ int main(void)
 		cmocka_unit_test(json_foreign),
 		cmocka_unit_test(json_foreign_unflagged_nest),
 		cmocka_unit_test(json_notices),
+		cmocka_unit_test(json_numbers),
 		cmocka_unit_test(json_truncation_sweep),
 		cmocka_unit_test(json_oversized_event),
 		cmocka_unit_test(binary_event),
