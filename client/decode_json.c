@@ -381,9 +381,6 @@ static enum mcb_err parse_enum(struct jp *jp, const char *const *table,
 	return parse_u32(jp, v);
 }
 
-#define PARSE_ENUM(jp, table, v) \
-	parse_enum((jp), (table), MCB_NAMES_LEN(table), (v))
-
 static bool is_hex_text(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -308,9 +308,9 @@ static int announce(const struct listen_opts *o, int fd)
 	return 0;
 }
 
-/* Read everything queued, counting into *got; false on a receive error. */
+/* Read everything queued; false on a receive error. */
 static bool drain(struct state *s, int fd, unsigned char *buf, size_t cap,
-		  bool *done, uint64_t *got)
+		  bool *done)
 {
 	const struct listen_opts *o = s->o;
 
@@ -329,7 +329,6 @@ static bool drain(struct state *s, int fd, unsigned char *buf, size_t cap,
 			fprintf(stderr, TAG "recv: %s\n", strerror(errno));
 			return false;
 		}
-		(*got)++;
 		handle(s, buf, (size_t)n, cap, &src);
 		if (s->out_closed || s->out_failed ||
 		    (o->count && s->c.printed >= o->count))
@@ -347,7 +346,7 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	struct state s = { .o = o };
 	struct pollfd pfd;
 	const char *what;
-	uint64_t deadline = 0, got = 0;
+	uint64_t deadline = 0;
 	bool done = false;
 	int rc = 0;
 
@@ -382,7 +381,7 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 
 	while (!done && !*stop) {
 		struct timespec ts, *tsp = NULL;
-		uint64_t got_before = got;
+		uint64_t received = s.c.received;
 		int r;
 
 		if (deadline) {
@@ -406,14 +405,14 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 		}
 		if (r == 0)
 			continue;	/* the deadline check ends the loop */
-		if (!drain(&s, pfd.fd, buf, sizeof(buf) - 1, &done, &got)) {
+		if (!drain(&s, pfd.fd, buf, sizeof(buf) - 1, &done)) {
 			rc = 1;
 			break;
 		}
 		/* Asleep off the socket's wait queue, datagrams of a burst
 		 * queue up with no wake-up each (the sender pays for those);
 		 * signals still end the pause. */
-		if (o->linger_us && got != got_before) {
+		if (o->linger_us && s.c.received != received) {
 			/* Below a second: MCB_MAX_LINGER_US. */
 			struct timespec pause = {
 				.tv_nsec = (long)o->linger_us * 1000,
