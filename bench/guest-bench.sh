@@ -6,9 +6,8 @@
 #   A    direct netlink: an EMIT burst into a libnl subscriber with a big
 #        receive buffer (and into one receiving with recvmmsg, for reference)
 #   B    raw UDP multicast: a burst from one sender to one listener, in
-#        datagrams the size of the bridge's json and binary datagrams; the
-#        sender sends like the bridge's sink (connected socket, a batch of
-#        equal-sized datagrams as one UDP_SEGMENT message)
+#        datagrams the size of the bridge's json and binary datagrams, sent
+#        with the bridge's own sink (bridge/mcsink.c); the UDP hop of LAT too
 #   E2E  kernel -> mcbridged -> N listeners (N = 1, 4, 16), json and binary:
 #        a burst with big buffers (the most it delivers), then paced offered
 #        rates (fractions of that, default buffers, STEP_S each): the
@@ -355,7 +354,7 @@ measure_b() {	# FMT ROUND
 	log "round $2: B, $size-byte datagrams ($1)"
 	rec "begin kind=B fmt=$1 size=$size round=$2"
 	start_listeners 1 --format raw --rcvbuf $LISTEN_BIG --linger-us $LINGER_US --until end --timeout 300
-	run_sender "$B/mcb-bench-udpsend" --tag B --count "${BURST[1]}" --size "$size" --connect --gso --end-tag end
+	run_sender "$B/mcb-bench-udpsend" --tag B --count "${BURST[1]}" --size "$size" --end-tag end
 	append "${LFILES[@]}"
 	rec end
 }
