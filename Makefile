@@ -8,6 +8,10 @@
 
 TOP := $(CURDIR)
 export TOP
+# make test KERNELS="6.1 7.3": the kernels of kmod/kernels.list to test
+# (default all); make demo KERNEL=7.3: the kernel the demo boots.
+KERNELS ?=
+KERNEL ?=
 
 USER_PARTS := client bridge tools
 
@@ -28,11 +32,11 @@ deps:
 
 demo: deps
 	$(MAKE) all
-	scripts/demo.sh
+	KERNEL="$(KERNEL)" scripts/demo.sh
 
 test: deps
 	$(MAKE) all
-	tests/run-all.sh
+	KERNELS="$(KERNELS)" tests/run-all.sh
 
 bench: deps
 	$(MAKE) all
@@ -150,13 +154,24 @@ install-data: install-gen
 		echo "$(INSTALL) -D -m 0644 packaging/mcbridged.default $$f"; \
 		$(INSTALL) -D -m 0644 packaging/mcbridged.default $$f; fi
 
+# The module's sources, in the repository's layout (kmod/ builds with
+# ../include/uapi and ../VERSION): what DKMS gets, and what the kernel
+# matrix copies to build one module per kernel (scripts/kernels.sh).
+KMOD_SOURCES := kmod/Kbuild kmod/Makefile kmod/mcbridge.c kmod/compat.h \
+	VERSION include/uapi/linux/mcbridge.h
+
 install-dkms: install-gen
 	$(INSTALL) -D -m 0644 $(GEN)/dkms.conf $(DESTDIR)$(DKMSDIR)/dkms.conf
-	$(INSTALL) -D -m 0644 kmod/Kbuild $(DESTDIR)$(DKMSDIR)/kmod/Kbuild
-	$(INSTALL) -D -m 0644 kmod/Makefile $(DESTDIR)$(DKMSDIR)/kmod/Makefile
-	$(INSTALL) -D -m 0644 kmod/mcbridge.c $(DESTDIR)$(DKMSDIR)/kmod/mcbridge.c
-	$(INSTALL) -D -m 0644 VERSION $(DESTDIR)$(DKMSDIR)/VERSION
-	$(INSTALL) -D -m 0644 include/uapi/linux/mcbridge.h $(DESTDIR)$(DKMSDIR)/include/uapi/linux/mcbridge.h
+	@set -e; for f in $(KMOD_SOURCES); do \
+		echo "$(INSTALL) -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f"; \
+		$(INSTALL) -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f; done
+
+# make kmod-tree KMOD_TREE=DIR: the module's sources alone in DIR.
+.PHONY: kmod-tree
+kmod-tree:
+	@[ -n "$(KMOD_TREE)" ] || { echo "kmod-tree: set KMOD_TREE=DIR" >&2; exit 2; }
+	@set -e; for f in $(KMOD_SOURCES); do \
+		$(INSTALL) -D -m 0644 $$f $(KMOD_TREE)/$$f; done
 
 # Kbuild's modules_install, told the release (see KVER).  Distribution
 # build directories have no signing key, so signing is left to DKMS (its

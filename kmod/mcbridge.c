@@ -30,6 +30,9 @@
 
 #include <linux/mcbridge.h>
 
+/* Last: maps the newest kernel API used here onto older kernels. */
+#include "compat.h"
+
 #define MCB_HEARTBEAT_TEXT	"Hello, I am server!"
 #define MCB_HEARTBEAT_MAX_MS	3600000U
 
@@ -266,7 +269,7 @@ static int mcb_heartbeat_set(const char *val, const struct kernel_param *kp)
 			mod_timer(&mcb_heartbeat_timer,
 				  jiffies + msecs_to_jiffies(period));
 		else
-			del_timer_sync(&mcb_heartbeat_timer);
+			timer_delete_sync(&mcb_heartbeat_timer);
 	}
 	mutex_unlock(&mcb_heartbeat_lock);
 	return 0;
@@ -565,8 +568,14 @@ static int __init mcb_init(void)
 {
 	int err;
 
-	if (listen_admin_only)
+	if (listen_admin_only) {
+		/* Zero where the core cannot check it (compat.h). */
+		if (!GENL_MCAST_CAP_NET_ADMIN) {
+			pr_err("listen_admin_only needs a kernel with GENL_MCAST_CAP_NET_ADMIN\n");
+			return -EOPNOTSUPP;
+		}
 		mcb_mcgrps[MCB_MCGRP_EVENTS].flags = GENL_MCAST_CAP_NET_ADMIN;
+	}
 
 	/* The sink first, then the sources that feed it. */
 	err = genl_register_family(&mcb_family);

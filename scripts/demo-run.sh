@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo itself, as root on a kernel that can load kmod/mcbridge.ko.
+# The demo itself, as root on a kernel that can load kmod/mcbridge.ko (or
+# the module MCB_KO names).
 # Each stage says what it does; events print as they arrive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,11 +40,12 @@ wait_cmd() {
 
 ip link set lo up
 
-stage "1. loading the kernel module: insmod kmod/mcbridge.ko heartbeat_ms=2000"
+KO=${MCB_KO:-kmod/mcbridge.ko}
+stage "1. loading the kernel module: insmod $KO heartbeat_ms=2000"
 if grep -q '^mcbridge ' /proc/modules; then
 	echo "(already loaded)"
 else
-	insmod kmod/mcbridge.ko heartbeat_ms=2000
+	insmod "$KO" heartbeat_ms=2000
 	loaded=1
 fi
 genl ctrl get name mcbridge | sed 's/^/   /'

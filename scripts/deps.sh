@@ -12,7 +12,7 @@ packages=(
 	iproute2 ethtool socat python3 python3-yaml procps util-linux
 	valgrind libclang-rt-14-dev
 	libssl-dev tcpdump
-	systemd man-db groff-base dkms strace
+	systemd man-db groff-base dkms strace debootstrap
 	gnuplot-nox
 )
 

@@ -7,7 +7,7 @@ set -uo pipefail
 
 . tests/vm/guest-lib.sh
 
-KO=kmod/mcbridge.ko
+KO=${MCB_KO:-kmod/mcbridge.ko}	# the module of the booted kernel
 CTL=build/bin/mcbridge-ctl
 BRIDGE=build/bin/mcbridged
 LISTEN=tests/bridge/mclisten.py

@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
-# Bridge tests with the kernel module, in the test VM (tests/vm/vm-run):
-# see tests/bridge/guest-bridge.sh.  Needs kmod/mcbridge.ko,
-# build/bin/mcbridge-ctl and build/bin/mcbridged.
+# Bridge tests with the kernel module, in the test VM booted with each kernel
+# of kmod/kernels.list ($KERNELS picks some): see tests/bridge/guest-bridge.sh.
+# The module is built per kernel as the kmod suite does; the bridge and the
+# tools are this host's build/bin.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-for f in kmod/mcbridge.ko build/bin/mcbridge-ctl build/bin/mcbridged; do
+T_SCRIPT=bridge-vm
+. tests/lib/check.sh
+. tests/lib/kernels.sh
+
+for f in build/bin/mcbridge-ctl build/bin/mcbridged; do
 	if [ ! -e "$f" ]; then
-		echo "FAIL missing $f (run make first)"
-		echo "bridge-vm: 0 passed, 1 failed"
+		t_fail "missing $f (run make first)"
+		t_done
 		exit 1
 	fi
 done
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-tests/vm/vm-run --quiet --mem 4096 --timeout 900 -- bash tests/bridge/guest-bridge.sh | tee "$out"
-rc=${PIPESTATUS[0]}
-p=$(grep -c '^ok ' "$out")
-f=$(grep -c '^FAIL ' "$out")
-if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-	echo "FAIL VM run exited with $rc"
-	f=$((f + 1))
-fi
-echo "bridge-vm: $p passed, $f failed"
-[ "$rc" -eq 0 ] && [ "$f" -eq 0 ]
+for name in $(kernel_names); do
+	echo "--- kernel $name"
+	start=$SECONDS
+	kernel_prepare "$name" || continue
+	out=$(mktemp)
+	kernel_vm "$name" --quiet --mem 4096 --timeout 900 -- env MCB_KO="$KO" bash tests/bridge/guest-bridge.sh |
+		kernel_tag "$name" | tee "$out"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c '^ok \[' "$out")
+	f=$(grep -c '^FAIL \[' "$out")
+	T_PASSED=$((T_PASSED + p))
+	T_FAILED=$((T_FAILED + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		t_fail "[$name] bridge tests in the VM" "the VM run exited $rc"
+	fi
+	rm -f "$out"
+	echo "--- kernel $name: $((SECONDS - start)) s"
+done
+t_done

@@ -49,7 +49,7 @@ kver=$(printf '%s\n' "$kvers" | head -n 1)
 		echo "${P#/}/$f"
 	done
 	for h in include/mcbridge/*.h; do echo "${P#/}/$h"; done
-	for f in VERSION dkms.conf include/uapi/linux/mcbridge.h kmod/Kbuild kmod/Makefile kmod/mcbridge.c; do
+	for f in VERSION dkms.conf include/uapi/linux/mcbridge.h kmod/Kbuild kmod/Makefile kmod/mcbridge.c kmod/compat.h; do
 		echo "usr/src/mcbridge-$VERSION/$f"
 	done
 } | sort >"$out/expected"

@@ -6,7 +6,7 @@ set -uo pipefail
 
 . tests/vm/guest-lib.sh
 
-KO=kmod/mcbridge.ko
+KO=${MCB_KO:-kmod/mcbridge.ko}	# the module of the booted kernel
 CTL=build/bin/mcbridge-ctl
 BADINPUT=build/tests/kmod/mcb-badinput
 FUZZ=build/tests/kmod/mcb-fuzz

@@ -1,35 +1,51 @@
 #!/usr/bin/env bash
-# Kernel module suite: warning-free build (W=1, sparse), the YAML spec
-# against header and code, then the module's behaviour in the test VM.
+# Kernel module suite: the YAML spec against header and code, the compat
+# shims, then for each kernel of kmod/kernels.list ($KERNELS picks some): a
+# warning-free build (W=1, sparse) and the module's behaviour in the test VM
+# booted with that kernel (tests/kmod/guest-kmod.sh).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-fail=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-
-# A fresh object makes the compiler and sparse look at the source again.
-rm -f kmod/mcbridge.o
-if make -s -C kmod W=1 C=2 >"$log" 2>&1 && ! grep -Eq 'warning|error' "$log"; then
-	echo "ok   module builds with W=1 and sparse (C=2) without a warning"
-else
-	cat "$log"
-	echo "FAIL module build with W=1 C=2"
-	fail=1
-fi
+T_SCRIPT=kmod
+. tests/lib/check.sh
+. tests/lib/kernels.sh
 
 if /usr/bin/python3 tests/kmod/check-spec.py; then
-	echo "ok   kmod/mcbridge.yaml matches the header and the module"
+	t_ok "kmod/mcbridge.yaml matches the header and the module"
 else
-	echo "FAIL spec check"
-	fail=1
+	t_fail "spec check"
 fi
 
-make -s -C tests/kmod || fail=1
-if tests/vm/vm-run --timeout 1200 -- bash tests/kmod/guest-kmod.sh; then
-	echo "ok   module tests in the VM"
-else
-	echo "FAIL module tests in the VM"
-	fail=1
-fi
-exit $fail
+make -s -C tests/kmod || t_fail "test programs build"
+
+first=1
+for name in $(kernel_names); do
+	echo "--- kernel $name"
+	start=$SECONDS
+	kernel_prepare "$name" || continue
+	if [ "$first" -eq 1 ]; then
+		# Every shim of kmod/compat.h compiles, against the oldest headers.
+		log=build/tmp/kmod-shims.log
+		if "$KERNELS_SH" build "$name" build/kmod/shims W=1 C=2 MCB_ALL_SHIMS=1 >"$log" 2>&1 &&
+		   ! grep -Eq 'warning|error' "$log"; then
+			t_ok "[$name] every compat shim compiles (probes off), W=1 and sparse clean"
+		else
+			t_fail "[$name] compat shims compile" "$(tail -n 40 "$log")"
+		fi
+		first=0
+	fi
+	out=$(mktemp)
+	kernel_vm "$name" --timeout 1500 -- env MCB_KO="$KO" bash tests/kmod/guest-kmod.sh |
+		kernel_tag "$name" | tee "$out"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c '^ok \[' "$out")
+	f=$(grep -c '^FAIL \[' "$out")
+	T_PASSED=$((T_PASSED + p))
+	T_FAILED=$((T_FAILED + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		t_fail "[$name] module tests in the VM" "the VM run exited $rc"
+	fi
+	rm -f "$out"
+	echo "--- kernel $name: $((SECONDS - start)) s"
+done
+t_done

@@ -64,6 +64,17 @@ for d in /tmp /run /var/tmp /var/log; do
 	esac
 done
 
+# A kernel from another tree than the host's (vm-run --kroot): its modules
+# take the place of the host's, for modprobe and the kernel's autoloading.
+if [ -s /ctl/kroot ]; then
+	read -r kroot </ctl/kroot
+	kver=$(uname -r)
+	mount -t tmpfs -o mode=755 tmpfs $R/lib/modules || die "cannot mount a tmpfs on /lib/modules"
+	mkdir -p "$R/lib/modules/$kver"
+	mount --bind "/hostro$kroot/lib/modules/$kver" "$R/lib/modules/$kver" ||
+		die "cannot mount the modules of $kver from $kroot"
+fi
+
 mount --move /ctl $R/run/mcb-vm
 mount -t 9p -o "$p9" mcbout $R/run/mcb-vm/out || die "cannot mount results share"
 
