@@ -536,6 +536,14 @@ static const struct nla_policy mcb_emit_policy[MCBRIDGE_ATTR_COUNT + 1] = {
 						      &mcb_count_range),
 };
 
+/*
+ * GET_STATS takes no attribute: every entry is NLA_UNSPEC, which strict
+ * validation refuses.  Not "no policy": on 7.3 an op without one is parsed
+ * with the family's maxattr and no policy, a kernel BUG in lib/nlattr.c for
+ * the first attribute any user sends (found by the kernel matrix).
+ */
+static const struct nla_policy mcb_get_stats_policy[MCBRIDGE_ATTR_MAX + 1] = {};
+
 static const struct genl_ops mcb_ops[] = {
 	{
 		.cmd		= MCBRIDGE_CMD_EMIT,
@@ -545,9 +553,10 @@ static const struct genl_ops mcb_ops[] = {
 		.flags		= GENL_ADMIN_PERM,
 	},
 	{
-		/* No policy: the core rejects every attribute. */
 		.cmd		= MCBRIDGE_CMD_GET_STATS,
 		.doit		= mcb_cmd_get_stats,
+		.policy		= mcb_get_stats_policy,
+		.maxattr	= ARRAY_SIZE(mcb_get_stats_policy) - 1,
 	},
 };
 
