@@ -18,21 +18,21 @@ fi
 
 make -s -C tests/kmod || t_fail "test programs build"
 
-first=1
+# The compat shims are checked against the list's first (oldest) kernel,
+# whose headers still have the old APIs they map onto.
+oldest=$(KERNELS= "$KERNELS_SH" names | head -n 1)
 for name in $(kernel_names); do
 	echo "--- kernel $name"
 	start=$SECONDS
 	kernel_prepare "$name" || continue
-	if [ "$first" -eq 1 ]; then
-		# Every shim of kmod/compat.h compiles, against the oldest headers.
+	if [ "$name" = "$oldest" ]; then
 		log=build/tmp/kmod-shims.log
 		if "$KERNELS_SH" build "$name" build/kmod/shims W=1 C=2 MCB_ALL_SHIMS=1 >"$log" 2>&1 &&
-		   ! grep -Eq 'warning|error' "$log"; then
+		   ! grep -Eq 'warning|error|not available' "$log"; then
 			t_ok "[$name] every compat shim compiles (probes off), W=1 and sparse clean"
 		else
 			t_fail "[$name] compat shims compile" "$(tail -n 40 "$log")"
 		fi
-		first=0
 	fi
 	out=$(mktemp)
 	kernel_vm "$name" --timeout 1500 -- env MCB_KO="$KO" bash tests/kmod/guest-kmod.sh |
