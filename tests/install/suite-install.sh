@@ -228,31 +228,33 @@ fi
 conf=$(kernel_source_dir=KDIR; . "$dkms_conf" && echo "$PACKAGE_NAME ${BUILT_MODULE_NAME[0]} ${BUILT_MODULE_LOCATION[0]} $AUTOINSTALL")
 [ "$conf" = "mcbridge mcbridge kmod/ yes" ] && t_ok "dkms.conf: name, module, location, autoinstall" ||
 	t_fail "dkms.conf: name, module, location, autoinstall" "$conf"
-kdir=/lib/modules/$kver/build
-if [ ! -d "$kdir" ]; then
-	t_fail "dkms build" "no $kdir"
-elif command -v dkms >/dev/null; then
-	# Private trees, and no signing (that would create a MOK key pair).
-	mkdir -p "$out/dkms/tree" "$out/dkms/install"
-	if sign_file=/nonexistent dkms build -m mcbridge -v "$VERSION" -k "$kver" \
-		--sourcetree "$S/usr/src" --dkmstree "$out/dkms/tree" --installtree "$out/dkms/install" \
-		>"$out/dkms.log" 2>&1; then
-		ko=$(find "$out/dkms/tree" -name mcbridge.ko | head -n 1)
-		[ -n "$ko" ] && modinfo -F alias "$ko" | grep -qx net-pf-16-proto-16-family-mcbridge &&
-			t_ok "dkms build: mcbridge.ko for $kver, with the family alias" ||
-			t_fail "dkms build: mcbridge.ko with the family alias" "built: ${ko:-nothing}"
-	else
-		t_fail "dkms build" "$(tail -n 20 "$out/dkms.log"; cat "$out"/dkms/tree/mcbridge/*/build/make.log 2>/dev/null | tail -n 20)"
+# dkms build of the staged sources for every kernel of the matrix
+# (kmod/kernels.list; $KERNELS picks some), each where its module is built:
+# on this host, or with the dkms of its chroot (the checkout is visible
+# there at the same path).  Private trees, and no signing (that would create
+# a MOK key pair).
+. tests/lib/kernels.sh
+for name in $(kernel_names); do
+	if ! "$KERNELS_SH" fetch "$name" >"$out/fetch-$name.log" 2>&1; then
+		t_fail "[$name] dkms build" "$(tail -n 20 "$out/fetch-$name.log")"
+		continue
 	fi
-else
-	# Without dkms: its MAKE line, in a copy of the installed sources.
-	cp -a "$S/usr/src/mcbridge-$VERSION" "$out/dkms-src"
-	make_line=$(kernel_source_dir=$kdir; . "$dkms_conf" && echo "${MAKE[0]}")
-	(cd "$out/dkms-src" && $make_line) >"$out/dkms.log" 2>&1 &&
-		modinfo -F alias "$out/dkms-src/kmod/mcbridge.ko" | grep -qx net-pf-16-proto-16-family-mcbridge &&
-		t_ok "dkms.conf MAKE line builds mcbridge.ko (dkms not installed)" ||
-		t_fail "dkms.conf MAKE line builds mcbridge.ko" "$(tail -n 20 "$out/dkms.log")"
-fi
+	eval "$("$KERNELS_SH" env "$name")"
+	d=$out/dkms-$name
+	mkdir -p "$d/tree" "$d/install"
+	if "$KERNELS_SH" run "$name" env sign_file=/nonexistent dkms build -m mcbridge -v "$VERSION" -k "$KVER" \
+		--kernelsourcedir "$KDIR" \
+		--sourcetree "$S/usr/src" --dkmstree "$d/tree" --installtree "$d/install" \
+		>"$d.log" 2>&1; then
+		ko=$(find "$d/tree" -name 'mcbridge.ko*' | head -n 1)
+		[ -n "$ko" ] && [ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$KVER" ] &&
+			modinfo -F alias "$ko" | grep -qx net-pf-16-proto-16-family-mcbridge &&
+			t_ok "[$name] dkms build: mcbridge.ko for $KVER ($KBUILD), with the family alias" ||
+			t_fail "[$name] dkms build: mcbridge.ko for $KVER with the family alias" "built: ${ko:-nothing}"
+	else
+		t_fail "[$name] dkms build for $KVER" "$(tail -n 20 "$d.log"; cat "$d"/tree/mcbridge/*/build/make.log 2>/dev/null | tail -n 20)"
+	fi
+done
 
 # ---- the staged module resolves through its alias -----------------------------
 mkdir -p "$out/modroot/lib/modules"
