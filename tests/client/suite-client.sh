@@ -334,6 +334,57 @@ assert L[1]['kernel_seq'] == 100"
 	check "--timeout 0.4: took ${ms} ms $s" test "$ms" -ge 400 -a "$ms" -lt 5000
 	check "--timeout: nothing received $s" expect_summary tmo received=0
 
+	# A local flood faster than we decode: --timeout and SIGTERM still end
+	# the listener within a batch, and per-datagram stderr lines (one
+	# notice each, well-formed) stay bounded.  Before, neither ended it
+	# while the queue stayed full, and each datagram wrote a line.
+	flood() {
+		FLOOD=()
+		for k in 1 2; do
+			"$SEND" -p $PORT "json:kind=overrun,count=1,bseq=1,n=4000000000" \
+				>/dev/null 2>&1 &
+			FLOOD+=($!)
+			STARTED+=($!)
+		done
+	}
+	flood_stop() { kill -KILL "${FLOOD[@]}" 2>/dev/null; wait "${FLOOD[@]}" 2>/dev/null; }
+	# flooded TAG: it got the flood, and wrote few stderr lines.
+	flooded() {
+		local n lines
+		n=$(sed -n 's/.*summary: received=\([0-9]*\).*/\1/p' "$W/$1.err")
+		lines=$(wc -l <"$W/$1.err")
+		echo "    $1: received ${n:-?}, $lines stderr lines"
+		[ "${n:-0}" -ge 1000 ] && [ "$lines" -le 60 ]
+	}
+	next_port
+	# The timeout runs from the join: time it from the readiness line.
+	start ftmo -p $PORT -t 1
+	t0=$(date +%s%N)
+	flood
+	wait_rc "${LPID[ftmo]}" 5
+	rc=$?
+	t1=$(date +%s%N)
+	flood_stop
+	ms=$(( (t1 - t0) / 1000000 ))
+	check "flood: --timeout 1 exits 0 $s" test "$rc" -eq 0
+	check "flood: --timeout 1 took ${ms} ms (< 1500) $s" test "$ms" -lt 1500
+	check "flood: --timeout 1: stderr bounded $s" flooded ftmo
+	check "flood: suppressed lines summed up $s" grep -qE \
+		"[0-9]+ more notice message\(s\) not shown" "$W/ftmo.err"
+	next_port
+	start fterm -p $PORT -t 60 && flood &&
+	wait_file "$W/fterm.err" "overrun:"
+	t0=$(date +%s%N)
+	kill -TERM "${LPID[fterm]}"
+	wait_rc "${LPID[fterm]}" 5
+	rc=$?
+	t1=$(date +%s%N)
+	flood_stop
+	ms=$(( (t1 - t0) / 1000000 ))
+	check "flood: SIGTERM exits 0 $s" test "$rc" -eq 0
+	check "flood: SIGTERM took ${ms} ms (< 1000) $s" test "$ms" -lt 1000
+	check "flood: SIGTERM: stderr bounded $s" flooded fterm
+
 	# SIGINT ends it like SIGTERM.
 	next_port
 	start int -p $PORT -t 30 && kill -INT "${LPID[int]}"
