@@ -292,8 +292,13 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 		return;
 	}
 	/* After decoding: bridge_seq is read from the authenticated bytes. */
-	if (s->authenticate && !check_replay(s, epoch, src, buf, len))
-		return;
+	if (s->authenticate) {
+		if (!check_replay(s, epoch, src, buf, len))
+			return;
+		/* A new epoch is a new bridge run, whatever its seqs. */
+		s->ev.run_id = epoch;
+		s->ev.has |= MCB_HAS_RUN_ID;
+	}
 	check_seq(s);
 	if (s->ev.kind == MCB_KIND_EVENT)
 		s->c.events++;
