@@ -288,6 +288,18 @@ assert L[0]['cmd'] == '1' and L[0]['family'] == 'nlctrl'"
 	check "bad datagrams: long ones cut short $s" \
 		awk 'length($0) > 700 { exit 1 }' "$W/bad.err"
 
+	# Forged strings with invalid UTF-8, 0x9b (CSI), DEL and C0/C1
+	# controls, in fixed fields and inside nested values: every line
+	# printed is valid UTF-8 JSON with no raw control byte.
+	next_port
+	start hostile -p $PORT -c 3 -t 20 &&
+	python3 tests/client/hostile_json.py send $PORT
+	check "hostile strings: exit 0 $s" done_ok hostile
+	check "hostile strings: all 3 printed $s" expect_summary hostile \
+		printed=3 bad=0
+	check "hostile strings: every line UTF-8 JSON, controls escaped $s" \
+		python3 tests/client/hostile_json.py check "$W/hostile.out" 3
+
 	# Gaps and a restart.
 	next_port
 	start gap -p $PORT -c 6 -t 20 &&
