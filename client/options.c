@@ -12,6 +12,7 @@
 
 #include <linux/mcbridge.h>
 #include <mcbridge/names.h>
+#include <mcbridge/optname.h>
 
 #include "listen.h"
 
@@ -149,6 +150,7 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char name[64];
 	uint64_t n;
 	double secs;
 	char *end;
@@ -240,9 +242,17 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 			return OPTS_EXIT_OK;
 		case ':':
 			return bad(err, "option '%s' needs an argument",
-				   argv[optind - 1]);
+				   mcb_opt_name(name, sizeof(name), argv,
+						longopts));
 		default:
-			return bad(err, "unknown option '%s'", argv[optind - 1]);
+			if (optopt && mcb_opt_is_long(argv[optind - 1],
+						      longopts, optopt))
+				return bad(err, "option '%s' takes no argument",
+					   mcb_opt_name(name, sizeof(name),
+							argv, longopts));
+			return bad(err, "unknown option '%s'",
+				   mcb_opt_name(name, sizeof(name), argv,
+						longopts));
 		}
 	}
 	if (optind < argc)

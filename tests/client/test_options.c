@@ -143,6 +143,37 @@ static void bad_arguments(void **state)
 	assert_non_null(strstr(err_buf, "--count"));
 }
 
+/* The offending option is named, also inside a cluster ("-xH" named the
+ * program before). */
+static void bad_option_named(void **state)
+{
+	static const struct {
+		const char *args[3];
+		const char *msg;
+	} cases[] = {
+		{ { "-x" }, "unknown option '-x'" },
+		{ { "-xH" }, "unknown option '-x'" },
+		{ { "-Hlx" }, "unknown option '-x'" },
+		{ { "--human", "-Hx" }, "unknown option '-x'" },
+		{ { "-HR" }, "unknown option '-R'" },
+		{ { "--bogus=1" }, "unknown option '--bogus'" },
+		{ { "-Hc" }, "option '-c' needs an argument" },
+		{ { "--count" }, "option '--count' needs an argument" },
+		{ { "--human=1" }, "option '--human' takes no argument" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const *a = cases[i].args;
+
+		err_buf[0] = '\0';
+		if (parse(a[0], a[1], NULL) != OPTS_USAGE ||
+		    !strstr(err_buf, cases[i].msg))
+			fail_msg("case %zu (%s %s): message '%s'", i, a[0],
+				 a[1] ? a[1] : "", err_buf);
+	}
+}
+
 static void help_and_version(void **state)
 {
 	(void)state;
@@ -161,6 +192,7 @@ int main(void)
 		cmocka_unit_test(every_option),
 		cmocka_unit_test(interface_by_name),
 		cmocka_unit_test(bad_arguments),
+		cmocka_unit_test(bad_option_named),
 		cmocka_unit_test(help_and_version),
 	};
 
