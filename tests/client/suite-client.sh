@@ -397,6 +397,15 @@ assert L[1]['kernel_seq'] == 100"
 	check "flood: SIGTERM took ${ms} ms (< 1000) $s" test "$ms" -lt 1000
 	check "flood: SIGTERM: stderr bounded $s" flooded fterm
 
+	# --timeout 0 and --count 0: no limit, as documented.
+	next_port
+	start zero -p $PORT -t 0 -c 0 && send "json:bseq=1,n=5,$NETDEV" &&
+	wait_lines "$W/zero.out" 5 && kill -0 "${LPID[zero]}" 2>/dev/null
+	check "--timeout 0 --count 0: still running after 5 events $s" test $? -eq 0
+	kill -TERM "${LPID[zero]}"
+	check "--timeout 0 --count 0: SIGTERM exits 0 $s" done_ok zero
+	check "--timeout 0 --count 0: all 5 printed $s" expect_summary zero printed=5
+
 	# SIGINT ends it like SIGTERM.
 	next_port
 	start int -p $PORT -t 30 && kill -INT "${LPID[int]}"

@@ -100,6 +100,10 @@ static void every_option(void **state)
 	assert_int_equal(o.type_mask, 1u << 3);
 	assert_int_equal(o.cfg.rcvbuf, 64 << 10);
 	assert_int_equal(o.timeout_ms, 0);
+	assert_int_equal(o.count, 0);
+	/* Not 0 (no limit) by rounding down. */
+	assert_int_equal(parse("-t", "0.0001", NULL), OPTS_RUN);
+	assert_int_equal(o.timeout_ms, 1);
 }
 
 static void interface_by_name(void **state)
@@ -181,6 +185,11 @@ static void help_and_version(void **state)
 	assert_non_null(strstr(out_buf, "Usage: mcbridge-listen"));
 	assert_non_null(strstr(out_buf, "--latency"));
 	assert_non_null(strstr(out_buf, "--ready-fd"));
+	/* 0 is "no limit", as parsed (every_option), and said so. */
+	assert_non_null(strstr(out_buf, "exit after N printed events (0: no "
+			       "limit"));
+	assert_non_null(strstr(out_buf, "exit after S seconds, fractions "
+			       "allowed (0: no\n                         limit"));
 	assert_int_equal(parse("-V", NULL), OPTS_EXIT_OK);
 	assert_non_null(strstr(out_buf, "mcbridge-listen " MCB_VERSION));
 }
