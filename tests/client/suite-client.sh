@@ -313,6 +313,17 @@ assert L[0]['cmd'] == '1' and L[0]['family'] == 'nlctrl'"
 	check "restart: reported on stderr $s" grep -q \
 		"restart: mcbridge/events bridge_seq back to 1" "$W/gap.err"
 
+	# Issue 12: joined a run at 31, got 31..47, then the restarted bridge's
+	# 1..31 (later bridge_time_ns): all 48 arrived, one restart, nothing
+	# missing or late (was gaps=1 missing=30 restarts=1 late=30).
+	next_port
+	start rerun -p $PORT -c 48 -t 20 &&
+	send "json:bseq=31,n=17,btime=5000000000" \
+	     "bin:bseq=1,n=31,btime=7000000000"
+	check "restart of 48: exit 0 $s" done_ok rerun
+	check "restart of 48: one restart, nothing missing $s" expect_summary \
+		rerun printed=48 gaps=0 missing=0 restarts=1 late=0
+
 	# Notices.
 	next_port
 	start notice -p $PORT -c 1 -t 20 &&
