@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <linux/mcbridge.h>
+#include <mcbridge/optname.h>
 
 #include "privdrop.h"
 
@@ -292,6 +293,7 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 	size_t n_specs = 0;
 	bool want_default = false;
 	struct defaults d;
+	char name[64];
 	unsigned long long v;
 	int c, r;
 
@@ -418,12 +420,19 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 			return MCB_OPT_EXIT_OK;
 		case ':':
 			fprintf(err, "mcbridged: option '%s' needs a value\n",
-				argv[optind - 1]);
+				mcb_opt_name(name, sizeof(name), argv,
+					     longopts));
 			fprintf(err, "Try 'mcbridged --help'.\n");
 			return MCB_OPT_ERROR;
 		default:
-			fprintf(err, "mcbridged: unknown option '%s'\n",
-				argv[optind - 1]);
+			mcb_opt_name(name, sizeof(name), argv, longopts);
+			if (optopt && mcb_opt_is_long(argv[optind - 1],
+						      longopts, optopt))
+				fprintf(err, "mcbridged: option '%s' takes "
+					"no value\n", name);
+			else
+				fprintf(err, "mcbridged: unknown option "
+					"'%s'\n", name);
 			fprintf(err, "Try 'mcbridged --help'.\n");
 			return MCB_OPT_ERROR;
 		}

@@ -34,6 +34,13 @@ void mcb_json_escape(FILE *out, const char *s, size_t len)
 			fprintf(out, "\\u%04x", c);
 		} else if (c < 0x80) {
 			putc(c, out);
+		} else if (c == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 &&
+			   p[i + 1] < 0xa0) {
+			/* C1 controls (U+0080..U+009F, e.g. CSI) are valid
+			 * UTF-8 but act on a terminal: escaped. */
+			fprintf(out, "\\u%04x", p[i + 1]);
+			i += 2;
+			continue;
 		} else if ((n = mcb_utf8_len(p + i, len - i))) {
 			fwrite(p + i, 1, n, out);
 			i += n;
@@ -121,7 +128,12 @@ static void json_enum(FILE *out, const char *key, const char *name,
 		json_u64(out, key, v);
 }
 
-/* Copy validated JSON text without its insignificant whitespace. */
+/*
+ * Copy validated JSON text without its insignificant whitespace.  The
+ * decoder checks only the syntax, and takes any byte >= 0x20 inside a
+ * string: the bytes of string contents are escaped again like any other
+ * string, so invalid UTF-8 and control characters never pass through raw.
+ */
 static void json_compact(FILE *out, const char *s, size_t len)
 {
 	bool in_str = false, esc = false;
@@ -130,12 +142,22 @@ static void json_compact(FILE *out, const char *s, size_t len)
 		char c = s[i];
 
 		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (c == '\\')
+			if (esc) {
+				esc = false;	/* escapes are ASCII, kept */
+			} else if (c == '\\') {
 				esc = true;
-			else if (c == '"')
+			} else if (c == '"') {
 				in_str = false;
+			} else {
+				size_t run = i;
+
+				while (run < len && s[run] != '"' &&
+				       s[run] != '\\')
+					run++;
+				mcb_json_escape(out, s + i, run - i);
+				i = run - 1;
+				continue;
+			}
 		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
 			continue;
 		} else if (c == '"') {

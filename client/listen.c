@@ -16,10 +16,38 @@
 #include "listen.h"
 
 #define TAG MCB_LISTEN_NAME ": "
-/* Bad datagrams shown in full; after that they are only counted, so a
- * flood of garbage cannot flood the terminal too. */
-#define BAD_SHOWN_MAX	100
 #define BAD_SHOW_BYTES	120
+/* Any local process can send to the group: every per-datagram line on
+ * stderr is rate-limited per class, the rest only counted, so a flood of
+ * datagrams (well-formed or not) cannot flood the terminal too. */
+#define DIAG_BURST	10		/* lines per class and period */
+#define DIAG_PERIOD_NS	1000000000u
+/* Datagrams read before looking at signals and the deadline again: a
+ * sender faster than we decode must not keep us from stopping. */
+#define DRAIN_BATCH	64
+
+enum diag_class {
+	DIAG_BAD,
+	DIAG_GAP,
+	DIAG_RESTART,
+	DIAG_NOTICE,
+	DIAG_EPOCH,
+	DIAG__COUNT
+};
+
+static const char *const diag_names[DIAG__COUNT] = {
+	[DIAG_BAD] = "bad datagram",
+	[DIAG_GAP] = "gap",
+	[DIAG_RESTART] = "restart",
+	[DIAG_NOTICE] = "notice",
+	[DIAG_EPOCH] = "epoch",
+};
+
+struct diag_limit {
+	uint64_t start;		/* of the current period */
+	unsigned shown;		/* lines in this period */
+	uint64_t suppressed;	/* not shown since the last summary line */
+};
 
 struct counters {
 	uint64_t received;	/* datagrams, good or bad */
@@ -42,10 +70,39 @@ struct state {
 	struct mcb_event ev;
 	struct mcb_auth auth;
 	struct mcb_replay replay;
+	struct diag_limit diag[DIAG__COUNT];
+	uint64_t now;		/* receive time of the current datagram */
 	bool authenticate;
 	bool out_closed;	/* stdout gone (EPIPE): stop quietly */
 	bool out_failed;
 };
+
+static void diag_flush(struct diag_limit *d, enum diag_class c)
+{
+	if (d->suppressed)
+		fprintf(stderr, TAG "%" PRIu64 " more %s message(s) not shown"
+			" (counted in the summary)\n", d->suppressed,
+			diag_names[c]);
+	d->suppressed = 0;
+}
+
+/* May a line of class c go to stderr now? */
+static bool diag_ok(struct state *s, enum diag_class c)
+{
+	struct diag_limit *d = &s->diag[c];
+
+	if (d->shown == 0 || s->now - d->start >= DIAG_PERIOD_NS) {
+		diag_flush(d, c);
+		d->start = s->now;
+		d->shown = 0;
+	}
+	if (d->shown < DIAG_BURST) {
+		d->shown++;
+		return true;
+	}
+	d->suppressed++;
+	return false;
+}
 
 static void report_bad(struct state *s, const struct sockaddr_in *src,
 		       const unsigned char *buf, size_t len, const char *why)
@@ -53,15 +110,13 @@ static void report_bad(struct state *s, const struct sockaddr_in *src,
 	char addr[INET_ADDRSTRLEN] = "?";
 
 	s->c.bad++;
-	if (s->c.bad > BAD_SHOWN_MAX)
+	if (!diag_ok(s, DIAG_BAD))
 		return;
 	inet_ntop(AF_INET, &src->sin_addr, addr, sizeof(addr));
 	fprintf(stderr, TAG "bad datagram from %s:%u, %zu bytes, %s: ",
 		addr, ntohs(src->sin_port), len, why);
 	mcb_print_raw(stderr, buf, len, BAD_SHOW_BYTES);
 	putc('\n', stderr);
-	if (s->c.bad == BAD_SHOWN_MAX)
-		fprintf(stderr, TAG "more bad datagrams are only counted\n");
 }
 
 static void check_seq(struct state *s)
@@ -73,21 +128,24 @@ static void check_seq(struct state *s)
 	case MCB_SEQ_GAP:
 		s->c.gaps++;
 		s->c.missing += missed;
-		fprintf(stderr, TAG "gap: %s/%s bridge_seq %" PRIu64
-			", %" PRIu64 " missing\n", ev->family, ev->group,
-			ev->bridge_seq, missed);
+		if (diag_ok(s, DIAG_GAP))
+			fprintf(stderr, TAG "gap: %s/%s bridge_seq %" PRIu64
+				", %" PRIu64 " missing\n", ev->family,
+				ev->group, ev->bridge_seq, missed);
 		break;
 	case MCB_SEQ_RESTART:
 		s->c.restarts++;
-		fprintf(stderr, TAG "restart: %s/%s bridge_seq back to %" PRIu64
-			" (bridge restarted)\n", ev->family, ev->group,
-			ev->bridge_seq);
+		if (diag_ok(s, DIAG_RESTART))
+			fprintf(stderr, TAG "restart: %s/%s bridge_seq back "
+				"to %" PRIu64 " (bridge restarted)\n",
+				ev->family, ev->group, ev->bridge_seq);
 		if (missed) {
 			s->c.gaps++;
 			s->c.missing += missed;
-			fprintf(stderr, TAG "gap: %s/%s %" PRIu64
-				" missing after the restart\n", ev->family,
-				ev->group, missed);
+			if (diag_ok(s, DIAG_GAP))
+				fprintf(stderr, TAG "gap: %s/%s %" PRIu64
+					" missing after the restart\n",
+					ev->family, ev->group, missed);
 		}
 		break;
 	case MCB_SEQ_LATE:
@@ -113,9 +171,10 @@ static bool check_replay(struct state *s, uint64_t epoch,
 	switch (mcb_replay_check(&s->replay, epoch, ev->bridge_seq)) {
 	case MCB_REPLAY_NEW_EPOCH:
 		s->c.epochs++;
-		fprintf(stderr, TAG "epoch %016" PRIx64 ": %s/%s from "
-			"bridge_seq %" PRIu64 "\n", epoch, ev->family,
-			ev->group, ev->bridge_seq);
+		if (diag_ok(s, DIAG_EPOCH))
+			fprintf(stderr, TAG "epoch %016" PRIx64 ": %s/%s "
+				"from bridge_seq %" PRIu64 "\n", epoch,
+				ev->family, ev->group, ev->bridge_seq);
 		return true;
 	case MCB_REPLAY_FRESH:
 		return true;
@@ -138,12 +197,16 @@ static void note_notice(struct state *s)
 	if (ev->kind == MCB_KIND_OVERRUN) {
 		s->c.overrun_notices++;
 		s->c.overruns += ev->count;
-		fprintf(stderr, TAG "overrun: %s/%s: bridge's netlink socket "
-			"overran %" PRIu64 " time(s), events lost\n",
-			ev->family, ev->group, ev->count);
+		if (diag_ok(s, DIAG_NOTICE))
+			fprintf(stderr, TAG "overrun: %s/%s: bridge's "
+				"netlink socket overran %" PRIu64 " time(s), "
+				"events lost\n", ev->family, ev->group,
+				ev->count);
 	} else {
 		s->c.lost_notices++;
 		s->c.lost_events += ev->count;
+		if (!diag_ok(s, DIAG_NOTICE))
+			return;
 		fprintf(stderr, TAG "lost: %s/%s: %" PRIu64 " event(s) missing "
 			"from the kernel sequence", ev->family, ev->group,
 			ev->count);
@@ -199,6 +262,7 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 	uint64_t epoch = 0;
 	enum mcb_err err;
 
+	s->now = now;
 	s->c.received++;
 	if (len > cap) {
 		/* Larger than any mcbridge datagram can be (MSG_TRUNC). */
@@ -228,8 +292,13 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 		return;
 	}
 	/* After decoding: bridge_seq is read from the authenticated bytes. */
-	if (s->authenticate && !check_replay(s, epoch, src, buf, len))
-		return;
+	if (s->authenticate) {
+		if (!check_replay(s, epoch, src, buf, len))
+			return;
+		/* A new epoch is a new bridge run, whatever its seqs. */
+		s->ev.run_id = epoch;
+		s->ev.has |= MCB_HAS_RUN_ID;
+	}
 	check_seq(s);
 	if (s->ev.kind == MCB_KIND_EVENT)
 		s->c.events++;
@@ -242,10 +311,12 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 		s->c.printed++;
 }
 
-static void summary(const struct state *s)
+static void summary(struct state *s)
 {
 	const struct counters *c = &s->c;
 
+	for (int i = 0; i < DIAG__COUNT; i++)
+		diag_flush(&s->diag[i], (enum diag_class)i);
 	fprintf(stderr, TAG "summary: received=%" PRIu64 " events=%" PRIu64
 		" printed=%" PRIu64 " gaps=%" PRIu64 " missing=%" PRIu64
 		" restarts=%" PRIu64 " overrun_notices=%" PRIu64
@@ -308,13 +379,15 @@ static int announce(const struct listen_opts *o, int fd)
 	return 0;
 }
 
-/* Read everything queued; false on a receive error. */
-static bool drain(struct state *s, int fd, unsigned char *buf, size_t cap,
-		  bool *done)
+enum drain_result { DRAIN_ERROR = -1, DRAIN_EMPTY, DRAIN_MORE };
+
+/* Read what is queued, at most DRAIN_BATCH datagrams. */
+static enum drain_result drain(struct state *s, int fd, unsigned char *buf,
+			       size_t cap, bool *done)
 {
 	const struct listen_opts *o = s->o;
 
-	while (!*done) {
+	for (int i = 0; i < DRAIN_BATCH && !*done; i++) {
 		struct sockaddr_in src = { 0 };
 		socklen_t sl = sizeof(src);
 		/* MSG_TRUNC: the real length, to tell oversized apart. */
@@ -323,18 +396,18 @@ static bool drain(struct state *s, int fd, unsigned char *buf, size_t cap,
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return true;
+				return DRAIN_EMPTY;
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, TAG "recv: %s\n", strerror(errno));
-			return false;
+			return DRAIN_ERROR;
 		}
 		handle(s, buf, (size_t)n, cap, &src);
 		if (s->out_closed || s->out_failed ||
 		    (o->count && s->c.printed >= o->count))
 			*done = true;
 	}
-	return true;
+	return DRAIN_MORE;
 }
 
 int listen_run(const struct listen_opts *o, const struct mcb_key *key,
@@ -347,7 +420,7 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	struct pollfd pfd;
 	const char *what;
 	uint64_t deadline = 0;
-	bool done = false;
+	bool done = false, more = false;
 	int rc = 0;
 
 	mcb_seq_init(&s.seq);
@@ -382,6 +455,7 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	while (!done && !*stop) {
 		struct timespec ts, *tsp = NULL;
 		uint64_t received = s.c.received;
+		enum drain_result dr;
 		int r;
 
 		if (deadline) {
@@ -393,26 +467,49 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 			ts.tv_nsec = (long)((deadline - now) % 1000000000u);
 			tsp = &ts;
 		}
-		/* Signals are blocked except inside ppoll, so a SIGTERM
-		 * between the check of *stop and the wait is not lost. */
-		r = ppoll(&pfd, 1, tsp, wait_mask);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, TAG "poll: %s\n", strerror(errno));
+		if (more) {
+			/* Still datagrams queued: ppoll on the socket would
+			 * return at once without delivering a pending
+			 * signal, so poll nothing with a zero timeout, which
+			 * does; then read on. */
+			const struct timespec zero = { 0 };
+
+			if (ppoll(NULL, 0, &zero, wait_mask) < 0 &&
+			    errno != EINTR) {
+				fprintf(stderr, TAG "poll: %s\n",
+					strerror(errno));
+				rc = 1;
+				break;
+			}
+			if (*stop)
+				break;
+		} else {
+			/* Signals are blocked except inside ppoll, so a
+			 * SIGTERM between the check of *stop and the wait
+			 * is not lost. */
+			r = ppoll(&pfd, 1, tsp, wait_mask);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				fprintf(stderr, TAG "poll: %s\n",
+					strerror(errno));
+				rc = 1;
+				break;
+			}
+			if (r == 0)
+				continue;	/* the deadline check ends it */
+		}
+		dr = drain(&s, pfd.fd, buf, sizeof(buf) - 1, &done);
+		if (dr == DRAIN_ERROR) {
 			rc = 1;
 			break;
 		}
-		if (r == 0)
-			continue;	/* the deadline check ends the loop */
-		if (!drain(&s, pfd.fd, buf, sizeof(buf) - 1, &done)) {
-			rc = 1;
-			break;
-		}
+		more = dr == DRAIN_MORE;
 		/* Asleep off the socket's wait queue, datagrams of a burst
 		 * queue up with no wake-up each (the sender pays for those);
-		 * signals still end the pause. */
-		if (o->linger_us && s.c.received != received) {
+		 * signals still end the pause.  Only once the queue is
+		 * empty: pausing while it is full would only lose some. */
+		if (o->linger_us && !more && s.c.received != received) {
 			/* Below a second: MCB_MAX_LINGER_US. */
 			struct timespec pause = {
 				.tv_nsec = (long)o->linger_us * 1000,

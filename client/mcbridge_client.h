@@ -77,6 +77,7 @@ enum {
 	MCB_HAS_TEXT		= 1u << 14,
 	MCB_HAS_ATTRS		= 1u << 15,	/* generic attribute list */
 	MCB_HAS_GENL_VERSION	= 1u << 16,	/* binary only */
+	MCB_HAS_RUN_ID		= 1u << 17,	/* run_id: one bridge run */
 };
 
 
@@ -118,6 +119,9 @@ struct mcb_event {
 	uint64_t kernel_seq;		/* "seq" / "kernel_seq" / hdr */
 	uint64_t kernel_time_ns;	/* "timestamp_ns" / hdr */
 	uint64_t count;			/* notices */
+	/* Names one run of the bridge, when known: the authenticated epoch
+	 * (set by the receiver after mcb_auth_verify, not by the decoders). */
+	uint64_t run_id;
 	uint32_t attr_len, orig_len;	/* binary only */
 
 	/* mcbridge family attributes (include/uapi/linux/mcbridge.h) */
@@ -188,8 +192,10 @@ enum mcb_seq_verdict {
 	MCB_SEQ_FIRST,		/* first datagram of this stream */
 	MCB_SEQ_OK,		/* the expected next seq */
 	MCB_SEQ_GAP,		/* missed = seqs skipped */
-	MCB_SEQ_RESTART,	/* went back: bridge restarted (missed = seqs
-				 * lost at the start of the new run) */
+	MCB_SEQ_RESTART,	/* a new bridge run: another run_id, or seq
+				 * back with a later bridge_time_ns, or back to
+				 * a seq seen before (missed = seqs lost at the
+				 * start of the new run) */
 	MCB_SEQ_LATE,		/* a seq reported missing arrived after all */
 	MCB_SEQ_UNTRACKED,	/* too many streams */
 };
@@ -202,6 +208,8 @@ struct mcb_seq_stream {
 	char group[MCB_WIRE_NAMSIZ];
 	uint64_t last;		/* highest seq seen */
 	uint64_t seen;		/* bit i: seq last - i arrived */
+	uint64_t last_time;	/* latest bridge_time_ns of this run, 0 = none */
+	uint64_t run_id;	/* of this run (MCB_HAS_RUN_ID), 0 = unknown */
 };
 
 struct mcb_seq_tracker {

@@ -12,6 +12,7 @@
 
 #include <linux/mcbridge.h>
 #include <mcbridge/names.h>
+#include <mcbridge/optname.h>
 
 #include "listen.h"
 
@@ -26,8 +27,10 @@ static void usage(FILE *out)
 "  -p, --port N           UDP port (default %d)\n"
 "  -i, --interface IF     local address or interface name to join on\n"
 "                         (default " MCB_DEFAULT_IFACE ")\n"
-"  -c, --count N          exit after N printed events\n"
-"  -t, --timeout S        exit after S seconds (fractions allowed)\n"
+"  -c, --count N          exit after N printed events (0: no limit, the\n"
+"                         default)\n"
+"  -t, --timeout S        exit after S seconds, fractions allowed (0: no\n"
+"                         limit, the default)\n"
 "  -f, --format F         accept auto (default), json or binary datagrams\n"
 "  -T, --type LIST        print only these event types: netdev, module,\n"
 "                         heartbeat, injected, a number, or other (events\n"
@@ -149,6 +152,7 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char name[64];
 	uint64_t n;
 	double secs;
 	char *end;
@@ -240,9 +244,17 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 			return OPTS_EXIT_OK;
 		case ':':
 			return bad(err, "option '%s' needs an argument",
-				   argv[optind - 1]);
+				   mcb_opt_name(name, sizeof(name), argv,
+						longopts));
 		default:
-			return bad(err, "unknown option '%s'", argv[optind - 1]);
+			if (optopt && mcb_opt_is_long(argv[optind - 1],
+						      longopts, optopt))
+				return bad(err, "option '%s' takes no argument",
+					   mcb_opt_name(name, sizeof(name),
+							argv, longopts));
+			return bad(err, "unknown option '%s'",
+				   mcb_opt_name(name, sizeof(name), argv,
+						longopts));
 		}
 	}
 	if (optind < argc)

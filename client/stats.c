@@ -35,6 +35,29 @@ static struct mcb_seq_stream *find_stream(struct mcb_seq_tracker *t,
 	return s;
 }
 
+/*
+ * Is ev from another bridge run than the stream's?  The run id says so when
+ * both are known.  Without it, bridge_time_ns: within one run it never goes
+ * down as bridge_seq goes up, so a seq at or below the last one carrying a
+ * later time than any seen is a new run, not a late datagram of this one.
+ */
+static bool new_run(const struct mcb_seq_stream *s,
+		    const struct mcb_event *ev)
+{
+	if ((ev->has & MCB_HAS_RUN_ID) && s->run_id)
+		return ev->run_id != s->run_id;
+	return ev->bridge_seq <= s->last && ev->bridge_time_ns &&
+	       s->last_time && ev->bridge_time_ns > s->last_time;
+}
+
+static void start_run(struct mcb_seq_stream *s, const struct mcb_event *ev)
+{
+	s->last = ev->bridge_seq;
+	s->seen = 1;
+	s->last_time = ev->bridge_time_ns;
+	s->run_id = (ev->has & MCB_HAS_RUN_ID) ? ev->run_id : 0;
+}
+
 enum mcb_seq_verdict mcb_seq_check(struct mcb_seq_tracker *t,
 				   const struct mcb_event *ev,
 				   uint64_t *missed)
@@ -42,39 +65,48 @@ enum mcb_seq_verdict mcb_seq_check(struct mcb_seq_tracker *t,
 	bool created;
 	struct mcb_seq_stream *s = find_stream(t, ev, &created);
 	uint64_t seq = ev->bridge_seq;
-	enum mcb_seq_verdict v;
 
 	*missed = 0;
 	if (!s)
 		return MCB_SEQ_UNTRACKED;
 	if (created) {
 		/* Joined mid-stream: what came before is not ours to miss. */
-		v = MCB_SEQ_FIRST;
-	} else if (seq > s->last) {
+		start_run(s, ev);
+		return MCB_SEQ_FIRST;
+	}
+	if (new_run(s, ev)) {
+		/* Its seqs start at 1: a loss of its first datagrams shows
+		 * as seq > 1.  Never the old run's seqs taken as holes. */
+		*missed = seq > 0 ? seq - 1 : 0;
+		start_run(s, ev);
+		return MCB_SEQ_RESTART;
+	}
+	if (seq > s->last) {
 		uint64_t ahead = seq - s->last;
 
-		v = ahead == 1 ? MCB_SEQ_OK : MCB_SEQ_GAP;
 		*missed = ahead - 1;
 		s->seen = ahead >= MCB_SEQ_WINDOW ? 0 : s->seen << ahead;
 		s->seen |= 1;
 		s->last = seq;
-		return v;
-	} else if (s->last - seq < MCB_SEQ_WINDOW &&
-		   !(s->seen & (1ull << (s->last - seq)))) {
+		if (ev->bridge_time_ns > s->last_time)
+			s->last_time = ev->bridge_time_ns;
+		if (!s->run_id && (ev->has & MCB_HAS_RUN_ID))
+			s->run_id = ev->run_id;
+		return ahead == 1 ? MCB_SEQ_OK : MCB_SEQ_GAP;
+	}
+	if (s->last - seq < MCB_SEQ_WINDOW &&
+	    !(s->seen & (1ull << (s->last - seq)))) {
 		/* Loopback multicast reorders when the sender moves between
 		 * CPUs (per-CPU backlogs): a hole filled late, not a loss. */
 		s->seen |= 1ull << (s->last - seq);
 		return MCB_SEQ_LATE;
-	} else {
-		/* Further back, or a seq seen already: a new bridge run
-		 * (seqs start at 1); a loss of its first datagrams shows
-		 * as seq > 1. */
-		v = MCB_SEQ_RESTART;
-		*missed = seq > 0 ? seq - 1 : 0;
 	}
-	s->last = seq;
-	s->seen = 1;
-	return v;
+	/* Further back, or a seq seen already, with no later time to tell:
+	 * a new bridge run all the same (the host's clock restarted, or a
+	 * bridge that sends no time). */
+	*missed = seq > 0 ? seq - 1 : 0;
+	start_run(s, ev);
+	return MCB_SEQ_RESTART;
 }
 
 void mcb_lat_init(struct mcb_latency *l)

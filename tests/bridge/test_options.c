@@ -147,7 +147,15 @@ static void errors(void **state)
 		const char *msg;
 	} cases[] = {
 		{ { "--bogus" }, "unknown option '--bogus'" },
-		{ { "-x" }, "unknown option" },
+		{ { "-x" }, "unknown option '-x'" },
+		/* In a cluster: the option itself, not the argument before. */
+		{ { "-xD" }, "unknown option '-x'" },
+		{ { "-vDx" }, "unknown option '-x'" },
+		{ { "--syslog", "-Dx" }, "unknown option '-x'" },
+		{ { "-Dp" }, "option '-p' needs a value" },
+		{ { "--port" }, "option '--port' needs a value" },
+		{ { "--verbose=1" }, "option '--verbose' takes no value" },
+		{ { "--bogus=1" }, "unknown option '--bogus'" },
 		{ { "--map" }, "needs a value" },
 		{ { "extra" }, "unexpected argument 'extra'" },
 		{ { "--map", "ethtool" }, "expected FAMILY/GROUP" },

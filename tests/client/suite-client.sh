@@ -288,6 +288,18 @@ assert L[0]['cmd'] == '1' and L[0]['family'] == 'nlctrl'"
 	check "bad datagrams: long ones cut short $s" \
 		awk 'length($0) > 700 { exit 1 }' "$W/bad.err"
 
+	# Forged strings with invalid UTF-8, 0x9b (CSI), DEL and C0/C1
+	# controls, in fixed fields and inside nested values: every line
+	# printed is valid UTF-8 JSON with no raw control byte.
+	next_port
+	start hostile -p $PORT -c 3 -t 20 &&
+	python3 tests/client/hostile_json.py send $PORT
+	check "hostile strings: exit 0 $s" done_ok hostile
+	check "hostile strings: all 3 printed $s" expect_summary hostile \
+		printed=3 bad=0
+	check "hostile strings: every line UTF-8 JSON, controls escaped $s" \
+		python3 tests/client/hostile_json.py check "$W/hostile.out" 3
+
 	# Gaps and a restart.
 	next_port
 	start gap -p $PORT -c 6 -t 20 &&
@@ -300,6 +312,17 @@ assert L[0]['cmd'] == '1' and L[0]['family'] == 'nlctrl'"
 		"gap: mcbridge/events bridge_seq 5, 2 missing" "$W/gap.err"
 	check "restart: reported on stderr $s" grep -q \
 		"restart: mcbridge/events bridge_seq back to 1" "$W/gap.err"
+
+	# Issue 12: joined a run at 31, got 31..47, then the restarted bridge's
+	# 1..31 (later bridge_time_ns): all 48 arrived, one restart, nothing
+	# missing or late (was gaps=1 missing=30 restarts=1 late=30).
+	next_port
+	start rerun -p $PORT -c 48 -t 20 &&
+	send "json:bseq=31,n=17,btime=5000000000" \
+	     "bin:bseq=1,n=31,btime=7000000000"
+	check "restart of 48: exit 0 $s" done_ok rerun
+	check "restart of 48: one restart, nothing missing $s" expect_summary \
+		rerun printed=48 gaps=0 missing=0 restarts=1 late=0
 
 	# Notices.
 	next_port
@@ -333,6 +356,66 @@ assert L[1]['kernel_seq'] == 100"
 	ms=$(( (t1 - t0) / 1000000 ))
 	check "--timeout 0.4: took ${ms} ms $s" test "$ms" -ge 400 -a "$ms" -lt 5000
 	check "--timeout: nothing received $s" expect_summary tmo received=0
+
+	# A local flood faster than we decode: --timeout and SIGTERM still end
+	# the listener within a batch, and per-datagram stderr lines (one
+	# notice each, well-formed) stay bounded.  Before, neither ended it
+	# while the queue stayed full, and each datagram wrote a line.
+	flood() {
+		FLOOD=()
+		for k in 1 2; do
+			"$SEND" -p $PORT "json:kind=overrun,count=1,bseq=1,n=4000000000" \
+				>/dev/null 2>&1 &
+			FLOOD+=($!)
+			STARTED+=($!)
+		done
+	}
+	flood_stop() { kill -KILL "${FLOOD[@]}" 2>/dev/null; wait "${FLOOD[@]}" 2>/dev/null; }
+	# flooded TAG: it got the flood, and wrote few stderr lines.
+	flooded() {
+		local n lines
+		n=$(sed -n 's/.*summary: received=\([0-9]*\).*/\1/p' "$W/$1.err")
+		lines=$(wc -l <"$W/$1.err")
+		echo "    $1: received ${n:-?}, $lines stderr lines"
+		[ "${n:-0}" -ge 1000 ] && [ "$lines" -le 60 ]
+	}
+	next_port
+	# The timeout runs from the join: time it from the readiness line.
+	start ftmo -p $PORT -t 1
+	t0=$(date +%s%N)
+	flood
+	wait_rc "${LPID[ftmo]}" 5
+	rc=$?
+	t1=$(date +%s%N)
+	flood_stop
+	ms=$(( (t1 - t0) / 1000000 ))
+	check "flood: --timeout 1 exits 0 $s" test "$rc" -eq 0
+	check "flood: --timeout 1 took ${ms} ms (< 1500) $s" test "$ms" -lt 1500
+	check "flood: --timeout 1: stderr bounded $s" flooded ftmo
+	check "flood: suppressed lines summed up $s" grep -qE \
+		"[0-9]+ more notice message\(s\) not shown" "$W/ftmo.err"
+	next_port
+	start fterm -p $PORT -t 60 && flood &&
+	wait_file "$W/fterm.err" "overrun:"
+	t0=$(date +%s%N)
+	kill -TERM "${LPID[fterm]}"
+	wait_rc "${LPID[fterm]}" 5
+	rc=$?
+	t1=$(date +%s%N)
+	flood_stop
+	ms=$(( (t1 - t0) / 1000000 ))
+	check "flood: SIGTERM exits 0 $s" test "$rc" -eq 0
+	check "flood: SIGTERM took ${ms} ms (< 1000) $s" test "$ms" -lt 1000
+	check "flood: SIGTERM: stderr bounded $s" flooded fterm
+
+	# --timeout 0 and --count 0: no limit, as documented.
+	next_port
+	start zero -p $PORT -t 0 -c 0 && send "json:bseq=1,n=5,$NETDEV" &&
+	wait_lines "$W/zero.out" 5 && kill -0 "${LPID[zero]}" 2>/dev/null
+	check "--timeout 0 --count 0: still running after 5 events $s" test $? -eq 0
+	kill -TERM "${LPID[zero]}"
+	check "--timeout 0 --count 0: SIGTERM exits 0 $s" done_ok zero
+	check "--timeout 0 --count 0: all 5 printed $s" expect_summary zero printed=5
 
 	# SIGINT ends it like SIGTERM.
 	next_port

@@ -238,6 +238,34 @@ static void json_escape(void **state)
 	assert_string_equal(out, "a\\u0000b");
 }
 
+/* Whatever bytes a JSON datagram's strings hold, in nested values too, the
+ * line printed is ASCII-escaped where it is not valid UTF-8 or a control. */
+static void json_output_never_raw(void **state)
+{
+	const char *p;
+
+	(void)state;
+	CAPTURE(mcb_json_escape(fp, "a\xc2\x9b[2Jb\xc2\xa0", 9));
+	assert_string_equal(out, "a\\u009b[2Jb\xc2\xa0");
+
+	snprintf(json, sizeof(json),
+		 "{\"kind\":\"event\",\"family\":\"x\",\"group\":\"g\","
+		 "\"bridge_seq\":1,\"bridge_time_ns\":0,\"cmd\":\"1\","
+		 "\"attrs\":[{\"type\":1,\"len\":4,\"nested\":[{\"type\":2,"
+		 "\"len\":9,\"str\":\"\x9b\xff\xc2\x85\x7f\\u0007\xc3\xa9\"}]}]}\n");
+	assert_int_equal(mcb_decode(json, strlen(json), MCB_FMT_AUTO, &ev),
+			 MCB_OK);
+	CAPTURE(mcb_render_json(fp, &ev, NULL));
+	assert_non_null(strstr(out, "\"str\":\"\\u009b\\u00ff\\u0085"
+			       "\\u007f\\u0007\xc3\xa9\"}"));
+	for (p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n')
+			fail_msg("raw control byte 0x%02x", (unsigned char)*p);
+	/* And it reads back. */
+	assert_int_equal(mcb_decode(out, strlen(out), MCB_FMT_JSON, &ev2),
+			 MCB_OK);
+}
+
 static void raw_datagrams_print_safely(void **state)
 {
 	static const unsigned char junk[] = { 'H', 'i', 0, 0x1b, '[', '2',
@@ -295,6 +323,7 @@ int main(void)
 		cmocka_unit_test(generic_attrs_render),
 		cmocka_unit_test(deep_nesting_is_bounded),
 		cmocka_unit_test(json_escape),
+		cmocka_unit_test(json_output_never_raw),
 		cmocka_unit_test(raw_datagrams_print_safely),
 		cmocka_unit_test(human_line),
 	};

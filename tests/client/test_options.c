@@ -100,6 +100,10 @@ static void every_option(void **state)
 	assert_int_equal(o.type_mask, 1u << 3);
 	assert_int_equal(o.cfg.rcvbuf, 64 << 10);
 	assert_int_equal(o.timeout_ms, 0);
+	assert_int_equal(o.count, 0);
+	/* Not 0 (no limit) by rounding down. */
+	assert_int_equal(parse("-t", "0.0001", NULL), OPTS_RUN);
+	assert_int_equal(o.timeout_ms, 1);
 }
 
 static void interface_by_name(void **state)
@@ -143,6 +147,37 @@ static void bad_arguments(void **state)
 	assert_non_null(strstr(err_buf, "--count"));
 }
 
+/* The offending option is named, also inside a cluster ("-xH" named the
+ * program before). */
+static void bad_option_named(void **state)
+{
+	static const struct {
+		const char *args[3];
+		const char *msg;
+	} cases[] = {
+		{ { "-x" }, "unknown option '-x'" },
+		{ { "-xH" }, "unknown option '-x'" },
+		{ { "-Hlx" }, "unknown option '-x'" },
+		{ { "--human", "-Hx" }, "unknown option '-x'" },
+		{ { "-HR" }, "unknown option '-R'" },
+		{ { "--bogus=1" }, "unknown option '--bogus'" },
+		{ { "-Hc" }, "option '-c' needs an argument" },
+		{ { "--count" }, "option '--count' needs an argument" },
+		{ { "--human=1" }, "option '--human' takes no argument" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const *a = cases[i].args;
+
+		err_buf[0] = '\0';
+		if (parse(a[0], a[1], NULL) != OPTS_USAGE ||
+		    !strstr(err_buf, cases[i].msg))
+			fail_msg("case %zu (%s %s): message '%s'", i, a[0],
+				 a[1] ? a[1] : "", err_buf);
+	}
+}
+
 static void help_and_version(void **state)
 {
 	(void)state;
@@ -150,6 +185,11 @@ static void help_and_version(void **state)
 	assert_non_null(strstr(out_buf, "Usage: mcbridge-listen"));
 	assert_non_null(strstr(out_buf, "--latency"));
 	assert_non_null(strstr(out_buf, "--ready-fd"));
+	/* 0 is "no limit", as parsed (every_option), and said so. */
+	assert_non_null(strstr(out_buf, "exit after N printed events (0: no "
+			       "limit"));
+	assert_non_null(strstr(out_buf, "exit after S seconds, fractions "
+			       "allowed (0: no\n                         limit"));
 	assert_int_equal(parse("-V", NULL), OPTS_EXIT_OK);
 	assert_non_null(strstr(out_buf, "mcbridge-listen " MCB_VERSION));
 }
@@ -161,6 +201,7 @@ int main(void)
 		cmocka_unit_test(every_option),
 		cmocka_unit_test(interface_by_name),
 		cmocka_unit_test(bad_arguments),
+		cmocka_unit_test(bad_option_named),
 		cmocka_unit_test(help_and_version),
 	};
 

@@ -76,6 +76,110 @@ static void late_arrivals(void **state)
 	assert_int_equal(seen(&t, "a", 203, &missed), MCB_SEQ_RESTART);
 }
 
+/* Like seen(), with the bridge's receive time and, when not 0, a run id. */
+static enum mcb_seq_verdict seen_at(struct mcb_seq_tracker *t, uint64_t seq,
+				    uint64_t time_ns, uint64_t run,
+				    uint64_t *missed)
+{
+	mcb_event_reset(&ev);
+	snprintf(ev.family, sizeof(ev.family), "mcbridge");
+	snprintf(ev.group, sizeof(ev.group), "events");
+	ev.bridge_seq = seq;
+	ev.bridge_time_ns = time_ns;
+	if (run) {
+		ev.run_id = run;
+		ev.has |= MCB_HAS_RUN_ID;
+	}
+	return mcb_seq_check(t, &ev, missed);
+}
+
+/* What the listener's summary would count. */
+struct tally {
+	uint64_t gaps, missing, restarts, late;
+};
+
+static void count(struct tally *c, enum mcb_seq_verdict v, uint64_t missed)
+{
+	if (v == MCB_SEQ_GAP || (v == MCB_SEQ_RESTART && missed)) {
+		c->gaps++;
+		c->missing += missed;
+	}
+	if (v == MCB_SEQ_RESTART)
+		c->restarts++;
+	if (v == MCB_SEQ_LATE) {
+		c->late++;
+		if (c->missing)
+			c->missing--;
+	}
+}
+
+/*
+ * Issue 12: a listener joins a run at bridge_seq 31 and gets 31..47; the
+ * bridge restarts and the new run sends 1..31.  All 48 datagrams arrived:
+ * one restart, nothing missing, nothing late.  (It was counted as
+ * gaps=1 missing=30 restarts=1 late=30: 1..30 taken as late holes of the
+ * old run, then 31, seen before, as a restart having lost 30.)
+ */
+static void restart_is_not_loss(void **state)
+{
+	struct mcb_seq_tracker t;
+	struct tally c = { 0 };
+	uint64_t missed, time_ns = 5000000000u, n = 0;
+	enum mcb_seq_verdict v;
+
+	(void)state;
+	mcb_seq_init(&t);
+	for (uint64_t seq = 31; seq <= 47; seq++, n++) {
+		v = seen_at(&t, seq, time_ns += 1000, 0, &missed);
+		count(&c, v, missed);
+	}
+	time_ns += 2000000000u;		/* the restart */
+	for (uint64_t seq = 1; seq <= 31; seq++, n++) {
+		v = seen_at(&t, seq, time_ns += 1000, 0, &missed);
+		if (seq == 1)
+			assert_int_equal(v, MCB_SEQ_RESTART);
+		else
+			assert_int_equal(v, MCB_SEQ_OK);
+		count(&c, v, missed);
+	}
+	assert_int_equal(n, 48);
+	assert_int_equal(c.restarts, 1);
+	assert_int_equal(c.gaps, 0);
+	assert_int_equal(c.missing, 0);
+	assert_int_equal(c.late, 0);
+
+	/* Same run, reordered: an older seq with an older time is late. */
+	assert_int_equal(seen_at(&t, 34, time_ns + 3000, 0, &missed),
+			 MCB_SEQ_GAP);
+	assert_int_equal(missed, 2);
+	assert_int_equal(seen_at(&t, 33, time_ns + 2000, 0, &missed),
+			 MCB_SEQ_LATE);
+	assert_int_equal(seen_at(&t, 32, time_ns + 1000, 0, &missed),
+			 MCB_SEQ_LATE);
+}
+
+/* With a run id (the epoch of a signed stream), a new run is told apart
+ * even when its seqs run on past the old ones. */
+static void restart_by_run_id(void **state)
+{
+	struct mcb_seq_tracker t;
+	uint64_t missed;
+
+	(void)state;
+	mcb_seq_init(&t);
+	assert_int_equal(seen_at(&t, 1, 100, 0xaaaa, &missed), MCB_SEQ_FIRST);
+	assert_int_equal(seen_at(&t, 2, 200, 0xaaaa, &missed), MCB_SEQ_OK);
+	/* A new run whose first datagram seen is seq 3: 2 lost of it. */
+	assert_int_equal(seen_at(&t, 3, 50, 0xbbbb, &missed), MCB_SEQ_RESTART);
+	assert_int_equal(missed, 2);
+	assert_int_equal(seen_at(&t, 4, 60, 0xbbbb, &missed), MCB_SEQ_OK);
+	/* The same run id: late, not a restart, whatever the time says. */
+	assert_int_equal(seen_at(&t, 6, 80, 0xbbbb, &missed), MCB_SEQ_GAP);
+	assert_int_equal(seen_at(&t, 5, 999, 0xbbbb, &missed), MCB_SEQ_LATE);
+	assert_int_equal(seen_at(&t, 1, 70, 0xcccc, &missed), MCB_SEQ_RESTART);
+	assert_int_equal(missed, 0);
+}
+
 static void streams_are_bounded(void **state)
 {
 	struct mcb_seq_tracker t;
@@ -137,6 +241,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(gaps_and_restarts),
 		cmocka_unit_test(late_arrivals),
+		cmocka_unit_test(restart_is_not_loss),
+		cmocka_unit_test(restart_by_run_id),
 		cmocka_unit_test(streams_are_bounded),
 		cmocka_unit_test(latency_quantiles),
 		cmocka_unit_test(latency_small_and_huge),

@@ -51,8 +51,24 @@ if ! mount -t overlay overlay -o lowerdir=/,upperdir=/tmp/ovl/up,workdir=/tmp/ov
 	exit 1
 fi
 for d in proc sys dev dev/pts; do mount --bind "/$d" "$R/$d"; done
+# The installing host gets a private /tmp and /run.  A checkout under one
+# of them (a common place to clone) would be hidden: hold on to its view
+# through the overlay (writable, make install generates files in it) and
+# bind it back on top.  Tests must not depend on where the checkout is.
+held=
+case "$top/" in
+/tmp/*|/run/*)
+	held=/tmp/ovl-checkout
+	mkdir -p "$held"
+	mount --bind "$R$top" "$held"
+	;;
+esac
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
 mount -t tmpfs -o mode=755 tmpfs "$R/run"
+if [ -n "$held" ]; then
+	mkdir -p "$R$top"
+	mount --bind "$held" "$R$top"
+fi
 mkdir -p "$R$W"
 chmod 755 "$R$W"
 mount -t tmpfs -o mode=755 tmpfs "$R/lib/modules/$kver"
