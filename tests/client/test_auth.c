@@ -3,7 +3,7 @@
  * Authentication (mcbridge/auth.h): sign and verify in both formats, the
  * MAC checked against OpenSSL's one-shot HMAC, every single-bit change
  * rejected, the decoders still reading signed datagrams, the replay window,
- * and key files.
+ * and key files, plain and as systemd credentials.
  */
 #include <endian.h>
 #include <fcntl.h>
@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -330,6 +332,141 @@ static void key_files(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* An access ACL as the kernel stores it: version 2, sorted entries. */
+static int set_acl(const char *path, unsigned gperm, unsigned uid)
+{
+	unsigned char b[4 + 5 * 8];
+	const unsigned ent[5][3] = {
+		{ 0x01, 4, ~0u },	/* owner r */
+		{ 0x02, 4, uid },	/* named user r */
+		{ 0x04, gperm, ~0u },	/* owning group */
+		{ 0x10, 4, ~0u },	/* mask r: shows as the group bits */
+		{ 0x20, 0, ~0u },	/* others nothing */
+	};
+
+	memset(b, 0, sizeof(b));
+	b[0] = 2;
+	for (int i = 0; i < 5; i++) {
+		unsigned char *e = b + 4 + 8 * i;
+
+		e[0] = (unsigned char)ent[i][0];
+		e[2] = (unsigned char)ent[i][1];
+		for (int j = 0; j < 4; j++)
+			e[4 + j] = (unsigned char)(ent[i][2] >> 8 * j);
+	}
+	return setxattr(path, "system.posix_acl_access", b, sizeof(b), 0);
+}
+
+static int cred(const char *name, struct mcb_key *k, char *why)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "cred:%s", name);
+	return mcb_key_load(k, p, why, 256);
+}
+
+/* cred:NAME reads $CREDENTIALS_DIRECTORY/NAME, with the same refusals. */
+static void credentials(void **state)
+{
+	static const char raw[] = "a raw key, 24 bytes long";
+	struct mcb_key k;
+	char why[256], link[128];
+	const char *p;
+
+	(void)state;
+	strcpy(dir, "/tmp/mcb-test-cred-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	keyfile("key", raw, 24, 0400);
+	/* systemd's directory: 0500, owned by root or the service user. */
+	assert_int_equal(chmod(dir, 0500), 0);
+
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	assert_int_equal(cred("key", &k, why), -1);
+	assert_non_null(strstr(why, "CREDENTIALS_DIRECTORY"));
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", "tmp/x", 1), 0);
+	assert_int_equal(cred("key", &k, why), -1);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+
+	assert_int_equal(cred("key", &k, why), 0);
+	assert_int_equal(k.len, 24);
+	assert_memory_equal(k.bytes, raw, 24);
+
+	/* Names are one file in the directory, never a path out of it. */
+	for (const char *n = "\0.\0..\0../key\0x/key\0"; ; n += strlen(n) + 1) {
+		assert_int_equal(cred(n, &k, why), -1);
+		assert_non_null(strstr(why, "not a credential name"));
+		assert_int_equal(k.len, 0);
+		if (!strcmp(n, "x/key"))
+			break;
+	}
+	assert_int_equal(cred("missing", &k, why), -1);
+	assert_non_null(strstr(why, "No such file"));
+	/* A symlink in it is not followed. */
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(symlink("key", link), 0);
+	assert_int_equal(cred("link", &k, why), -1);
+	assert_int_equal(unlink(link), 0);
+
+	/* Group or others let in, by mode: refused. */
+	keyfile("g", raw, 24, 0440);
+	assert_int_equal(cred("g", &k, why), -1);
+	assert_non_null(strstr(why, "chmod 600"));
+	keyfile("o", raw, 24, 0404);
+	assert_int_equal(cred("o", &k, why), -1);
+
+	/*
+	 * systemd's way: root's 0400 file plus an ACL giving the service
+	 * user read (mode then shows 0440).  Only that user: the owning
+	 * group or another named user with access is refused.
+	 */
+	p = keyfile("acl", raw, 24, 0400);
+	if (set_acl(p, 0, (unsigned)geteuid()) == 0) {
+		struct stat st;
+
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0440);
+		assert_int_equal(cred("acl", &k, why), 0);
+		assert_int_equal(k.len, 24);
+		assert_int_equal(set_acl(p, 4, (unsigned)geteuid()), 0);
+		assert_int_equal(cred("acl", &k, why), -1);
+		assert_non_null(strstr(why, "ACL"));
+		assert_int_equal(set_acl(p, 0, (unsigned)geteuid() + 4242), 0);
+		assert_int_equal(cred("acl", &k, why), -1);
+	} else {
+		assert_true(errno == ENOTSUP);
+		print_message("no ACLs on %s: ACL cases skipped\n", dir);
+	}
+
+	/* Writable directory, foreign owners: refused. */
+	assert_int_equal(chmod(dir, 0720), 0);
+	assert_int_equal(cred("key", &k, why), -1);
+	assert_non_null(strstr(why, "writable"));
+	assert_int_equal(chmod(dir, 0500), 0);
+	if (geteuid() == 0) {
+		snprintf(link, sizeof(link), "%s/key", dir);
+		assert_int_equal(chown(link, 4242, 4242), 0);
+		assert_int_equal(cred("key", &k, why), -1);
+		assert_non_null(strstr(why, "uid 4242"));
+		assert_int_equal(chown(link, 0, 0), 0);
+		assert_int_equal(chown(dir, 4242, 4242), 0);
+		assert_int_equal(cred("key", &k, why), -1);
+		assert_non_null(strstr(why, "uid 4242"));
+		assert_int_equal(chown(dir, 0, 0), 0);
+		assert_int_equal(cred("key", &k, why), 0);
+	}
+
+	assert_int_equal(chmod(dir, 0700), 0);
+	for (const char *n = "key\0g\0o\0acl\0"; *n; n += strlen(n) + 1) {
+		char f[128];
+
+		snprintf(f, sizeof(f), "%s/%s", dir, n);
+		assert_int_equal(unlink(f), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +476,7 @@ int main(void)
 		cmocka_unit_test(wrong_key_and_unsigned),
 		cmocka_unit_test(replay_window),
 		cmocka_unit_test(key_files),
+		cmocka_unit_test(credentials),
 	};
 
 	return cmocka_run_group_tests_name("auth", tests, setup, teardown);
