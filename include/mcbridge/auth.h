@@ -20,8 +20,10 @@ struct mcb_key {
 };
 
 /*
- * Read a key file (raw or hex, see wire.h).  Refuses anything but a regular
- * file owned by root or the caller that group and others cannot access.
+ * Read a key file (raw or hex, see wire.h); "cred:NAME" is the systemd
+ * credential $CREDENTIALS_DIRECTORY/NAME.  Refuses anything but a regular
+ * file owned by root or the caller that group and others cannot access
+ * (by mode, or by POSIX ACL when it has one).
  * Returns 0, or -1 with a one-line reason in why.
  */
 int mcb_key_load(struct mcb_key *k, const char *path, char *why,
