@@ -201,8 +201,8 @@ void mcb_loop_stats(struct mcb_loop *l, const char *what)
 }
 
 /* nlctrl notification: mark mappings; they are synced after the batch. */
-static void on_family(void *ctx, const char *family, int family_id,
-		      uint8_t cmd)
+void mcb_loop_on_family(void *ctx, const char *family, int family_id,
+			uint8_t cmd)
 {
 	struct mcb_loop *l = ctx;
 
@@ -212,12 +212,40 @@ static void on_family(void *ctx, const char *family, int family_id,
 		if (family && strcmp(family, m->cfg->family) != 0)
 			continue;
 		m->check = true;
-		/* Our family instance is going: its memberships are gone. */
-		if ((cmd == CTRL_CMD_DELFAMILY || cmd == CTRL_CMD_DELMCAST_GRP) &&
-		    m->src.state == MCB_SRC_SUBSCRIBED &&
-		    family_id == m->src.family_id)
+		/* Our family instance is going: its memberships are gone.
+		 * Lost notifications (!family) may have hidden a reload that
+		 * gave back the same ids: join again to be sure. */
+		if (m->src.state == MCB_SRC_SUBSCRIBED &&
+		    (!family || ((cmd == CTRL_CMD_DELFAMILY ||
+				  cmd == CTRL_CMD_DELMCAST_GRP) &&
+				 family_id == m->src.family_id)))
 			m->force = true;
 	}
+}
+
+int mcb_loop_families(struct mcb_loop *l)
+{
+	for (size_t i = 0; i < l->n_maps; i++) {
+		struct mcb_mapping *m = &l->maps[i];
+		int r;
+
+		if (!m->check)
+			continue;
+		/* Bridge all the old instance sent before the membership
+		 * changes, not one round's worth: what is left after the sync
+		 * is dropped as stale, unannounced.  The queue ends: a family
+		 * stops sending before it is unregistered. */
+		do {
+			r = mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS);
+			mcb_sink_flush(&m->sink);
+		} while (r > 0);
+		if (r < 0)
+			return -1;
+		mcb_nlsrc_sync(&m->src, &l->ops, m->force);
+		m->check = false;
+		m->force = false;
+	}
+	return 0;
 }
 
 /* Returns false to stop. */
@@ -283,29 +311,10 @@ int mcb_loop_run(struct mcb_loop *l)
 			}
 		}
 		if (ctrl) {
-			if (mcb_ctrl_drain(&l->ctrl, on_family, l) < 0)
+			if (mcb_ctrl_drain(&l->ctrl, mcb_loop_on_family, l) < 0)
 				return 1;
-			for (size_t i = 0; i < l->n_maps; i++) {
-				struct mcb_mapping *m = &l->maps[i];
-				int r;
-
-				if (!m->check)
-					continue;
-				/* Bridge all the old instance sent before the
-				 * membership changes, not one round's worth:
-				 * what is left after the sync is dropped as
-				 * stale, unannounced.  The queue ends: a family
-				 * stops sending before it is unregistered. */
-				do {
-					r = mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS);
-					mcb_sink_flush(&m->sink);
-				} while (r > 0);
-				if (r < 0)
-					return 1;
-				mcb_nlsrc_sync(&m->src, &l->ops, m->force);
-				m->check = false;
-				m->force = false;
-			}
+			if (mcb_loop_families(l) < 0)
+				return 1;
 		}
 		if (sig && !on_signal(l, &rc))
 			return rc;

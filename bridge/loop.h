@@ -69,6 +69,16 @@ int mcb_loop_run(struct mcb_loop *l);
 void mcb_loop_stats(struct mcb_loop *l, const char *what);
 void mcb_loop_fini(struct mcb_loop *l);
 
+/* nlctrl callback (mcb_family_fn): mark the mappings to check (exposed
+ * for tests). */
+void mcb_loop_on_family(void *ctx, const char *family, int family_id,
+			uint8_t cmd);
+/*
+ * Drain and re-sync the marked mappings (exposed for tests).  Returns 0,
+ * or -1 on a fatal receive error.
+ */
+int mcb_loop_families(struct mcb_loop *l);
+
 /* Encode ev and queue it on the mapping's sink (exposed for tests). */
 void mcb_mapping_emit(void *ctx, struct mcb_event *ev);
 
