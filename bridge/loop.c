@@ -20,6 +20,8 @@
 
 /* recvmmsg rounds per wakeup, so one busy mapping cannot starve others. */
 #define MCB_DRAIN_ROUNDS	16
+/* Bounded drains a family change waits for the old instance's queue. */
+#define MCB_CHECK_DRAINS	256
 
 /* epoll tags: mappings are 0..n-1. */
 #define TAG_SIGNAL	((uint64_t)-1)
@@ -225,6 +227,8 @@ void mcb_loop_on_family(void *ctx, const char *family, int family_id,
 
 int mcb_loop_families(struct mcb_loop *l)
 {
+	int pending = 0;
+
 	for (size_t i = 0; i < l->n_maps; i++) {
 		struct mcb_mapping *m = &l->maps[i];
 		int r;
@@ -232,20 +236,31 @@ int mcb_loop_families(struct mcb_loop *l)
 		if (!m->check)
 			continue;
 		/* Bridge all the old instance sent before the membership
-		 * changes, not one round's worth: what is left after the sync
-		 * is dropped as stale, unannounced.  The queue ends: a family
-		 * stops sending before it is unregistered. */
-		do {
-			r = mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS);
-			mcb_sink_flush(&m->sink);
-		} while (r > 0);
+		 * changes: what is left after the sync is dropped as stale,
+		 * unannounced.  The queue ends (a family stops sending before
+		 * it is unregistered), but a live family may stream faster
+		 * than we drain: one bounded drain per call, like the event
+		 * path, so signals and other mappings are served between. */
+		r = mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS);
+		mcb_sink_flush(&m->sink);
 		if (r < 0)
 			return -1;
+		if (r > 0 && ++m->check_drains < MCB_CHECK_DRAINS) {
+			pending = 1;
+			continue;
+		}
+		/* Still streaming after that long: the family is alive and
+		 * sending, not a finished instance; its ids decide now. */
+		if (r > 0)
+			mcb_log(l->log, LOG_INFO, "%s/%s: still streaming; "
+				"re-resolving without draining", m->cfg->family,
+				m->cfg->group);
 		mcb_nlsrc_sync(&m->src, &l->ops, m->force);
 		m->check = false;
 		m->force = false;
+		m->check_drains = 0;
 	}
-	return 0;
+	return pending;
 }
 
 /* Returns false to stop. */
@@ -280,11 +295,13 @@ static bool on_signal(struct mcb_loop *l, int *rc)
 int mcb_loop_run(struct mcb_loop *l)
 {
 	struct epoll_event evs[MCB_MAX_MAPS + 2];
-	int rc = 0;
+	int rc = 0, pending = 0;
 
 	for (;;) {
 		bool sig = false, ctrl = false;
-		int n = epoll_wait(l->epfd, evs, MCB_MAX_MAPS + 2, -1);
+		/* Family changes still draining: poll, do not sleep. */
+		int n = epoll_wait(l->epfd, evs, MCB_MAX_MAPS + 2,
+				   pending ? 0 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -310,10 +327,11 @@ int mcb_loop_run(struct mcb_loop *l)
 					return rc;
 			}
 		}
-		if (ctrl) {
-			if (mcb_ctrl_drain(&l->ctrl, mcb_loop_on_family, l) < 0)
-				return 1;
-			if (mcb_loop_families(l) < 0)
+		if (ctrl && mcb_ctrl_drain(&l->ctrl, mcb_loop_on_family, l) < 0)
+			return 1;
+		if (ctrl || pending) {
+			pending = mcb_loop_families(l);
+			if (pending < 0)
 				return 1;
 		}
 		if (sig && !on_signal(l, &rc))

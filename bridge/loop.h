@@ -34,6 +34,7 @@ struct mcb_mapping {
 	uint64_t encode_errors;
 	bool check;		/* nlctrl said something about our family */
 	bool force;		/* ... that our subscribed family went away */
+	unsigned check_drains;	/* bounded drains while checking */
 	bool open;
 };
 
@@ -74,8 +75,9 @@ void mcb_loop_fini(struct mcb_loop *l);
 void mcb_loop_on_family(void *ctx, const char *family, int family_id,
 			uint8_t cmd);
 /*
- * Drain and re-sync the marked mappings (exposed for tests).  Returns 0,
- * or -1 on a fatal receive error.
+ * Drain and re-sync the marked mappings, a bounded amount per call
+ * (exposed for tests).  Returns 0 when all are synced, 1 when some are
+ * still draining (call again soon), -1 on a fatal receive error.
  */
 int mcb_loop_families(struct mcb_loop *l);
 
