@@ -262,6 +262,17 @@ void mcb_nlsrc_overrun(struct mcb_nlsrc *s, uint64_t now_ns)
 	emit_notice(s, MCB_KIND_OVERRUN, 1, false, 0, now_ns);
 }
 
+void mcb_nlsrc_truncated(struct mcb_nlsrc *s, uint64_t now_ns)
+{
+	s->st.rx_truncated++;
+	mcb_log(s->log, LOG_WARNING, "%s/%s: netlink message over %zu bytes "
+		"dropped", s->cfg->family, s->cfg->group, s->slot_size);
+	/* Loss is never silent.  For the mcbridge family the gap in the
+	 * kernel seq announces it, counted once, with the seq after it. */
+	if (!s->is_mcbridge)
+		emit_notice(s, MCB_KIND_LOST, 1, false, 0, now_ns);
+}
+
 /* The attribute the JSON encoder names (encode_json.c named_key): the
  * first of this type without NLA_F_NESTED and of the right size.  Taking
  * any other one would track a kernel seq the datagram does not carry. */
@@ -405,7 +416,7 @@ int mcb_nlsrc_drain(struct mcb_nlsrc *s, unsigned max_rounds)
 			bool has_group;
 
 			if (mh->msg_flags & MSG_TRUNC) {
-				s->st.rx_truncated++;
+				mcb_nlsrc_truncated(s, now);
 				continue;
 			}
 			has_group = pktinfo_group(mh, &group);

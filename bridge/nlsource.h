@@ -76,7 +76,8 @@ struct mcb_nlsrc {
 	struct mcb_src_stats st;
 };
 
-/* Bytes per received netlink message; larger ones are counted, dropped. */
+/* Bytes per received netlink message; larger ones are dropped, counted
+ * and announced as lost. */
 #define MCB_NL_SLOT	(64 * 1024)
 
 /* Event socket: non-blocking, no peek, no seq check, big receive buffer. */
@@ -106,6 +107,8 @@ void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
 		       bool has_group, uint32_t group, uint64_t now_ns);
 /* Account and announce a receive overrun (exposed for tests). */
 void mcb_nlsrc_overrun(struct mcb_nlsrc *s, uint64_t now_ns);
+/* Account and announce a message too large for its slot, dropped. */
+void mcb_nlsrc_truncated(struct mcb_nlsrc *s, uint64_t now_ns);
 
 const char *mcb_src_state_name(enum mcb_src_state st);
 

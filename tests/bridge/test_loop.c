@@ -2,8 +2,8 @@
 /*
  * Unit tests: the loop's handling of family notifications, with a real
  * netlink event socket fed by unicast from a second socket and fake
- * resolution: an nlctrl overrun re-joins, and a family that keeps
- * streaming cannot hold the loop in one drain.
+ * resolution: an nlctrl overrun re-joins, a family that keeps streaming
+ * cannot hold the loop in one drain, and an oversized message is announced.
  */
 #include "testutil.h"
 
@@ -88,8 +88,9 @@ static void loop_done(struct mcb_loop *l)
 	mcb_nlsrc_close(&l->maps[0].src);
 }
 
-/* Queue n genetlink messages of family FAM on the source's socket. */
-static void stream(struct mcb_nlsrc *s, int n)
+/* Queue n genetlink messages of family FAM on the source's socket, with
+ * text as a string attribute when given. */
+static void stream(struct mcb_nlsrc *s, int n, const char *text)
 {
 	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
 	socklen_t len = sizeof(to);
@@ -100,6 +101,13 @@ static void stream(struct mcb_nlsrc *s, int n)
 	for (int i = 0; i < n; i++) {
 		struct nl_msg *m = t_msg(FAM, 1);
 
+		if (text) {
+			nlmsg_free(m);
+			m = nlmsg_alloc_size(strlen(text) + 4096);
+			assert_non_null(m);
+			assert_non_null(genlmsg_put(m, 0, 0, FAM, 0, 0, 1, 1));
+			assert_int_equal(nla_put_string(m, 2, text), 0);
+		}
 		assert_int_equal(nla_put_u32(m, 1, (uint32_t)i), 0);
 		assert_int_equal(sendto(fd, nlmsg_hdr(m),
 					nlmsg_hdr(m)->nlmsg_len, 0,
@@ -156,7 +164,7 @@ static void family_drain_bounded(void **state)
 
 	(void)state;
 	loop_init(&l);
-	stream(&m->src, total);
+	stream(&m->src, total, NULL);
 	mcb_loop_on_family(&l, "ethtool", FAM, CTRL_CMD_NEWMCAST_GRP);
 	r = mcb_loop_families(&l);
 	assert_int_equal(r, 1);
@@ -179,11 +187,58 @@ static void family_drain_bounded(void **state)
 	loop_done(&l);
 }
 
+struct kinds {
+	enum mcb_wire_kind kind[8];
+	uint64_t count[8];
+	bool has_kseq[8];
+	int n;
+};
+
+static void record(void *ctx, struct mcb_event *ev)
+{
+	struct kinds *k = ctx;
+
+	assert_true(k->n < 8);
+	k->kind[k->n] = ev->kind;
+	k->count[k->n] = ev->count;
+	k->has_kseq[k->n] = ev->has_kernel_seq;
+	k->n++;
+}
+
+/* A message over the 64 KiB slot is dropped, and said so downstream, in
+ * its place among the others. */
+static void oversized_announced(void **state)
+{
+	struct mcb_loop l;
+	struct mcb_nlsrc *s = &l.maps[0].src;
+	struct kinds k = { .n = 0 };
+	static char big[MCB_NL_SLOT + 1000];
+
+	(void)state;
+	loop_init(&l);
+	s->emit = record;
+	s->emit_ctx = &k;
+	memset(big, 'x', sizeof(big) - 1);
+	stream(s, 1, NULL);
+	stream(s, 1, big);
+	stream(s, 1, NULL);
+	assert_int_equal(mcb_nlsrc_drain(s, 4), 0);
+	assert_int_equal(k.n, 3);
+	assert_int_equal(k.kind[0], MCB_KIND_EVENT);
+	assert_int_equal(k.kind[1], MCB_KIND_LOST);
+	assert_true(k.count[1] == 1);
+	assert_false(k.has_kseq[1]);
+	assert_int_equal(k.kind[2], MCB_KIND_EVENT);
+	assert_true(s->st.rx_truncated == 1 && s->st.received == 2);
+	loop_done(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ctrl_overrun_rejoins),
 		cmocka_unit_test(family_drain_bounded),
+		cmocka_unit_test(oversized_announced),
 	};
 
 	return cmocka_run_group_tests_name("loop", tests, NULL, NULL);
