@@ -21,18 +21,8 @@ for name in $(kernel_names); do
 	echo "--- kernel $name"
 	start=$SECONDS
 	kernel_prepare "$name" || continue
-	out=$(mktemp)
-	kernel_vm "$name" --quiet --mem 4096 --timeout 900 -- env MCB_KO="$KO" bash tests/bridge/guest-bridge.sh |
-		kernel_tag "$name" | tee "$out"
-	rc=${PIPESTATUS[0]}
-	p=$(grep -c '^ok \[' "$out")
-	f=$(grep -c '^FAIL \[' "$out")
-	T_PASSED=$((T_PASSED + p))
-	T_FAILED=$((T_FAILED + f))
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		t_fail "[$name] bridge tests in the VM" "the VM run exited $rc"
-	fi
-	rm -f "$out"
+	kernel_vm_checks "$name" "bridge tests in the VM" --quiet --mem 4096 --timeout 900 -- \
+		env MCB_KO="$KO" bash tests/bridge/guest-bridge.sh
 	echo "--- kernel $name: $((SECONDS - start)) s"
 done
 t_done

@@ -34,18 +34,8 @@ for name in $(kernel_names); do
 			t_fail "[$name] compat shims compile" "$(tail -n 40 "$log")"
 		fi
 	fi
-	out=$(mktemp)
-	kernel_vm "$name" --timeout 1500 -- env MCB_KO="$KO" bash tests/kmod/guest-kmod.sh |
-		kernel_tag "$name" | tee "$out"
-	rc=${PIPESTATUS[0]}
-	p=$(grep -c '^ok \[' "$out")
-	f=$(grep -c '^FAIL \[' "$out")
-	T_PASSED=$((T_PASSED + p))
-	T_FAILED=$((T_FAILED + f))
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		t_fail "[$name] module tests in the VM" "the VM run exited $rc"
-	fi
-	rm -f "$out"
+	kernel_vm_checks "$name" "module tests in the VM" --timeout 1500 -- \
+		env MCB_KO="$KO" bash tests/kmod/guest-kmod.sh
 	echo "--- kernel $name: $((SECONDS - start)) s"
 done
 t_done

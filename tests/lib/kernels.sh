@@ -9,6 +9,10 @@
 #                           vm-run booted with NAME's kernel; the guest's
 #                           whole kernel log is kept and checked afterwards
 #                           (a check: no warning, BUG, oops or lockdep report)
+#   kernel_vm_checks NAME WHAT VM-RUN-ARGS... -- CMD...
+#                           kernel_vm for a guest script that prints checks:
+#                           shown tagged, added to this script's totals; a
+#                           failed run without a FAIL line is one failure
 #
 # Checks carry the kernel's name: "ok [6.12] ...".
 
@@ -56,6 +60,22 @@ kernel_vm() {
 	fi
 	rm -f "$dmesg"
 	return $rc
+}
+
+kernel_vm_checks() {
+	local name=$1 what=$2 out rc p f
+	shift 2
+	out=$(mktemp)
+	kernel_vm "$name" "$@" | kernel_tag "$name" | tee "$out"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c '^ok \[' "$out")
+	f=$(grep -c '^FAIL \[' "$out")
+	rm -f "$out"
+	T_PASSED=$((T_PASSED + p))
+	T_FAILED=$((T_FAILED + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		t_fail "[$name] $what" "the VM run exited $rc"
+	fi
 }
 
 # Prefixes the ok/FAIL lines of a guest script with the kernel's name.
