@@ -46,6 +46,12 @@ LISTEN_BIG=268435456
 
 # Offered-rate steps are in thousandths of the config's burst rate.
 declare -A BURST
+# A burst in as few EMIT requests as the module takes (its per-request cap).
+chunk_of() {
+	local max
+	max=$(sed -n 's/^#define MCBRIDGE_EMIT_MAX_COUNT[[:space:]]*\([0-9]*\).*/\1/p' include/uapi/linux/mcbridge.h)
+	echo $(( $1 < max ? $1 : max ))
+}
 if [ "$quick" -eq 1 ]; then
 	ROUNDS=1 NS="1 4" STEP_S=0.3 DRAIN_S=0.2 LADDER="500 1250" REFINE=0
 	MAX_COUNT=2000
@@ -320,7 +326,7 @@ measure_a() {	# VARIANT ROUND
 		>>"$W/nl.out" 2>>"$W/nl.err" &
 	PIDS=($!)
 	wait_for "$W/nl.err" 'nlrecv: ready*'
-	run_sender "$B/mcb-bench-emit" --tag A --count "${BURST[1]}" --chunk "${BURST[1]}" --end-tag end
+	run_sender "$B/mcb-bench-emit" --tag A --count "${BURST[1]}" --chunk "$(chunk_of "${BURST[1]}")" --end-tag end
 	append "$W/nl.out"
 	rec end
 }
@@ -333,7 +339,7 @@ measure_e2e_burst() {	# FMT N ROUND  (bridge running)
 	start_listeners "$n" --format "$fmt" --rcvbuf $LISTEN_BIG --linger-us $LINGER_US --until end --timeout 300
 	bridge_cpu
 	c0=$BCPU
-	run_sender "$B/mcb-bench-emit" --tag E --count "${BURST[$n]}" --chunk "${BURST[$n]}" --end-tag end
+	run_sender "$B/mcb-bench-emit" --tag E --count "${BURST[$n]}" --chunk "$(chunk_of "${BURST[$n]}")" --end-tag end
 	bridge_cpu
 	append "${LFILES[@]}"
 	bridge_stats

@@ -51,9 +51,11 @@ static void usage(FILE *out)
 		"\n"
 		"Talks to the mcbridge generic netlink family (kernel module mcbridge.ko).\n"
 		"\n"
-		"emit     inject N events (1..%d, default 1) carrying TEXT (at most %d\n"
-		"         bytes, default \"injected\"); needs CAP_NET_ADMIN. Prints\n"
-		"         \"emitted N first_seq S\".\n"
+		"emit     inject N events (default 1) carrying TEXT (at most %d bytes,\n"
+		"         default \"injected\"); needs CAP_NET_ADMIN. Prints\n"
+		"         \"emitted N first_seq S\". More than %d events are sent as\n"
+		"         several requests (the kernel's cap for one); the burst ends\n"
+		"         at the first that fails, with an error and the count sent.\n"
 		"stats    print the module's counters, one \"name value\" a line.\n"
 		"monitor  join the \"events\" group and print each event as a line of\n"
 		"         key=value fields; \"monitor: ready\" goes to stderr once joined.\n"
@@ -64,7 +66,7 @@ static void usage(FILE *out)
 		"         Exit status 1 if a sequence gap or overrun was seen, unless\n"
 		"         --allow-gaps. --rcvbuf sets the socket buffer (default 4 MiB).\n"
 		"         --quiet prints the summary only.\n",
-		MCBRIDGE_EMIT_MAX_COUNT, MCBRIDGE_TEXT_MAX);
+		MCBRIDGE_TEXT_MAX, MCBRIDGE_EMIT_MAX_COUNT);
 }
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -90,6 +92,7 @@ struct ctl {
 	/* Filled by the error callback: the kernel's extack message. */
 	char ext_msg[256];
 	int error;
+	bool done;		/* the request's ack or error arrived */
 };
 
 static int ctl_open(struct ctl *ctl)
@@ -160,6 +163,7 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 
 	(void)nla;
 	ctl->error = err->error;
+	ctl->done = true;
 	ext_ack_msg(err, nlh, ctl->ext_msg, sizeof(ctl->ext_msg));
 	return NL_STOP;
 }
@@ -178,6 +182,12 @@ struct emit_reply {
 	bool seen;
 };
 
+/* A burst of several requests, added up. */
+struct emit_total {
+	uint64_t emitted;
+	uint64_t first_seq;	/* of the first event sent; 0: none yet */
+};
+
 static int on_emit_reply(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[MCBRIDGE_ATTR_MAX + 1];
@@ -192,6 +202,15 @@ static int on_emit_reply(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	struct ctl *ctl = arg;
+
+	(void)msg;
+	ctl->done = true;
+	return NL_STOP;
+}
+
 static int send_and_receive(struct ctl *ctl, struct nl_msg *msg,
 			    nl_recvmsg_msg_cb_t valid, void *arg)
 {
@@ -203,7 +222,9 @@ static int send_and_receive(struct ctl *ctl, struct nl_msg *msg,
 		return -ENOMEM;
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, ctl);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid, arg);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, ctl);
 	ctl->error = 0;
+	ctl->done = false;
 	ctl->ext_msg[0] = '\0';
 
 	err = nl_send_auto(ctl->sk, msg);
@@ -211,8 +232,11 @@ static int send_and_receive(struct ctl *ctl, struct nl_msg *msg,
 		nl_cb_put(cb);
 		return -EIO;
 	}
-	/* One reply or one error; the ack behind a reply is not needed. */
-	err = nl_recvmsgs(ctl->sk, cb);
+	/* The reply, then the ack (or an error): up to the ack, so that the
+	 * next request on this socket does not read this one's. */
+	do
+		err = nl_recvmsgs(ctl->sk, cb);
+	while (err >= 0 && !ctl->done);
 	nl_cb_put(cb);
 	if (ctl->error)
 		return ctl->error;
@@ -228,8 +252,8 @@ static int cmd_emit(int argc, char **argv)
 		{ 0 }
 	};
 	const char *text = "injected";
-	struct emit_reply reply = { 0 };
-	uint64_t count = 1;
+	struct emit_total reply = { 0 };
+	uint64_t count = 1, total, requests = 0;
 	bool count_given = false;
 	struct nl_msg *msg;
 	struct ctl ctl;
@@ -261,26 +285,51 @@ static int cmd_emit(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	total = count;
 	if (ctl_open(&ctl) < 0)
 		return 1;
-	msg = nlmsg_alloc();
-	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctl.family, 0,
-				 NLM_F_ACK, MCBRIDGE_CMD_EMIT, MCBRIDGE_GENL_VERSION) ||
-	    nla_put_string(msg, MCBRIDGE_ATTR_TEXT, text) ||
-	    (count_given && nla_put_u32(msg, MCBRIDGE_ATTR_COUNT, (uint32_t)count))) {
-		fprintf(stderr, "mcbridge-ctl: cannot build request\n");
-		return 1;
-	}
-	err = send_and_receive(&ctl, msg, on_emit_reply, &reply);
-	nlmsg_free(msg);
-	if (!err && !reply.seen)
-		err = -EPROTO;
-	if (err) {
-		report_error(&ctl, "emit", err);
-		ctl_close(&ctl);
-		return 1;
-	}
-	printf("emitted %" PRIu32 " first_seq %" PRIu64 "\n", reply.emitted, reply.first_seq);
+	/*
+	 * The kernel takes at most MCBRIDGE_EMIT_MAX_COUNT per request (a
+	 * request holds genetlink's lock): a larger burst is several requests,
+	 * and ends at the first that fails.  Up to the cap, one request, as
+	 * given: the kernel judges the count.
+	 */
+	do {
+		uint32_t chunk = count > MCBRIDGE_EMIT_MAX_COUNT ?
+				 MCBRIDGE_EMIT_MAX_COUNT : (uint32_t)count;
+		struct emit_reply part = { 0 };
+
+		msg = nlmsg_alloc();
+		if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctl.family, 0,
+					 NLM_F_ACK, MCBRIDGE_CMD_EMIT, MCBRIDGE_GENL_VERSION) ||
+		    nla_put_string(msg, MCBRIDGE_ATTR_TEXT, text) ||
+		    (count_given && nla_put_u32(msg, MCBRIDGE_ATTR_COUNT, chunk))) {
+			fprintf(stderr, "mcbridge-ctl: cannot build request\n");
+			nlmsg_free(msg);
+			ctl_close(&ctl);
+			return 1;
+		}
+		err = send_and_receive(&ctl, msg, on_emit_reply, &part);
+		nlmsg_free(msg);
+		if (!err && !part.seen)
+			err = -EPROTO;
+		if (err) {
+			report_error(&ctl, "emit", err);
+			if (requests)
+				fprintf(stderr, "mcbridge-ctl: emit: burst cut short after "
+					"%" PRIu64 " of %" PRIu64 " events\n",
+					reply.emitted, total);
+			ctl_close(&ctl);
+			return 1;
+		}
+		if (!reply.first_seq)
+			reply.first_seq = part.first_seq;
+		reply.emitted += part.emitted;
+		count -= chunk;
+		requests++;
+	} while (count_given && count);
+
+	printf("emitted %" PRIu64 " first_seq %" PRIu64 "\n", reply.emitted, reply.first_seq);
 	ctl_close(&ctl);
 	return 0;
 }

@@ -231,6 +231,50 @@ test_burst() {
 	fi
 }
 
+# A long burst must not stall generic netlink for the whole system: a
+# request runs with genetlink's lock held for reading, a family
+# registration waits for it to write, and every later request queues
+# behind that.  With the per-request cap, a big burst is several requests
+# (mcbridge-ctl splits it) and a registration gets in between two.
+test_lock_bound() {
+	local n=300000 before mid emit_pid reply f=$WORK/lock.out
+
+	# Its dependencies stay loaded: the load during the burst is quick.
+	if ! { modprobe wireguard && rmmod wireguard; }; then
+		t_fail "lock bound" "no wireguard module to register a family with"
+		return
+	fi
+	start_monitor lock --until END --quiet --rcvbuf 536870912 ||
+		{ t_fail "lock bound" "monitor did not start"; return; }
+	before=$("$CTL" stats | sed -n 's/^last_seq //p')
+	"$CTL" emit --count $n --text lock >"$WORK/lock-emit.out" 2>&1 &
+	emit_pid=$!
+	t_wait_for -t 60 sh -c "[ \$('$CTL' stats | sed -n 's/^last_seq //p') -gt $((before + 1000)) ]" ||
+		t_fail "lock bound" "burst did not start"
+	modprobe wireguard	# registers the family "wireguard"
+	mid=$("$CTL" stats | sed -n 's/^last_seq //p')	# a request after it
+	if kill -0 "$emit_pid" 2>/dev/null && [ "$mid" -lt $((before + n)) ]; then
+		t_ok "a family registered and a request answered during a $n-event burst (at event $((mid - before)))"
+	else
+		t_fail "lock bound" "the registration waited for the burst: answered at event $((mid - before)) of $n"
+	fi
+	wait "$emit_pid"
+	reply=$(cat "$WORK/lock-emit.out")
+	"$CTL" emit --text END >/dev/null
+	wait "$MON_PID"
+	# Module events of the registration interleave: every seq from the
+	# burst's first to END arrived, and the kernel sent all n.
+	if [[ "$reply" == "emitted $n first_seq "* ]] &&
+	   [ "$(summary_field "$f" received)" -ge $((n + 1)) ] &&
+	   [ "$(summary_field "$f" gaps)" = 0 ] && [ "$(summary_field "$f" overruns)" = 0 ] &&
+	   [ $(( $(summary_field "$f" last_seq) - $(summary_field "$f" first_seq) + 1 )) = "$(summary_field "$f" received)" ]; then
+		t_ok "the $n-event burst in several requests: all sent and received, no gap"
+	else
+		t_fail "lock bound burst" "reply '$reply', $(grep summary "$f")"
+	fi
+	rmmod wireguard
+}
+
 test_unprivileged() {
 	local out rc
 
@@ -347,6 +391,7 @@ test_churn() {
 
 main() {
 	modprobe -r veth dummy 2>/dev/null
+	t_kmemleak_clear
 	load heartbeat_ms=0 || { t_done; return; }
 	test_resolve
 	test_netdev
@@ -354,6 +399,7 @@ main() {
 	test_heartbeat
 	test_emit
 	test_burst
+	test_lock_bound
 	test_unprivileged
 	test_bad_input
 	test_fuzz
@@ -361,6 +407,7 @@ main() {
 	test_churn
 	unload
 	t_check_dmesg_clean
+	t_check_kmemleak "no leak after every test and the unload"
 	rm -rf "$WORK" "$USERBIN"
 	t_done
 }

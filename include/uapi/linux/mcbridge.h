@@ -19,8 +19,13 @@
 
 /* Longest MCBRIDGE_ATTR_TEXT accepted by EMIT, in bytes, without the NUL. */
 #define MCBRIDGE_TEXT_MAX		255
-/* Largest MCBRIDGE_ATTR_COUNT accepted by one EMIT request. */
-#define MCBRIDGE_EMIT_MAX_COUNT		1000000
+/*
+ * Largest MCBRIDGE_ATTR_COUNT accepted by one EMIT request.  A request runs
+ * with generic netlink's lock held for reading: a family registration on
+ * the system waits for it, and every later genetlink request behind that.
+ * The cap bounds that stall; larger bursts are several requests.
+ */
+#define MCBRIDGE_EMIT_MAX_COUNT		65536
 
 enum mcbridge_cmd {
 	MCBRIDGE_CMD_UNSPEC,
