@@ -3,6 +3,7 @@
 #   make          build the module, the bridge, the client and tools
 #   make demo     install what is missing, load the module, show live events
 #   make test     install what is missing, run every test
+#   make test-debug-kernel  module and bridge suites on a debug kernel
 #   make bench    benchmarks (not tests)
 #   make install  install everything (see "install" below); make uninstall
 
@@ -15,7 +16,7 @@ KERNEL ?=
 
 USER_PARTS := client bridge tools
 
-.PHONY: all kmod $(USER_PARTS) deps demo test bench clean
+.PHONY: all kmod $(USER_PARTS) deps demo test test-debug-kernel bench clean
 
 all: kmod $(USER_PARTS)
 
@@ -37,6 +38,13 @@ demo: deps
 test: deps
 	$(MAKE) all
 	KERNELS="$(KERNELS)" tests/run-all.sh
+
+# The module and bridge-in-VM suites on a kernel with lockdep, KASAN,
+# kmemleak and debug objects (kmod/kernels.list: 6.1-debug), built from
+# Debian's source once per machine.  Not part of `make test`.
+test-debug-kernel: deps
+	$(MAKE) all
+	KERNELS=6.1-debug MCB_SUITES="kmod/suite-kmod bridge/suite-bridge-vm" tests/run-all.sh
 
 bench: deps
 	$(MAKE) all

@@ -57,7 +57,10 @@ default_release() {
 }
 
 release() {
-	if [ "$RELEASE" = default ]; then default_release; else echo "$RELEASE"; fi
+	case "$BUILD" in
+	source:*) source_release ;;
+	*) if [ "$RELEASE" = default ]; then default_release; else echo "$RELEASE"; fi ;;
+	esac
 }
 
 chroot_dir() { echo "$cache/chroot-${BUILD#chroot:}"; }
@@ -205,6 +208,65 @@ chroot_sparse() {
 		die "no sparse recent enough for the $rel headers"
 }
 
+# --- kernels built from Debian's source package ------------------------------
+# "source:PKG": the kernel source of package PKG (e.g. linux-source-6.1),
+# configured with `make defconfig kvm_guest.config` and the fragment
+# kmod/<NAME>.config, built once into $cache/<NAME>: src/ (the build tree the
+# module is built against) and root/ (boot/ and lib/modules/ for the VM).
+source_dir() { echo "$cache/$NAME"; }
+
+source_release() {
+	local f
+	f=$(source_dir)/root/release
+	[ -s "$f" ] || die "kernel $NAME is not built yet: scripts/kernels.sh fetch $NAME"
+	cat "$f"
+}
+
+fetch_source() {
+	local pkg=${BUILD#source:} dir frag tarball rel
+	dir=$(source_dir)
+	frag=$top/kmod/$NAME.config
+	[ -r "$frag" ] || die "kernel $NAME: no config fragment $frag"
+	# Rebuilt when the fragment changes.
+	if [ -s "$dir/root/release" ] && cmp -s "$frag" "$dir/root/fragment"; then
+		return 0
+	fi
+	installed "$pkg" || {
+		say "installing $pkg"
+		apt_update
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
+	}
+	tarball=$(dpkg -L "$pkg" | grep -E '/usr/src/linux-source-[^/]*\.tar\.xz$' | head -n 1)
+	[ -n "$tarball" ] || die "no source tarball in package $pkg"
+	say "building the $NAME kernel from $tarball in $dir (once, about half an hour)"
+	rm -rf "$dir"
+	mkdir -p "$dir/src" "$dir/root/boot"
+	tar -xJf "$tarball" -C "$dir/src" --strip-components=1
+	(
+		cd "$dir/src"
+		make -s defconfig kvm_guest.config >/dev/null
+		scripts/kconfig/merge_config.sh -m .config "$frag" >/dev/null
+		make -s olddefconfig LOCALVERSION=-"$NAME"
+		# Every line of the fragment must have taken.
+		grep -E '^CONFIG_[A-Z0-9_]+=' "$frag" | while IFS= read -r want; do
+			opt=${want%%=*}
+			case "$want" in
+			*=n) ! grep -q "^$opt=[ym]" .config ;;
+			*) grep -qx "$want" .config ;;
+			esac || { echo "$prog: $want did not take" >&2; exit 1; }
+		done
+		make -s -j"$(nproc)" LOCALVERSION=-"$NAME" bzImage modules >"$dir/build.log" 2>&1 ||
+			{ tail -n 40 "$dir/build.log" >&2; exit 1; }
+		make -s LOCALVERSION=-"$NAME" INSTALL_MOD_PATH="$dir/root" INSTALL_MOD_STRIP=1 \
+			modules_install >>"$dir/build.log" 2>&1
+	) || die "building the $NAME kernel failed: see $dir/build.log"
+	rel=$(make -s -C "$dir/src" LOCALVERSION=-"$NAME" kernelrelease)
+	cp "$dir/src/arch/x86/boot/bzImage" "$dir/root/boot/vmlinuz-$rel"
+	cp "$dir/src/.config" "$dir/root/boot/config-$rel"
+	cp "$frag" "$dir/root/fragment"
+	echo "$rel" >"$dir/root/release"
+}
+
 # Runs a command in the chroot with /proc, /dev and the checkout mounted, in
 # a private mount namespace (the mounts go away with it).
 in_chroot() {
@@ -224,11 +286,11 @@ fetch() {
 	local name rel
 	for name in "$@"; do
 		row "$name"
-		rel=$(release)
 		mkdir -p "$cache"
 		case "$BUILD" in
-		host) fetch_host "$rel" ;;
-		chroot:*) fetch_chroot "$rel" ;;
+		host) rel=$(release); fetch_host "$rel" ;;
+		chroot:*) rel=$(release); fetch_chroot "$rel" ;;
+		source:*) fetch_source ;;
 		*) die "kernel $name: unknown build '$BUILD' in kmod/kernels.list" ;;
 		esac
 	done
@@ -246,6 +308,9 @@ env_of() {
 	chroot:*)
 		kdir=/usr/src/linux-headers-$rel	# inside the chroot
 		root=$(chroot_dir) ;;
+	source:*)
+		kdir=$(source_dir)/src
+		root=$(source_dir)/root ;;
 	*) die "kernel $1: unknown build '$BUILD'" ;;
 	esac
 	printf 'KNAME=%q KVER=%q KDIR=%q KROOT=%q KBUILD=%q\n' "$NAME" "$rel" "$kdir" "$root" "$BUILD"
@@ -256,7 +321,7 @@ run() {
 	shift
 	row "$name"
 	case "$BUILD" in
-	host) "$@" ;;
+	host | source:*) "$@" ;;
 	chroot:*) in_chroot "$@" ;;
 	esac
 }
@@ -272,12 +337,13 @@ build() {
 	run "$name" make -C "$dir/kmod" KDIR="$kdir" "$@"
 }
 
+# Kernels built from source take long to build once: only when named.
 names() {
 	local n
 	if [ -n "${KERNELS:-}" ]; then
 		for n in $KERNELS; do row "$n"; echo "$n"; done
 	else
-		rows | awk '{ print $1 }'
+		rows | awk '$4 !~ /^source:/ { print $1 }'
 	fi
 }
 

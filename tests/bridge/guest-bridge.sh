@@ -62,6 +62,7 @@ stat_of() {	# LINE KEY
 
 # --- start before the module: waits for the family ------------------------
 rmmod mcbridge 2>/dev/null
+t_kmemleak_clear
 start_bridge || { t_fail "bridge starts" "$(berr)"; t_done; exit 1; }
 if grep -q 'mcbridge/events -> 225.0.0.1:7788 json waiting for family mcbridge' "$WORK/bridge1.out"; then
 	t_ok "bridge started before the module: ready line says waiting for family mcbridge"
@@ -229,5 +230,6 @@ rc=$?
 	t_ok "SIGTERM: clean exit with final stats" || t_fail "SIGTERM" "rc=$rc $(berr)"
 rmmod mcbridge
 t_check_dmesg_clean "kernel log clean"
+t_check_kmemleak "no leak after the bridge tests and the unload"
 rm -rf "$WORK"
 t_done

@@ -5,6 +5,9 @@
 #   t_check_dmesg_clean [NAME]
 #                           fail if the kernel log shows a warning, BUG, oops,
 #                           leak or sanitizer report since the last call
+#   t_kmemleak_clear        forget what kmemleak has seen so far (boot)
+#   t_check_kmemleak [NAME] fail if kmemleak reports a leak since the clear;
+#                           both do nothing on a kernel without kmemleak
 #   t_wait_for [-t SEC] CMD...
 #                           poll CMD until it succeeds (default 10 s)
 #
@@ -34,6 +37,27 @@ $bad"
 		return 1
 	fi
 	t_ok "$name"
+}
+
+T_KMEMLEAK=/sys/kernel/debug/kmemleak
+
+t_kmemleak_clear() {
+	[ -w "$T_KMEMLEAK" ] && echo clear >"$T_KMEMLEAK"
+	return 0
+}
+
+t_check_kmemleak() {
+	local name=${1:-no kmemleak report} leaks
+	[ -w "$T_KMEMLEAK" ] || return 0
+	# Objects are reported once older than a few seconds and unreferenced
+	# in two scans.
+	echo scan >"$T_KMEMLEAK" && echo scan >"$T_KMEMLEAK"
+	leaks=$(cat "$T_KMEMLEAK")
+	if [ -n "$leaks" ]; then
+		t_fail "$name" "$(head -n 40 <<<"$leaks")"
+		return 1
+	fi
+	t_ok "$name (kmemleak scanned)"
 }
 
 # Poll until CMD succeeds, for at most SEC seconds (default 10). Only for
