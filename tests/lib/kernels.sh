@@ -17,9 +17,6 @@
 # Checks carry the kernel's name: "ok [6.12] ...".
 
 KERNELS_SH=scripts/kernels.sh
-# Kernel log lines that mean trouble, boot included; the taint notices of
-# an unsigned out-of-tree module are expected.
-KERNEL_LOG_BAD='WARNING|BUG:|Oops|Call Trace|kernel BUG|general protection|possible recursive locking|circular locking|inconsistent lock state|lockdep|blocked for more than|refcount_t|kmemleak|UBSAN|KASAN'
 
 kernel_names() { "$KERNELS_SH" names; }
 
@@ -49,8 +46,7 @@ kernel_vm() {
 	dmesg=build/tmp/dmesg-$name-$$.log
 	tests/vm/vm-run --kver "$KVER" --kroot "$KROOT" --dmesg "$dmesg" "$@"
 	rc=$?
-	bad=$(grep -E "$KERNEL_LOG_BAD" "$dmesg" 2>/dev/null |
-		grep -vE 'module verification failed|loading out-of-tree module taints kernel' | head -n 20)
+	bad=$(t_kernel_log_problems <"$dmesg" 2>/dev/null)
 	if [ ! -s "$dmesg" ]; then
 		t_fail "[$name] kernel log" "none came back from the VM"
 	elif [ -n "$bad" ]; then

@@ -15,10 +15,6 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 
-# Kernel log lines that mean something went wrong in the kernel. The
-# "module verification failed" and "out-of-tree module" taint notices are
-# expected for our unsigned module and do not match these patterns.
-T_DMESG_BAD='WARNING|BUG:|Oops|Call Trace|refcount_t|kmemleak|general protection|UBSAN|KASAN'
 T_DMESG_SEEN=0	# dmesg lines already checked
 
 t_check_dmesg_clean() {
@@ -27,9 +23,7 @@ t_check_dmesg_clean() {
 		t_fail "$name" "cannot read dmesg: $log"
 		return 1
 	fi
-	bad=$(printf '%s\n' "$log" | tail -n +$((T_DMESG_SEEN + 1)) | grep -E "$T_DMESG_BAD" |
-		grep -vE 'module verification failed: signature and/or required key missing|loading out-of-tree module taints kernel' |
-		head -n 20)
+	bad=$(printf '%s\n' "$log" | tail -n +$((T_DMESG_SEEN + 1)) | t_kernel_log_problems)
 	T_DMESG_SEEN=$(printf '%s\n' "$log" | wc -l)
 	if [ -n "$bad" ]; then
 		t_fail "$name" "kernel log reports problems:
