@@ -165,7 +165,8 @@ install-data: install-gen
 # The module's sources, in the repository's layout (kmod/ builds with
 # ../include/uapi and ../VERSION): what DKMS gets, and what the kernel
 # matrix copies to build one module per kernel (scripts/kernels.sh).
-KMOD_SOURCES := kmod/Kbuild kmod/Makefile kmod/mcbridge.c kmod/compat.h \
+KMOD_SOURCES := kmod/Kbuild kmod/Makefile kmod/mcbridge.c kmod/mcbridge-nl-gen.h \
+	kmod/compat.h \
 	VERSION include/uapi/linux/mcbridge.h
 
 install-dkms: install-gen

@@ -10,7 +10,7 @@
 #include <linux/netlink.h>
 #include <mcbridge/nla.h>
 
-size_t mcb_encode_binary(const struct mcb_event *ev, void *buf, size_t cap,
+size_t mcb_encode_binary(const struct mcb_nl_event *ev, void *buf, size_t cap,
 			 bool *truncated)
 {
 	struct mcb_wire_hdr h;

@@ -27,7 +27,7 @@
 #define TAG_SIGNAL	((uint64_t)-1)
 #define TAG_CTRL	((uint64_t)-2)
 
-void mcb_mapping_emit(void *ctx, struct mcb_event *ev)
+void mcb_mapping_emit(void *ctx, struct mcb_nl_event *ev)
 {
 	struct mcb_mapping *m = ctx;
 	void *buf = mcb_sink_reserve(&m->sink);
@@ -102,7 +102,7 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 
 		m->cfg = c;
 		m->max_datagram = o->max_datagram;
-		m->encode = c->format == MCB_OUT_BINARY ? mcb_encode_binary :
+		m->encode = c->format == MCB_FMT_BINARY ? mcb_encode_binary :
 							  mcb_encode_json;
 		err = mcb_sink_open(&m->sink, c, o->max_datagram, o->batch, lg);
 		if (err < 0)

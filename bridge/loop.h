@@ -82,6 +82,6 @@ void mcb_loop_on_family(void *ctx, const char *family, int family_id,
 int mcb_loop_families(struct mcb_loop *l);
 
 /* Encode ev and queue it on the mapping's sink (exposed for tests). */
-void mcb_mapping_emit(void *ctx, struct mcb_event *ev);
+void mcb_mapping_emit(void *ctx, struct mcb_nl_event *ev);
 
 #endif

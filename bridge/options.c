@@ -49,9 +49,9 @@ static const char usage_text[] =
 "waiting for its family, and sends READY=1 to $NOTIFY_SOCKET when set.\n"
 "Exit status: 0 on a clean exit, 1 on a runtime failure, 2 on bad usage.\n";
 
-const char *mcb_format_name(enum mcb_format_id f)
+const char *mcb_format_name(enum mcb_format f)
 {
-	return f == MCB_OUT_BINARY ? "binary" : "json";
+	return f == MCB_FMT_BINARY ? "binary" : "json";
 }
 
 /* Parses an unsigned decimal in [min, max]; rejects signs, junk and overflow. */
@@ -100,12 +100,12 @@ static int parse_mcast(const char *s, struct in_addr *a)
 	return IN_MULTICAST(ntohl(a->s_addr)) ? 0 : -2;
 }
 
-static int parse_format(const char *s, enum mcb_format_id *f)
+static int parse_format(const char *s, enum mcb_format *f)
 {
 	if (strcmp(s, "json") == 0)
-		*f = MCB_OUT_JSON;
+		*f = MCB_FMT_JSON;
 	else if (strcmp(s, "binary") == 0)
-		*f = MCB_OUT_BINARY;
+		*f = MCB_FMT_BINARY;
 	else
 		return -1;
 	return 0;
@@ -130,7 +130,7 @@ struct defaults {
 	unsigned port;
 	struct in_addr iface;
 	int ttl;
-	enum mcb_format_id format;
+	enum mcb_format format;
 };
 
 static void init_map(struct mcb_map_cfg *m, const struct defaults *d)
@@ -306,7 +306,7 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &d.iface);
 	d.port = MCB_DEFAULT_PORT;
 	d.ttl = MCB_DEFAULT_TTL;
-	d.format = MCB_OUT_JSON;
+	d.format = MCB_FMT_JSON;
 
 	optind = 0;	/* GNU: full reinitialisation, for repeated calls */
 	opterr = 0;	/* our own messages, to err */

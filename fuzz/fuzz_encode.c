@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const size_t caps[] = { MCB_WIRE_MAX_DATAGRAM, 4096, 512, 256 };
 static size_t cap;
 
-static void emit(void *ctx, struct mcb_event *ev)
+static void emit(void *ctx, struct mcb_nl_event *ev)
 {
 	static const mcb_encode_fn enc[] = { mcb_encode_json, mcb_encode_binary };
 	uint64_t *bseq = ctx;

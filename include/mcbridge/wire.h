@@ -11,8 +11,9 @@
  *   "bridge_seq" and "bridge_time_ns".  Events ("kind":"event") add "cmd"
  *   (name, or the number as a string when unknown) and "cmd_id"; for the
  *   mcbridge family every attribute by name ("seq", "timestamp_ns", "type",
- *   "cpu", "ifindex", "ifname", "netdev_event", ...; enums as their names
- *   from include/mcbridge/names.h, as numbers when a value has no name);
+ *   "cpu", "ifindex", "ifname", "netdev_event", ...: the keys of
+ *   kmod/mcbridge.yaml; enums as their names there, as numbers when a
+ *   value has no name);
  *   for other families, and for mcbridge attributes without a key,
  *   "attrs": an array of {"type":N,"len":N, and one of "u8"/"u16"/"u32"/
  *   "u64" (numbers), "str" (text without its NUL), "nested" (array, same
@@ -67,6 +68,13 @@
 #define MCB_WIRE_MAGIC		0x4d434252u	/* "MCBR" */
 #define MCB_WIRE_VERSION	1
 #define MCB_WIRE_NAMSIZ		16		/* GENL_NAMSIZ */
+
+/* The two formats; AUTO: a decoder tells them apart per datagram. */
+enum mcb_format {
+	MCB_FMT_AUTO = 0,	/* decoders: magic or '{' */
+	MCB_FMT_JSON,
+	MCB_FMT_BINARY,
+};
 
 enum mcb_wire_kind {
 	MCB_KIND_EVENT = 1,	/* a netlink event, attributes follow */
@@ -153,18 +161,7 @@ _Static_assert(sizeof(struct mcb_wire_auth) == 40,
 #define MCB_JSON_KIND_OVERRUN	"overrun"
 #define MCB_JSON_KIND_LOST	"lost"
 
-/* mcbridge family attribute keys (see include/uapi/linux/mcbridge.h) */
-#define MCB_JSON_SEQ		"seq"
-#define MCB_JSON_TIMESTAMP	"timestamp_ns"
-#define MCB_JSON_TYPE		"type"
-#define MCB_JSON_CPU		"cpu"
-#define MCB_JSON_IFINDEX	"ifindex"
-#define MCB_JSON_IFNAME		"ifname"
-#define MCB_JSON_NETDEV_EVENT	"netdev_event"
-#define MCB_JSON_IFFLAGS	"ifflags"
-#define MCB_JSON_MTU		"mtu"
-#define MCB_JSON_MODULE_NAME	"module"
-#define MCB_JSON_MODULE_STATE	"module_state"
-#define MCB_JSON_TEXT		"text"
+/* The mcbridge family's attributes have the keys of its spec,
+ * kmod/mcbridge.yaml (lib/mcb_attr.h). */
 
 #endif /* MCBRIDGE_WIRE_H */

@@ -194,7 +194,7 @@ struct kinds {
 	int n;
 };
 
-static void record(void *ctx, struct mcb_event *ev)
+static void record(void *ctx, struct mcb_nl_event *ev)
 {
 	struct kinds *k = ctx;
 
