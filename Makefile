@@ -1,6 +1,8 @@
 # mcbridge: kernel generic-netlink events -> loopback IP multicast.
 #
 #   make          build the module, the bridge, the client and tools
+#   make gen      regenerate the code kmod/mcbridge.yaml describes (also
+#                 done by make when the spec or its generator changed)
 #   make demo     install what is missing, load the module, show live events
 #   make test     install what is missing, run every test
 #   make test-debug-kernel  module and bridge suites on a debug kernel
@@ -16,14 +18,23 @@ KERNEL ?=
 
 USER_PARTS := client bridge tools
 
-.PHONY: all kmod $(USER_PARTS) deps demo test test-debug-kernel bench clean
+.PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel bench clean
 
 all: kmod $(USER_PARTS)
 
-kmod:
+# The generated files are in the tree (DKMS and the kernel matrix copy the
+# module's); tests/kmod/check-spec.py fails when they are stale.
+GEN_STAMP := build/.genl-gen
+gen: $(GEN_STAMP)
+$(GEN_STAMP): kmod/mcbridge.yaml scripts/genl-gen.py
+	@mkdir -p $(@D)
+	scripts/genl-gen.py
+	@touch $@
+
+kmod: gen
 	$(MAKE) -C kmod
 
-$(USER_PARTS):
+$(USER_PARTS): gen
 	$(MAKE) -C $@
 
 bridge tools: client

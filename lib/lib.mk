@@ -4,6 +4,9 @@
 #
 # mcb_attr_gen.c is generated from kmod/mcbridge.yaml (scripts/genl-gen.py,
 # `make gen` at the top).
+# The includer's default goal stays its own (restored at the end).
+LIBMCB_SAVED_GOAL := $(.DEFAULT_GOAL)
+
 LIBMCB_SRCS := mcb_attr.c mcb_attr_gen.c
 LIBMCB_OBJDIR := $(O)/lib/obj
 LIBMCB_OBJS := $(LIBMCB_SRCS:%.c=$(LIBMCB_OBJDIR)/%.o)
@@ -23,3 +26,5 @@ $(LIBMCB_OBJDIR):
 	mkdir -p $@
 
 -include $(LIBMCB_OBJS:.o=.d)
+
+.DEFAULT_GOAL := $(LIBMCB_SAVED_GOAL)
