@@ -269,7 +269,7 @@ static void ext_ack_parse(struct ctl *ctl, const struct nlmsgerr *err,
 {
 	const struct nlattr *tlv;
 	size_t off, total;
-	uint32_t v;
+	uint32_t v = 0;
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
