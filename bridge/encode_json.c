@@ -202,7 +202,9 @@ static void put_named(struct jw *w, const struct mcb_attr_desc *d,
 	switch (d->type) {
 	case MCB_AT_U32:
 	case MCB_AT_U64:
-		v = mcb_nla_uint(p, d->size, MCB_NLA_HOST_BE);
+		/* Constant sizes: the byte loop unrolls. */
+		v = d->type == MCB_AT_U32 ? mcb_nla_uint(p, 4, MCB_NLA_HOST_BE) :
+			mcb_nla_uint(p, 8, MCB_NLA_HOST_BE);
 		name = d->names ? mcb_names_get(d->names, v) : NULL;
 		if (name)
 			put_str(w, name, strlen(name));
