@@ -129,27 +129,29 @@ static void json_enum(FILE *out, const char *key, const char *name,
 		json_u64(out, key, v);
 }
 
-/* An event attribute's field (lib/mcb_attr.h): numbers and strings. */
-static uint64_t field_uint(const struct mcb_event *ev,
-			  const struct mcb_attr_desc *d)
+/*
+ * An event attribute's field (lib/mcb_attr.h): true for a string, in *str
+ * and *len, false for a number, in *v.
+ */
+static bool field_get(const struct mcb_event *ev,
+		      const struct mcb_attr_desc *d, const char **str,
+		      size_t *len, uint64_t *v)
 {
 	const char *f = (const char *)ev + d->field_off;
 	uint32_t v32;
-	uint64_t v;
 
+	if (d->type == MCB_AT_STRING) {
+		memcpy(len, (const char *)ev + d->len_off, sizeof(*len));
+		*str = f;
+		return true;
+	}
 	if (d->field_size == sizeof(v32)) {
 		memcpy(&v32, f, sizeof(v32));
-		return v32;
+		*v = v32;
+	} else {
+		memcpy(v, f, sizeof(*v));
 	}
-	memcpy(&v, f, sizeof(v));
-	return v;
-}
-
-static const char *field_str(const struct mcb_event *ev,
-			     const struct mcb_attr_desc *d, size_t *len)
-{
-	memcpy(len, (const char *)ev + d->len_off, sizeof(*len));
-	return (const char *)ev + d->field_off;
+	return false;
 }
 
 /*
@@ -323,13 +325,9 @@ static void json_field(FILE *out, const struct mcb_event *ev,
 	uint64_t v;
 	size_t len;
 
-	if (d->type == MCB_AT_STRING) {
-		str = field_str(ev, d, &len);
+	if (field_get(ev, d, &str, &len, &v))
 		json_str(out, d->json_key, str, len);
-		return;
-	}
-	v = field_uint(ev, d);
-	if (d->names)
+	else if (d->names)
 		json_enum(out, d->json_key, mcb_names_get(d->names, v), v);
 	else
 		json_u64(out, d->json_key, v);
@@ -404,13 +402,9 @@ static void human_field(FILE *out, const struct mcb_event *ev,
 	uint64_t v;
 	size_t len;
 
-	if (d->type == MCB_AT_STRING) {
-		str = field_str(ev, d, &len);
+	if (field_get(ev, d, &str, &len, &v))
 		human_str(out, d->human_key, str, len);
-		return;
-	}
-	v = field_uint(ev, d);
-	if (d->names && (str = mcb_names_get(d->names, v)))
+	else if (d->names && (str = mcb_names_get(d->names, v)))
 		fprintf(out, " %s", str);
 	else if (d->names)
 		fprintf(out, " %" PRIu64, v);

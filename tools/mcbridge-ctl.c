@@ -71,6 +71,17 @@ static void usage(FILE *out)
 		MCBRIDGE_TEXT_MAX, MCBRIDGE_EMIT_MAX_COUNT);
 }
 
+/* The parsers' end for --help (1: exit 0) and anything unknown. */
+static int help_or_usage(int opt)
+{
+	if (opt == 'h') {
+		usage(stdout);
+		return 1;
+	}
+	usage(stderr);
+	return -EINVAL;
+}
+
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -451,12 +462,8 @@ static int emit_parse(int argc, char **argv, struct emit_args *a)
 		case 't':
 			a->text = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 1;
 		default:
-			usage(stderr);
-			return -EINVAL;
+			return help_or_usage(opt);
 		}
 	}
 	if (optind != argc) {
@@ -693,12 +700,8 @@ static int monitor_parse(int argc, char **argv, struct monitor_args *a)
 		case 'g':
 			a->allow_gaps = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 1;
 		default:
-			usage(stderr);
-			return -EINVAL;
+			return help_or_usage(opt);
 		}
 		if (bad) {
 			fprintf(stderr, "mcbridge-ctl: bad %s: %s\n", bad,
