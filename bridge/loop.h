@@ -12,6 +12,7 @@
 #include "event.h"
 #include "log.h"
 #include "mcsink.h"
+#include "nlctrl.h"
 #include "nlsource.h"
 #include "options.h"
 
