@@ -48,9 +48,9 @@ enum {
 int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 		      FILE *out, FILE *err);
 
-/* Runs until count, timeout or *stop; returns the exit status.  With a
- * key (NULL: none), datagrams that fail mcb_auth_verify or the replay
- * window are dropped and counted. */
+/* Runs until count, timeout or *stop; returns 0, or -errno with the
+ * failure reported on stderr.  With a key (NULL: none), datagrams that
+ * fail mcb_auth_verify or the replay window are dropped and counted. */
 int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	       volatile sig_atomic_t *stop, const sigset_t *wait_mask);
 
