@@ -24,8 +24,10 @@ const unsigned char mcb_json_byte_class[256] = {
 	[0x80 ... 0xff] = MULTI,
 };
 
-/* The escape of the character at p (1 or 2 bytes: *adv) into esc. */
-static size_t escape(const unsigned char *p, char esc[6], size_t *adv)
+/* The escape of the character at p, n bytes left (1 or 2 bytes: *adv),
+ * into esc. */
+static size_t escape(const unsigned char *p, size_t n, char esc[6],
+		     size_t *adv)
 {
 	unsigned char c = p[0];
 
@@ -40,7 +42,8 @@ static size_t escape(const unsigned char *p, char esc[6], size_t *adv)
 	case '\r': esc[1] = 'r'; return 2;
 	case '\t': esc[1] = 't'; return 2;
 	}
-	if (c == 0xc2) {	/* a C1 control: its code point */
+	if (c == 0xc2 && n > 1 && p[1] >= 0x80 && p[1] < 0xa0) {
+		/* a C1 control: its code point */
 		c = p[1];
 		*adv = 2;
 	}
@@ -92,7 +95,7 @@ size_t mcb_json_escape_from(char *dst, size_t room, const void *src,
 		/* The plain bytes up to here, then this one's escape. */
 		if (!copy_run(dst, room, &out, s, &run, i))
 			goto done;
-		k = escape(s + i, esc, &adv);
+		k = escape(s + i, n - i, esc, &adv);
 		if (k > room - out)
 			goto done;
 		memcpy(dst + out, esc, k);

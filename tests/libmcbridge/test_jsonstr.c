@@ -41,6 +41,9 @@ static void every_kind_of_byte(void **state)
 		"\\u009b\\u0085\xc2\xa0"
 		"\\u00ff\\u00fe\\u00c0\\u00af\\u00ed\\u00a0\\u0080"
 		"\\u00f4\\u0090\\u0080\\u0080\\u00e2\\u0082");
+	/* A lone C1 lead byte is not a C1 control: one byte, escaped. */
+	assert_string_equal(esc("\xc2X\xc2\xcc\xc2", 5),
+			    "\\u00c2X\\u00c2\\u00cc\\u00c2");
 	assert_string_equal(esc("plain", 5), "plain");
 	assert_string_equal(esc("", 0), "");
 }
