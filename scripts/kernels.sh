@@ -9,6 +9,7 @@
 #                                         and booting NAME needs (cached)
 #   scripts/kernels.sh env NAME           shell assignments for NAME:
 #                                         KNAME KVER KDIR KROOT KBUILD
+#                                         KSLOW
 #   scripts/kernels.sh build NAME DIR [MAKE ARGS...]
 #                                         copy the module's sources to DIR and
 #                                         build them for NAME: DIR/kmod/mcbridge.ko
@@ -37,12 +38,17 @@ say() { echo "$prog: $*" >&2; }
 # --- the list ------------------------------------------------------------------
 rows() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list"; }
 
-# Sets NAME RELEASE SUITE BUILD for kernel $1.
+# Sets NAME RELEASE SUITE BUILD SLOW for kernel $1.
 row() {
 	local line
 	line=$(rows | awk -v n="$1" '$1 == n { print; exit }')
 	[ -n "$line" ] || die "unknown kernel '$1'; kmod/kernels.list has: $(rows | awk '{ printf "%s ", $1 }')"
-	read -r NAME RELEASE SUITE BUILD <<<"$line"
+	read -r NAME RELEASE SUITE BUILD SLOW <<<"$line"
+	SLOW=${SLOW:-1}
+	case "$SLOW" in
+	[1-9] | [1-9][0-9] | [1-9][0-9][0-9]) ;;
+	*) die "kernel $1: slowdown '$SLOW' is not a number from 1 to 999" ;;
+	esac
 }
 
 host_suite() { . /etc/os-release && echo "${VERSION_CODENAME:?}"; }
@@ -313,7 +319,8 @@ env_of() {
 		root=$(source_dir)/root ;;
 	*) die "kernel $1: unknown build '$BUILD'" ;;
 	esac
-	printf 'KNAME=%q KVER=%q KDIR=%q KROOT=%q KBUILD=%q\n' "$NAME" "$rel" "$kdir" "$root" "$BUILD"
+	printf 'KNAME=%q KVER=%q KDIR=%q KROOT=%q KBUILD=%q KSLOW=%q\n' \
+		"$NAME" "$rel" "$kdir" "$root" "$BUILD" "$SLOW"
 }
 
 run() {

@@ -10,7 +10,7 @@ KO=${MCB_KO:-kmod/mcbridge.ko}	# the module of the booted kernel
 CTL=build/bin/mcbridge-ctl
 BADINPUT=build/tests/kmod/mcb-badinput
 FUZZ=build/tests/kmod/mcb-fuzz
-FUZZ_ITERATIONS=${MCB_FUZZ_ITERATIONS:-100000}
+FUZZ_ITERATIONS=${MCB_FUZZ_ITERATIONS:-$(t_events 100000)}
 WORK=$(mktemp -d)
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 # The checkout may sit where nobody cannot reach (e.g. under /root): the
@@ -210,7 +210,9 @@ test_emit() {
 }
 
 test_burst() {
-	local n=100000 start end reply
+	local n start end reply
+
+	n=$(t_events 100000)
 
 	start_monitor burst --count $n --quiet --rcvbuf 268435456 ||
 		{ t_fail "burst" "monitor did not start"; return; }
@@ -239,7 +241,12 @@ test_burst() {
 test_lock_bound() {
 	# Long enough that loading a module (from 9p, under emulation) ends
 	# well inside it: 10 requests.
-	local n=600000 before mid emit_pid reply f=$WORK/lock.out
+	local n before mid emit_pid reply f=$WORK/lock.out
+
+	n=$(t_events 600000)
+	# At least three requests of MCBRIDGE_EMIT_MAX_COUNT (65,536), however
+	# slow the kernel: the registration must fit between two of them.
+	[ "$n" -ge 196608 ] || n=196608
 
 	# Its dependencies stay loaded: the load during the burst is quick.
 	if ! { modprobe wireguard && rmmod wireguard; }; then

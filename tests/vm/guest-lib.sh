@@ -54,6 +54,11 @@ t_check_kmemleak() {
 	t_ok "$name (kmemleak scanned)"
 }
 
+# Event count N for the booted kernel: divided by its slowdown (MCB_SLOW,
+# the "slow" column of kmod/kernels.list) so a debug kernel's run of the
+# big bursts takes about as long as the others'.
+t_events() { echo $(( $1 / ${MCB_SLOW:-1} )); }
+
 # Poll until CMD succeeds, for at most SEC seconds (default 10). Only for
 # conditions that have no readiness signal to wait on (a file, a pipe, a
 # process exit, a netlink reply): prefer those when they exist.
