@@ -14,7 +14,7 @@ export TOP
 KERNELS ?=
 KERNEL ?=
 
-USER_PARTS := client bridge tools
+USER_PARTS := lib client bridge tools
 
 .PHONY: all kmod $(USER_PARTS) deps demo test test-debug-kernel bench clean
 
@@ -26,6 +26,7 @@ kmod:
 $(USER_PARTS):
 	$(MAKE) -C $@
 
+client: lib
 bridge tools: client
 
 deps:

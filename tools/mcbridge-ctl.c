@@ -31,6 +31,8 @@
 #include <linux/mcbridge.h>
 #include <mcbridge/names.h>
 
+#include "lib/num.h"
+
 #define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_requested;
@@ -69,19 +71,10 @@ static void usage(FILE *out)
 		MCBRIDGE_TEXT_MAX, MCBRIDGE_EMIT_MAX_COUNT);
 }
 
+/* Decimal, the rules of every mcbridge program (lib/num.h). */
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
+	return mcb_parse_u64(s, 0, max, out) == 0;
 }
 
 /* Netlink plumbing */
@@ -553,7 +546,7 @@ static int cmd_monitor(int argc, char **argv)
 			}
 			break;
 		case 'b':
-			if (!parse_u64(optarg, INT_MAX, &rcvbuf) || rcvbuf == 0) {
+			if (mcb_parse_size(optarg, 1, INT_MAX, &rcvbuf) < 0) {
 				fprintf(stderr, "mcbridge-ctl: bad --rcvbuf: %s\n", optarg);
 				return EXIT_USAGE;
 			}
