@@ -16,7 +16,7 @@ export TOP
 KERNELS ?=
 KERNEL ?=
 
-USER_PARTS := client bridge tools
+USER_PARTS := lib client bridge tools
 
 .PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel bench clean
 
@@ -37,6 +37,7 @@ kmod: gen
 $(USER_PARTS): gen
 	$(MAKE) -C $@
 
+client: lib
 bridge tools: client
 
 deps:

@@ -15,6 +15,8 @@
 #include <linux/mcbridge.h>
 #include <mcbridge/nla.h>
 
+#include "lib/hex.h"
+#include "lib/jsonstr.h"
 #include "mcb_attr.h"
 
 /* Nested attributes deeper than this are shown as hex (bounds the stack). */
@@ -65,58 +67,32 @@ static void put_u64(struct jw *w, uint64_t v)
 	put(w, tmp + i, sizeof(tmp) - i);
 }
 
-static const char hexdig[] = "0123456789abcdef";
-
-/* A JSON string: RFC 8259 escapes; bytes that are not UTF-8 -> \u00XX. */
+/* A JSON string, by the one writer (lib/jsonstr.h), in place. */
 static void put_str(struct jw *w, const void *data, size_t n)
 {
-	const unsigned char *s = data;
-	size_t i = 0, run = 0;
+	size_t len;
 
 	PUTS(w, "\"");
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t u;
-		char esc[6];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			i++;
-			continue;
-		}
-		if (c >= 0x80 && (u = mcb_utf8_len(s + i, n - i)) != 0) {
-			i += u;
-			continue;
-		}
-		put(w, (const char *)s + run, i - run);
-		switch (c) {
-		case '"': PUTS(w, "\\\""); break;
-		case '\\': PUTS(w, "\\\\"); break;
-		case '\b': PUTS(w, "\\b"); break;
-		case '\f': PUTS(w, "\\f"); break;
-		case '\n': PUTS(w, "\\n"); break;
-		case '\r': PUTS(w, "\\r"); break;
-		case '\t': PUTS(w, "\\t"); break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hexdig[c >> 4];
-			esc[5] = hexdig[c & 15];
-			put(w, esc, sizeof(esc));
-		}
-		run = ++i;
+	if (!w->full) {
+		if (mcb_json_escape_into(w->buf + w->len, w->cap - w->len,
+					 data, n, &len) < n)
+			w->full = true;
+		else
+			w->len += len;
 	}
-	put(w, (const char *)s + run, i - run);
 	PUTS(w, "\"");
 }
 
 static void put_hex(struct jw *w, const unsigned char *p, size_t n)
 {
-	char pair[2];
+	char hex[64];
 
 	PUTS(w, "\"");
-	for (size_t i = 0; i < n; i++) {
-		pair[0] = hexdig[p[i] >> 4];
-		pair[1] = hexdig[p[i] & 15];
-		put(w, pair, 2);
+	for (size_t i = 0; i < n; i += sizeof(hex) / 2) {
+		size_t k = n - i < sizeof(hex) / 2 ? n - i : sizeof(hex) / 2;
+
+		mcb_hex_encode(hex, p + i, k);
+		put(w, hex, 2 * k);
 	}
 	PUTS(w, "\"");
 }
@@ -151,7 +127,7 @@ static void put_generic(struct jw *w, uint16_t type, uint16_t flags,
 	put_u64(w, type);
 	PUTS(w, ",\"len\":");
 	put_u64(w, n);
-	put_key(w, mcb_attr_kind_keys[kind]);
+	put_key(w, mcb_attr_kind_key(kind));
 	switch (kind) {
 	case MCB_ATTR_U8:
 	case MCB_ATTR_U16:

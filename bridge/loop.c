@@ -53,11 +53,17 @@ void mcb_mapping_emit(void *ctx, struct mcb_nl_event *ev)
 	mcb_sink_commit(&m->sink, len);
 }
 
-static int ep_add(int epfd, int fd, uint64_t tag)
+/* 0 or -errno, logged. */
+static int ep_add(const struct mcb_loop *l, int fd, uint64_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+	int err;
 
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+		return 0;
+	err = -errno;
+	mcb_log(l->log, LOG_ERR, "epoll_ctl: %s", strerror(-err));
+	return err;
 }
 
 int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
@@ -79,22 +85,22 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 	l->sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->sigfd < 0 || l->epfd < 0) {
-		mcb_log(lg, LOG_ERR, "signalfd/epoll: %s", strerror(errno));
-		return 1;
+		err = -errno;
+		mcb_log(lg, LOG_ERR, "signalfd/epoll: %s", strerror(-err));
+		return err;
 	}
-	if (ep_add(l->epfd, l->sigfd, TAG_SIGNAL) < 0) {
-		mcb_log(lg, LOG_ERR, "epoll_ctl: %s", strerror(errno));
-		return 1;
-	}
+	err = ep_add(l, l->sigfd, TAG_SIGNAL);
+	if (err < 0)
+		return err;
 
-	if (mcb_ctrl_open(&l->ctrl, lg) < 0)
-		return 1;
+	err = mcb_ctrl_open(&l->ctrl, lg);
+	if (err < 0)
+		return err;
 	l->ctrl_open = true;
 	mcb_ctrl_ops(&l->ctrl, &l->ops);
-	if (ep_add(l->epfd, l->ctrl.notify_fd, TAG_CTRL) < 0) {
-		mcb_log(lg, LOG_ERR, "epoll_ctl: %s", strerror(errno));
-		return 1;
-	}
+	err = ep_add(l, l->ctrl.notify_fd, TAG_CTRL);
+	if (err < 0)
+		return err;
 
 	for (size_t i = 0; i < o->n_maps; i++) {
 		struct mcb_mapping *m = &l->maps[i];
@@ -106,24 +112,22 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 							  mcb_encode_json;
 		err = mcb_sink_open(&m->sink, c, o->max_datagram, o->batch, lg);
 		if (err < 0)
-			/* An interface we cannot send from is a bad setting. */
-			return err == -EADDRNOTAVAIL || err == -ENODEV ||
-			       err == -EINVAL ? 2 : 1;
+			return err;
 		err = mcb_nlsrc_open(&m->src, c, o->rcvbuf, o->batch, lg,
 				     mcb_mapping_emit, m);
 		if (err < 0) {
 			mcb_sink_close(&m->sink);
-			return 1;
+			return err;
 		}
 		m->open = true;
 		l->n_maps++;
-		if (ep_add(l->epfd, m->src.fd, i) < 0) {
-			mcb_log(lg, LOG_ERR, "epoll_ctl: %s", strerror(errno));
-			return 1;
-		}
+		err = ep_add(l, m->src.fd, i);
+		if (err < 0)
+			return err;
 		/* A missing family is not an error: we wait for it. */
-		if (mcb_nlsrc_sync(&m->src, &l->ops, false) < 0)
-			return 1;
+		err = mcb_nlsrc_sync(&m->src, &l->ops, false);
+		if (err < 0)
+			return err;
 	}
 	return 0;
 }
@@ -244,7 +248,7 @@ int mcb_loop_families(struct mcb_loop *l)
 		r = mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS);
 		mcb_sink_flush(&m->sink);
 		if (r < 0)
-			return -1;
+			return r;
 		if (r > 0 && ++m->check_drains < MCB_CHECK_DRAINS) {
 			pending = 1;
 			continue;
@@ -276,8 +280,8 @@ static bool on_signal(struct mcb_loop *l, int *rc)
 				continue;
 			if (errno == EAGAIN)
 				return true;
-			mcb_log(l->log, LOG_ERR, "signalfd: %s", strerror(errno));
-			*rc = 1;
+			*rc = -errno;
+			mcb_log(l->log, LOG_ERR, "signalfd: %s", strerror(-*rc));
 			return false;
 		}
 		if (n != sizeof(si))
@@ -306,8 +310,9 @@ int mcb_loop_run(struct mcb_loop *l)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			mcb_log(l->log, LOG_ERR, "epoll_wait: %s", strerror(errno));
-			return 1;
+			rc = -errno;
+			mcb_log(l->log, LOG_ERR, "epoll_wait: %s", strerror(-rc));
+			return rc;
 		}
 		/* Events first, then family changes, then signals. */
 		for (int i = 0; i < n; i++) {
@@ -320,19 +325,22 @@ int mcb_loop_run(struct mcb_loop *l)
 			} else {
 				struct mcb_mapping *m = &l->maps[tag];
 
-				if (mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS) < 0)
-					rc = 1;
+				rc = mcb_nlsrc_drain(&m->src, MCB_DRAIN_ROUNDS);
 				mcb_sink_flush(&m->sink);
-				if (rc)
+				if (rc < 0)
 					return rc;
+				rc = 0;
 			}
 		}
-		if (ctrl && mcb_ctrl_drain(&l->ctrl, mcb_loop_on_family, l) < 0)
-			return 1;
+		if (ctrl) {
+			rc = mcb_ctrl_drain(&l->ctrl, mcb_loop_on_family, l);
+			if (rc < 0)
+				return rc;
+		}
 		if (ctrl || pending) {
 			pending = mcb_loop_families(l);
 			if (pending < 0)
-				return 1;
+				return pending;
 		}
 		if (sig && !on_signal(l, &rc))
 			return rc;

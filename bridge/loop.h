@@ -12,6 +12,7 @@
 #include "event.h"
 #include "log.h"
 #include "mcsink.h"
+#include "nlctrl.h"
 #include "nlsource.h"
 #include "options.h"
 
@@ -52,20 +53,20 @@ struct mcb_loop {
 
 /*
  * Open every socket and subscribe what exists.  SIGINT, SIGTERM and SIGUSR1
- * must be blocked already.  Returns 0, or the exit status: 2 for a setting
- * that cannot work here (e.g. an interface address not on this host), 1 for
- * other failures.
+ * must be blocked already.  Returns 0, or -errno with the failure logged;
+ * -EADDRNOTAVAIL, -ENODEV and -EINVAL come from a sending interface this
+ * host cannot send from (a setting).
  */
 int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 		  const struct mcb_log *lg);
 /*
  * Sign every mapping's datagrams with auth from now on, each mapping with
- * its own random epoch (sign.c).  Returns 0, or 1 without randomness.
+ * its own random epoch (sign.c).  Returns 0, or -errno without randomness.
  */
 int mcb_loop_auth(struct mcb_loop *l, struct mcb_auth *auth);
 /* Readiness line on out (flushed) and READY=1 to $NOTIFY_SOCKET. */
 void mcb_loop_ready(struct mcb_loop *l, FILE *out);
-/* Until SIGINT/SIGTERM: returns 0, or 1 on a fatal error. */
+/* Until SIGINT/SIGTERM: returns 0, or -errno on a fatal error (logged). */
 int mcb_loop_run(struct mcb_loop *l);
 void mcb_loop_stats(struct mcb_loop *l, const char *what);
 void mcb_loop_fini(struct mcb_loop *l);
@@ -77,7 +78,7 @@ void mcb_loop_on_family(void *ctx, const char *family, int family_id,
 /*
  * Drain and re-sync the marked mappings, a bounded amount per call
  * (exposed for tests).  Returns 0 when all are synced, 1 when some are
- * still draining (call again soon), -1 on a fatal receive error.
+ * still draining (call again soon), -errno on a fatal receive error.
  */
 int mcb_loop_families(struct mcb_loop *l);
 

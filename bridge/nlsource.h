@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Netlink side: the control socket (name resolution), the nlctrl "notify"
- * socket (family life), and one event socket per mapping.
+ * Netlink event source: one event socket per mapping; names are resolved
+ * and groups joined through mcb_nl_ops (nlctrl.h gives the real ones).
  */
 #ifndef MCB_NLSOURCE_H
 #define MCB_NLSOURCE_H
@@ -12,14 +12,18 @@
 #include <sys/socket.h>
 
 #include "event.h"
+#include "lib/clock.h"
 #include "log.h"
 #include "options.h"
 
 struct nl_sock;
 
-/* Resolution and membership, replaceable so tests can drive family life. */
+/*
+ * Resolution and membership, replaceable so tests can drive family life.
+ * Each returns 0 or -errno; resolve's -ENOENT is "no such family", -ESRCH
+ * "no such group".
+ */
 struct mcb_nl_ops {
-	/* 0, -ENOENT (no such family), -ESRCH (no such group) or -errno */
 	int (*resolve)(void *ctx, const char *family, const char *group,
 		       int *family_id, uint32_t *group_id);
 	int (*join)(void *ctx, int fd, uint32_t group_id);
@@ -111,40 +115,5 @@ void mcb_nlsrc_overrun(struct mcb_nlsrc *s, uint64_t now_ns);
 void mcb_nlsrc_truncated(struct mcb_nlsrc *s, uint64_t now_ns);
 
 const char *mcb_src_state_name(enum mcb_src_state st);
-
-uint64_t mcb_now_ns(void);
-
-/* ---- nlctrl: resolution and family notifications ---- */
-
-struct mcb_ctrl {
-	const struct mcb_log *log;
-	struct nl_sock *req;	/* synchronous GETFAMILY requests */
-	struct nl_sock *notify;	/* joined to nlctrl/notify */
-	int notify_fd;
-	unsigned char *buf;
-	size_t buf_size;
-	uint64_t overruns;
-};
-
-int mcb_ctrl_open(struct mcb_ctrl *c, const struct mcb_log *lg);
-void mcb_ctrl_close(struct mcb_ctrl *c);
-
-/* The real mcb_nl_ops, with ctx = struct mcb_ctrl *. */
-void mcb_ctrl_ops(struct mcb_ctrl *c, struct mcb_nl_ops *ops);
-
-/*
- * A family changed: cmd is CTRL_CMD_NEWFAMILY, DELFAMILY, NEWMCAST_GRP or
- * DELMCAST_GRP.  family == NULL means notifications were lost (overrun):
- * every mapping must be checked.
- */
-typedef void (*mcb_family_fn)(void *ctx, const char *family, int family_id,
-			      uint8_t cmd);
-
-/* Read all pending notifications.  Returns 0 or -errno. */
-int mcb_ctrl_drain(struct mcb_ctrl *c, mcb_family_fn cb, void *ctx);
-
-/* Parse one datagram of nlctrl notifications (exposed for tests). */
-void mcb_ctrl_process(const void *buf, size_t len, mcb_family_fn cb,
-		      void *ctx);
 
 #endif

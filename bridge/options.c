@@ -4,93 +4,24 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <linux/mcbridge.h>
-#include <mcbridge/optname.h>
 
+#include "lib/num.h"
+#include "lib/opttab.h"
 #include "privdrop.h"
 
-static const char usage_text[] =
-"Usage: mcbridged [OPTION]...\n"
-"Bridge generic netlink multicast events to IPv4 multicast UDP datagrams.\n"
-"\n"
-"  -m, --map FAMILY/GROUP[=ADDR[:PORT]][,format=json|binary][,iface=ADDR][,ttl=N]\n"
-"                         bridge genetlink FAMILY's multicast GROUP (repeatable);\n"
-"                         unset parts take the defaults below.  With any --map\n"
-"                         the default mapping mcbridge/events is only added\n"
-"                         with --default-map\n"
-"  -D, --default-map      also bridge mcbridge/events (the default without --map)\n"
-"  -g, --group ADDR       default multicast address (" MCB_DEFAULT_GROUP ")\n"
-"  -p, --port PORT        default UDP port (%d)\n"
-"  -i, --iface ADDR       default sending interface by address (" MCB_DEFAULT_IFACE ")\n"
-"  -t, --ttl N            default multicast TTL, 0..255 (%d)\n"
-"  -f, --format FMT       default wire format: json or binary (json)\n"
-"  -r, --rcvbuf BYTES     netlink receive buffer, K/M/G suffix allowed (32M)\n"
-"  -s, --max-datagram N   largest datagram, %d..%d (%d); larger events are\n"
-"                         truncated and flagged\n"
-"  -b, --batch N          messages per recvmmsg/sendmmsg, 1..%d (%d)\n"
-"  -k, --key FILE         authenticate every datagram with HMAC-SHA256 under\n"
-"                         this key (16..64 bytes, raw or hex; the file must\n"
-"                         not be accessible to group or others)\n"
-"  -u, --user NAME        when started as root, run as NAME once the sockets\n"
-"                         are open (default: " MCB_DEFAULT_USER " if it exists, else\n"
-"                         " MCB_FALLBACK_USER "), with no capabilities\n"
-"      --syslog           log to syslog instead of stderr\n"
-"  -v, --verbose          log debug messages\n"
-"  -h, --help             show this help and exit\n"
-"  -V, --version          show the version and exit\n"
-"\n"
-"Signals: SIGUSR1 prints statistics to the log; SIGINT/SIGTERM exit cleanly.\n"
-"Prints \"mcbridged: ready ...\" on stdout once every mapping is subscribed or\n"
-"waiting for its family, and sends READY=1 to $NOTIFY_SOCKET when set.\n"
-"Exit status: 0 on a clean exit, 1 on a runtime failure, 2 on bad usage.\n";
+/* --format and format=: MCB_FMT_JSON + the index (no "auto" to send). */
+static const char *const format_names[] = { "json", "binary", NULL };
+_Static_assert(MCB_FMT_BINARY == MCB_FMT_JSON + 1,
+	       "format values are MCB_FMT_JSON + indexes of format_names");
 
 const char *mcb_format_name(enum mcb_format f)
 {
 	return f == MCB_FMT_BINARY ? "binary" : "json";
-}
-
-/* Parses an unsigned decimal in [min, max]; rejects signs, junk and overflow. */
-static int parse_uint(const char *s, unsigned long long min,
-		      unsigned long long max, unsigned long long *v)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (errno || *end || *v < min || *v > max)
-		return -1;
-	return 0;
-}
-
-static int parse_size(const char *s, unsigned long long *v)
-{
-	char *end;
-	unsigned long long mul = 1;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	default: return -1;
-	}
-	if (*end || *v > ULLONG_MAX / mul)
-		return -1;
-	*v *= mul;
-	return 0;
 }
 
 static int parse_mcast(const char *s, struct in_addr *a)
@@ -98,17 +29,6 @@ static int parse_mcast(const char *s, struct in_addr *a)
 	if (inet_pton(AF_INET, s, a) != 1)
 		return -1;
 	return IN_MULTICAST(ntohl(a->s_addr)) ? 0 : -2;
-}
-
-static int parse_format(const char *s, enum mcb_format *f)
-{
-	if (strcmp(s, "json") == 0)
-		*f = MCB_FMT_JSON;
-	else if (strcmp(s, "binary") == 0)
-		*f = MCB_FMT_BINARY;
-	else
-		return -1;
-	return 0;
 }
 
 /* Genetlink names: 1..GENL_NAMSIZ-1 bytes, none of our separators. */
@@ -150,7 +70,7 @@ static int parse_map(const char *spec, const struct defaults *d,
 {
 	char buf[256];
 	char *opts, *dest, *slash, *tok, *save;
-	unsigned long long v;
+	uint64_t v;
 
 	init_map(m, d);
 	if (strlen(spec) >= sizeof(buf)) {
@@ -176,7 +96,7 @@ static int parse_map(const char *spec, const struct defaults *d,
 
 		if (colon) {
 			*colon = '\0';
-			if (parse_uint(colon + 1, 1, 65535, &v)) {
+			if (mcb_parse_u64(colon + 1, 1, 65535, &v)) {
 				fprintf(err, "mcbridged: --map '%s': bad port '%s'\n",
 					spec, colon + 1);
 				return -1;
@@ -210,11 +130,14 @@ static int parse_map(const char *spec, const struct defaults *d,
 		}
 		*val++ = '\0';
 		if (strcmp(tok, "format") == 0) {
-			if (parse_format(val, &m->format)) {
+			int f = mcb_opt_choice(format_names, val);
+
+			if (f < 0) {
 				fprintf(err, "mcbridged: --map '%s': format must "
 					"be json or binary\n", spec);
 				return -1;
 			}
+			m->format = (enum mcb_format)(MCB_FMT_JSON + f);
 		} else if (strcmp(tok, "iface") == 0) {
 			if (inet_pton(AF_INET, val, &m->iface) != 1) {
 				fprintf(err, "mcbridged: --map '%s': iface '%s' "
@@ -222,7 +145,7 @@ static int parse_map(const char *spec, const struct defaults *d,
 				return -1;
 			}
 		} else if (strcmp(tok, "ttl") == 0) {
-			if (parse_uint(val, 0, 255, &v)) {
+			if (mcb_parse_u64(val, 0, 255, &v)) {
 				fprintf(err, "mcbridged: --map '%s': ttl must "
 					"be 0..255\n", spec);
 				return -1;
@@ -262,208 +185,153 @@ static int add_map(struct mcb_options *o, const struct mcb_map_cfg *m,
 	return 0;
 }
 
-enum {
-	OPT_SYSLOG = 0x100,
+/* What the table's setters fill; mappings are built after all options, so
+ * that defaults apply in any order. */
+struct parse_state {
+	struct mcb_options o;
+	struct defaults d;
+	const char *specs[MCB_MAX_MAPS];
+	size_t n_specs;
+	bool want_default;
+};
+
+static int set_map(const struct mcb_opt *opt, const char *arg, void *cfg,
+		   char *why, size_t why_size)
+{
+	struct parse_state *st = cfg;
+
+	(void)opt;
+	if (st->n_specs == MCB_MAX_MAPS) {
+		snprintf(why, why_size, "at most %d mappings", MCB_MAX_MAPS);
+		return -E2BIG;
+	}
+	st->specs[st->n_specs++] = arg;
+	return 0;
+}
+
+static void print_version(FILE *out)
+{
+	fprintf(out, "mcbridged %s (wire format %d, mcbridge genl version %d)\n",
+		MCB_VERSION, MCB_WIRE_VERSION, MCBRIDGE_GENL_VERSION);
+}
+
+#define F(member)	MCB_OPT_FIELD(struct parse_state, member)
+
+static const struct mcb_opt options[] = {
+	{ "map", 'm', "FAMILY/GROUP[=ADDR[:PORT]][,format=json|binary]"
+	  "[,iface=ADDR][,ttl=N]",
+	  "bridge genetlink FAMILY's multicast GROUP (repeatable);\n"
+	  "unset parts take the defaults below.  With any --map\n"
+	  "the default mapping mcbridge/events is only added\n"
+	  "with --default-map", .set = set_map },
+	{ "default-map", 'D', NULL,
+	  "also bridge mcbridge/events (the default without --map)",
+	  mcb_opt_set_flag, F(want_default) },
+	{ "group", 'g', "ADDR",
+	  "default multicast address (" MCB_DEFAULT_GROUP ")",
+	  mcb_opt_set_mcast, F(d.group) },
+	{ "port", 'p', "PORT",
+	  "default UDP port (" MCB_STR(MCB_DEFAULT_PORT) ")",
+	  mcb_opt_set_u64, F(d.port), 1, 65535 },
+	{ "iface", 'i', "ADDR",
+	  "default sending interface by address (" MCB_DEFAULT_IFACE ")",
+	  mcb_opt_set_ipv4, F(d.iface) },
+	{ "ttl", 't', "N",
+	  "default multicast TTL, 0..255 (" MCB_STR(MCB_DEFAULT_TTL) ")",
+	  mcb_opt_set_u64, F(d.ttl), 0, 255 },
+	{ "format", 'f', "FMT", "default wire format: json or binary (json)",
+	  mcb_opt_set_choice, F(d.format), .min = MCB_FMT_JSON,
+	  .choices = format_names },
+	{ "rcvbuf", 'r', "BYTES",
+	  "netlink receive buffer, K/M/G suffix allowed (32M)",
+	  mcb_opt_set_size, F(o.rcvbuf), 4096, INT_MAX },
+	{ "max-datagram", 's', "N",
+	  "largest datagram, " MCB_STR(MCB_MIN_DATAGRAM) ".."
+	  MCB_STR(MCB_WIRE_MAX_DATAGRAM) " (" MCB_STR(MCB_WIRE_MAX_DATAGRAM)
+	  "); larger events are\ntruncated and flagged",
+	  mcb_opt_set_u64, F(o.max_datagram), MCB_MIN_DATAGRAM,
+	  MCB_WIRE_MAX_DATAGRAM },
+	{ "batch", 'b', "N",
+	  "messages per recvmmsg/sendmmsg, 1.." MCB_STR(MCB_MAX_BATCH) " ("
+	  MCB_STR(MCB_BRIDGE_DEFAULT_BATCH) ")",
+	  mcb_opt_set_u64, F(o.batch), 1, MCB_MAX_BATCH },
+	{ "key", 'k', "FILE",
+	  "authenticate every datagram with HMAC-SHA256 under\n"
+	  "this key (16..64 bytes, raw or hex; the file must\n"
+	  "not be accessible to group or others)",
+	  mcb_opt_set_str, F(o.key_file) },
+	{ "user", 'u', "NAME",
+	  "when started as root, run as NAME once the sockets\n"
+	  "are open (default: " MCB_DEFAULT_USER " if it exists, else\n"
+	  MCB_FALLBACK_USER "), with no capabilities",
+	  mcb_opt_set_name, F(o.user) },
+	{ "syslog", 0, NULL, "log to syslog instead of stderr",
+	  mcb_opt_set_flag, F(o.use_syslog) },
+	{ "verbose", 'v', NULL, "log debug messages",
+	  mcb_opt_set_flag, F(o.verbose) },
+	{ "help", 'h', NULL, "show this help and exit", .set = mcb_opt_help },
+	{ "version", 'V', NULL, "show the version and exit", .set = mcb_opt_version },
+	{ NULL },
+};
+
+static const struct mcb_opttab table = {
+	.prog = "mcbridged",
+	.head =
+"Usage: mcbridged [OPTION]...\n"
+"Bridge generic netlink multicast events to IPv4 multicast UDP datagrams.\n"
+"\n",
+	.tail =
+"\n"
+"Signals: SIGUSR1 prints statistics to the log; SIGINT/SIGTERM exit cleanly.\n"
+"Prints \"mcbridged: ready ...\" on stdout once every mapping is subscribed or\n"
+"waiting for its family, and sends READY=1 to $NOTIFY_SOCKET when set.\n"
+"Exit status: 0 on a clean exit, 1 on a runtime failure, 2 on bad usage.\n",
+	.arg_word = "value",
+	.version = print_version,
+	.opts = options,
 };
 
 enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 				      char **argv, FILE *out, FILE *err)
 {
-	static const struct option longopts[] = {
-		{ "map",	  required_argument, NULL, 'm' },
-		{ "default-map",  no_argument,	     NULL, 'D' },
-		{ "group",	  required_argument, NULL, 'g' },
-		{ "port",	  required_argument, NULL, 'p' },
-		{ "iface",	  required_argument, NULL, 'i' },
-		{ "ttl",	  required_argument, NULL, 't' },
-		{ "format",	  required_argument, NULL, 'f' },
-		{ "rcvbuf",	  required_argument, NULL, 'r' },
-		{ "max-datagram", required_argument, NULL, 's' },
-		{ "batch",	  required_argument, NULL, 'b' },
-		{ "key",	  required_argument, NULL, 'k' },
-		{ "user",	  required_argument, NULL, 'u' },
-		{ "syslog",	  no_argument,	     NULL, OPT_SYSLOG },
-		{ "verbose",	  no_argument,	     NULL, 'v' },
-		{ "help",	  no_argument,	     NULL, 'h' },
-		{ "version",	  no_argument,	     NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	/* Mappings are built after all options: defaults apply in any order. */
-	const char *specs[MCB_MAX_MAPS];
-	size_t n_specs = 0;
-	bool want_default = false;
-	struct defaults d;
-	char name[64];
-	unsigned long long v;
-	int c, r;
+	struct parse_state st;
+	enum mcb_opt_result r;
 
-	memset(o, 0, sizeof(*o));
-	o->rcvbuf = MCB_DEFAULT_RCVBUF;
-	o->max_datagram = MCB_WIRE_MAX_DATAGRAM;
-	o->batch = MCB_DEFAULT_BATCH;
-	memset(&d, 0, sizeof(d));
-	inet_pton(AF_INET, MCB_DEFAULT_GROUP, &d.group);
-	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &d.iface);
-	d.port = MCB_DEFAULT_PORT;
-	d.ttl = MCB_DEFAULT_TTL;
-	d.format = MCB_FMT_JSON;
+	memset(&st, 0, sizeof(st));
+	st.o.rcvbuf = MCB_BRIDGE_DEFAULT_RCVBUF;
+	st.o.max_datagram = MCB_WIRE_MAX_DATAGRAM;
+	st.o.batch = MCB_BRIDGE_DEFAULT_BATCH;
+	inet_pton(AF_INET, MCB_DEFAULT_GROUP, &st.d.group);
+	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &st.d.iface);
+	st.d.port = MCB_DEFAULT_PORT;
+	st.d.ttl = MCB_DEFAULT_TTL;
+	st.d.format = MCB_FMT_JSON;
 
-	optind = 0;	/* GNU: full reinitialisation, for repeated calls */
-	opterr = 0;	/* our own messages, to err */
-	while ((c = getopt_long(argc, argv, ":m:Dg:p:i:t:f:r:s:b:k:u:vhV",
-				longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (n_specs == MCB_MAX_MAPS) {
-				fprintf(err, "mcbridged: at most %d mappings\n",
-					MCB_MAX_MAPS);
-				return MCB_OPT_ERROR;
-			}
-			specs[n_specs++] = optarg;
-			break;
-		case 'D':
-			want_default = true;
-			break;
-		case 'g':
-			r = parse_mcast(optarg, &d.group);
-			if (r) {
-				fprintf(err, "mcbridged: --group '%s' is %s\n",
-					optarg, r == -1 ?
-					"not an IPv4 address" :
-					"not an IPv4 multicast address");
-				return MCB_OPT_ERROR;
-			}
-			break;
-		case 'p':
-			if (parse_uint(optarg, 1, 65535, &v)) {
-				fprintf(err, "mcbridged: --port '%s': expected "
-					"1..65535\n", optarg);
-				return MCB_OPT_ERROR;
-			}
-			d.port = (unsigned)v;
-			break;
-		case 'i':
-			if (inet_pton(AF_INET, optarg, &d.iface) != 1) {
-				fprintf(err, "mcbridged: --iface '%s' is not an "
-					"IPv4 address\n", optarg);
-				return MCB_OPT_ERROR;
-			}
-			break;
-		case 't':
-			if (parse_uint(optarg, 0, 255, &v)) {
-				fprintf(err, "mcbridged: --ttl '%s': expected "
-					"0..255\n", optarg);
-				return MCB_OPT_ERROR;
-			}
-			d.ttl = (int)v;
-			break;
-		case 'f':
-			if (parse_format(optarg, &d.format)) {
-				fprintf(err, "mcbridged: --format '%s': expected "
-					"json or binary\n", optarg);
-				return MCB_OPT_ERROR;
-			}
-			break;
-		case 'r':
-			if (parse_size(optarg, &v) || v < 4096 || v > INT_MAX) {
-				fprintf(err, "mcbridged: --rcvbuf '%s': expected "
-					"4096..%d bytes (K/M/G suffix)\n",
-					optarg, INT_MAX);
-				return MCB_OPT_ERROR;
-			}
-			o->rcvbuf = (size_t)v;
-			break;
-		case 's':
-			if (parse_uint(optarg, MCB_MIN_DATAGRAM,
-				       MCB_WIRE_MAX_DATAGRAM, &v)) {
-				fprintf(err, "mcbridged: --max-datagram '%s': "
-					"expected %d..%d\n", optarg,
-					MCB_MIN_DATAGRAM, MCB_WIRE_MAX_DATAGRAM);
-				return MCB_OPT_ERROR;
-			}
-			o->max_datagram = (size_t)v;
-			break;
-		case 'b':
-			if (parse_uint(optarg, 1, MCB_MAX_BATCH, &v)) {
-				fprintf(err, "mcbridged: --batch '%s': expected "
-					"1..%d\n", optarg, MCB_MAX_BATCH);
-				return MCB_OPT_ERROR;
-			}
-			o->batch = (unsigned)v;
-			break;
-		case 'k':
-			o->key_file = optarg;
-			break;
-		case 'u':
-			if (!*optarg) {
-				fprintf(err, "mcbridged: --user: empty name\n");
-				return MCB_OPT_ERROR;
-			}
-			o->user = optarg;
-			break;
-		case OPT_SYSLOG:
-			o->use_syslog = true;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fprintf(out, usage_text, MCB_DEFAULT_PORT,
-				MCB_DEFAULT_TTL, MCB_MIN_DATAGRAM,
-				MCB_WIRE_MAX_DATAGRAM, MCB_WIRE_MAX_DATAGRAM,
-				MCB_MAX_BATCH, MCB_DEFAULT_BATCH);
-			return MCB_OPT_EXIT_OK;
-		case 'V':
-			fprintf(out, "mcbridged %s (wire format %d, mcbridge "
-				"genl version %d)\n", MCB_VERSION,
-				MCB_WIRE_VERSION, MCBRIDGE_GENL_VERSION);
-			return MCB_OPT_EXIT_OK;
-		case ':':
-			fprintf(err, "mcbridged: option '%s' needs a value\n",
-				mcb_opt_name(name, sizeof(name), argv,
-					     longopts));
-			fprintf(err, "Try 'mcbridged --help'.\n");
-			return MCB_OPT_ERROR;
-		default:
-			mcb_opt_name(name, sizeof(name), argv, longopts);
-			if (optopt && mcb_opt_is_long(argv[optind - 1],
-						      longopts, optopt))
-				fprintf(err, "mcbridged: option '%s' takes "
-					"no value\n", name);
-			else
-				fprintf(err, "mcbridged: unknown option "
-					"'%s'\n", name);
-			fprintf(err, "Try 'mcbridged --help'.\n");
-			return MCB_OPT_ERROR;
-		}
-	}
-	if (optind < argc) {
-		fprintf(err, "mcbridged: unexpected argument '%s'\n",
-			argv[optind]);
-		fprintf(err, "Try 'mcbridged --help'.\n");
-		return MCB_OPT_ERROR;
-	}
+	r = mcb_opt_parse(&table, argc, argv, &st, out, err);
+	*o = st.o;
+	if (r != MCB_OPT_RUN)
+		return r;
 
 	/* The MAC trailer must fit next to an event's fixed fields. */
 	if (o->key_file && o->max_datagram < MCB_MIN_DATAGRAM +
-					     MCB_JSON_AUTH_EXTRA) {
-		fprintf(err, "mcbridged: --max-datagram must be at least %zu "
-			"with --key\n", MCB_MIN_DATAGRAM + MCB_JSON_AUTH_EXTRA);
-		return MCB_OPT_ERROR;
-	}
-	if (n_specs == 0 || want_default) {
+					     MCB_JSON_AUTH_EXTRA)
+		return mcb_opt_fail(&table, err, "--max-datagram must be at "
+				    "least %zu with --key", MCB_MIN_DATAGRAM +
+				    MCB_JSON_AUTH_EXTRA);
+	if (st.n_specs == 0 || st.want_default) {
 		struct mcb_map_cfg m;
 
-		init_map(&m, &d);
+		init_map(&m, &st.d);
 		strcpy(m.family, MCBRIDGE_GENL_NAME);
 		strcpy(m.group, MCBRIDGE_MCGRP_EVENTS);
 		if (add_map(o, &m, err))
 			return MCB_OPT_ERROR;
 	}
-	for (size_t i = 0; i < n_specs; i++) {
+	for (size_t i = 0; i < st.n_specs; i++) {
 		struct mcb_map_cfg m;
 
-		if (parse_map(specs[i], &d, &m, err) || add_map(o, &m, err))
+		if (parse_map(st.specs[i], &st.d, &m, err) ||
+		    add_map(o, &m, err))
 			return MCB_OPT_ERROR;
 	}
 	return MCB_OPT_RUN;

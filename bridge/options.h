@@ -11,9 +11,12 @@
 
 #include <mcbridge/wire.h>
 
+#include "lib/opttab.h"
+
 #define MCB_MAX_MAPS		32
-#define MCB_DEFAULT_RCVBUF	(32u << 20)
-#define MCB_DEFAULT_BATCH	64
+/* The bridge's netlink receive buffer (the listener has its own). */
+#define MCB_BRIDGE_DEFAULT_RCVBUF	(32u << 20)
+#define MCB_BRIDGE_DEFAULT_BATCH	64
 #define MCB_MAX_BATCH		1024
 /* Smallest datagram limit: the binary header plus room for a few attributes,
  * and a JSON object's fixed fields. */
@@ -40,11 +43,6 @@ struct mcb_options {
 	const char *user;	/* --user: run as (NULL: the default) */
 };
 
-enum mcb_opt_result {
-	MCB_OPT_RUN = 0,	/* go on */
-	MCB_OPT_EXIT_OK = 1,	/* --help / --version printed: exit 0 */
-	MCB_OPT_ERROR = 2,	/* message printed: exit 2 */
-};
 
 /*
  * Parse argv into *o.  Messages go to out (help, version) or err (errors).

@@ -41,7 +41,7 @@ int mcb_priv_plan(struct mcb_priv *p, const char *user,
 			return 0;
 		mcb_log(lg, LOG_ERR, "--user %s: only root can change user",
 			user);
-		return 2;
+		return -EPERM;
 	}
 	if (user) {
 		err = lookup(user, &pw);
@@ -55,12 +55,12 @@ int mcb_priv_plan(struct mcb_priv *p, const char *user,
 	if (err) {
 		mcb_log(lg, LOG_ERR, "user %s: %s", user,
 			err == -ENOENT ? "no such user" : strerror(-err));
-		return 2;
+		return err;
 	}
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
 		mcb_log(lg, LOG_ERR, "user %s: uid/gid 0 would keep root; "
 			"choose an unprivileged account", user);
-		return 2;
+		return -EINVAL;
 	}
 	p->drop = true;
 	p->uid = pw->pw_uid;
@@ -98,13 +98,15 @@ static int caps_empty(bool clear)
 static int drop_user(const struct mcb_priv *p, const struct mcb_log *lg)
 {
 	uid_t r, e, s;
+	int err;
 
 	/* Groups first: only root may change them. */
 	if (setgroups(0, NULL) < 0 || setresgid(p->gid, p->gid, p->gid) < 0 ||
 	    setresuid(p->uid, p->uid, p->uid) < 0) {
+		err = -errno;
 		mcb_log(lg, LOG_ERR, "dropping privileges to %s: %s", p->name,
-			strerror(errno));
-		return 1;
+			strerror(-err));
+		return err;
 	}
 	/* Trust but verify: all three uids changed, root cannot come back,
 	 * and the kernel cleared the capabilities with the uid change. */
@@ -112,7 +114,7 @@ static int drop_user(const struct mcb_priv *p, const struct mcb_log *lg)
 	    s != p->uid || setuid(0) == 0 || seteuid(0) == 0) {
 		mcb_log(lg, LOG_ERR, "dropping privileges to %s: root is "
 			"still reachable", p->name);
-		return 1;
+		return -EPERM;
 	}
 	return 0;
 }
@@ -121,8 +123,11 @@ int mcb_priv_drop(const struct mcb_priv *p, const struct mcb_log *lg)
 {
 	int err;
 
-	if (p->drop && drop_user(p, lg))
-		return 1;
+	if (p->drop) {
+		err = drop_user(p, lg);
+		if (err)
+			return err;
+	}
 	/* Not started as root: capabilities given to us (e.g. ambient
 	 * ones from a service manager) are not needed from here on. */
 	err = caps_empty(!p->drop);
@@ -131,12 +136,13 @@ int mcb_priv_drop(const struct mcb_priv *p, const struct mcb_log *lg)
 	if (err) {
 		mcb_log(lg, LOG_ERR, "dropping capabilities: %s",
 			strerror(-err));
-		return 1;
+		return err;
 	}
 	/* Nothing we exec (we do not) could gain privileges either. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		mcb_log(lg, LOG_ERR, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-		return 1;
+		err = -errno;
+		mcb_log(lg, LOG_ERR, "PR_SET_NO_NEW_PRIVS: %s", strerror(-err));
+		return err;
 	}
 	if (p->drop)
 		mcb_log(lg, LOG_INFO, "running as %s (uid %u gid %u), no "

@@ -22,7 +22,8 @@ struct mcb_priv {
 /*
  * Decide whom to run as: user (--user) or NULL for the default.  As root,
  * resolves the account, which must not be uid 0; not as root, user must be
- * NULL or the current user.  Returns 0, or 2 (bad setting, message logged).
+ * NULL or the current user.  Returns 0, or -errno (a setting that cannot
+ * work here: no such user, not root, uid 0) with the reason logged.
  */
 int mcb_priv_plan(struct mcb_priv *p, const char *user,
 		  const struct mcb_log *lg);
@@ -30,7 +31,7 @@ int mcb_priv_plan(struct mcb_priv *p, const char *user,
 /*
  * Become p's user and group with no supplementary groups, no capabilities
  * and no way back (setuid(0) is checked to fail; no_new_privs is set).
- * Returns 0, or 1 with the failure logged.
+ * Returns 0, or -errno with the failure logged.
  */
 int mcb_priv_drop(const struct mcb_priv *p, const struct mcb_log *lg);
 

@@ -17,9 +17,11 @@ int mcb_loop_auth(struct mcb_loop *l, struct mcb_auth *auth)
 			n = getrandom(&m->epoch, sizeof(m->epoch), 0);
 		while (n < 0 && errno == EINTR);
 		if (n != (ssize_t)sizeof(m->epoch)) {
+			int err = n < 0 ? -errno : -EIO;
+
 			mcb_log(l->log, LOG_ERR, "getrandom: %s",
-				n < 0 ? strerror(errno) : "short read");
-			return 1;
+				n < 0 ? strerror(-err) : "short read");
+			return err;
 		}
 		m->auth = auth;
 		m->sign = mcb_auth_sign;

@@ -12,44 +12,21 @@
 #include <linux/netlink.h>
 #include <mcbridge/names.h>
 
+#include "lib/jsonstr.h"
 #include "mcbridge_client.h"
 #include "mcb_attr.h"
 
+/* The one JSON string writer (lib/jsonstr.h), a buffer at a time. */
 void mcb_json_escape(FILE *out, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char buf[512];
+	size_t done, n;
 
-	for (size_t i = 0; i < len;) {
-		unsigned char c = p[i];
-		size_t n;
-
-		if (c == '"' || c == '\\') {
-			fprintf(out, "\\%c", c);
-		} else if (c == '\n') {
-			fputs("\\n", out);
-		} else if (c == '\r') {
-			fputs("\\r", out);
-		} else if (c == '\t') {
-			fputs("\\t", out);
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(out, "\\u%04x", c);
-		} else if (c < 0x80) {
-			putc(c, out);
-		} else if (c == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 &&
-			   p[i + 1] < 0xa0) {
-			/* C1 controls (U+0080..U+009F, e.g. CSI) are valid
-			 * UTF-8 but act on a terminal: escaped. */
-			fprintf(out, "\\u%04x", p[i + 1]);
-			i += 2;
-			continue;
-		} else if ((n = mcb_utf8_len(p + i, len - i))) {
-			fwrite(p + i, 1, n, out);
-			i += n;
-			continue;
-		} else {
-			fprintf(out, "\\u%04x", c);	/* not UTF-8 */
-		}
-		i++;
+	while (len) {
+		done = mcb_json_escape_into(buf, sizeof(buf), s, len, &n);
+		fwrite(buf, 1, n, out);
+		s += done;
+		len -= done;
 	}
 }
 
@@ -217,7 +194,7 @@ static void json_nla(FILE *out, uint16_t type, uint16_t flags,
 	case MCB_ATTR_U16:
 	case MCB_ATTR_U32:
 	case MCB_ATTR_U64:
-		json_u64(out, mcb_attr_kind_keys[kind], mcb_nla_uint(p, len, num_be));
+		json_u64(out, mcb_attr_kind_key(kind), mcb_nla_uint(p, len, num_be));
 		break;
 	case MCB_ATTR_STR:
 		json_str(out, "str", (const char *)p, len - 1u);
@@ -264,7 +241,7 @@ static void json_attr(FILE *out, const struct mcb_event *ev,
 	case MCB_ATTR_U16:
 	case MCB_ATTR_U32:
 	case MCB_ATTR_U64:
-		json_u64(out, mcb_attr_kind_keys[a->kind], a->num);
+		json_u64(out, mcb_attr_kind_key(a->kind), a->num);
 		break;
 	case MCB_ATTR_STR:
 		/* Binary payloads keep their NUL; the JSON text has none. */

@@ -352,7 +352,7 @@ static void summary(struct state *s)
 
 static int announce(const struct listen_opts *o, int fd)
 {
-	int rcvbuf = 0;
+	int rcvbuf = 0, err;
 	socklen_t sl = sizeof(rcvbuf);
 
 	/* The kernel reports twice what it was asked for (bookkeeping). */
@@ -371,20 +371,22 @@ static int announce(const struct listen_opts *o, int fd)
 		if (write(o->ready_fd, ready, sizeof(ready) - 1) !=
 		    (ssize_t)(sizeof(ready) - 1) ||
 		    (o->ready_fd > 2 && close(o->ready_fd) < 0)) {
+			err = errno ? -errno : -EIO;
 			fprintf(stderr, TAG "ready fd %d: %s\n", o->ready_fd,
-				strerror(errno));
-			return -1;
+				strerror(-err));
+			return err;
 		}
 	}
 	return 0;
 }
 
-enum drain_result { DRAIN_ERROR = -1, DRAIN_EMPTY, DRAIN_MORE };
-
-/* Read what is queued, at most DRAIN_BATCH datagrams. */
-static enum drain_result drain(struct state *s, int fd, unsigned char *buf,
-			       size_t cap, bool *done)
+/* Read what is queued, at most DRAIN_BATCH datagrams.  Returns 1 when
+ * more may be queued, 0 when empty, -errno on a receive error. */
+static int drain(struct state *s, int fd, unsigned char *buf, size_t cap,
+		 bool *done)
 {
+	int err;
+
 	const struct listen_opts *o = s->o;
 
 	for (int i = 0; i < DRAIN_BATCH && !*done; i++) {
@@ -396,18 +398,19 @@ static enum drain_result drain(struct state *s, int fd, unsigned char *buf,
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return DRAIN_EMPTY;
+				return 0;
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, TAG "recv: %s\n", strerror(errno));
-			return DRAIN_ERROR;
+			err = -errno;
+			fprintf(stderr, TAG "recv: %s\n", strerror(-err));
+			return err;
 		}
 		handle(s, buf, (size_t)n, cap, &src);
 		if (s->out_closed || s->out_failed ||
 		    (o->count && s->c.printed >= o->count))
 			*done = true;
 	}
-	return DRAIN_MORE;
+	return 1;
 }
 
 int listen_run(const struct listen_opts *o, const struct mcb_key *key,
@@ -429,25 +432,27 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	if (key) {
 		if (mcb_auth_init(&s.auth, key) < 0) {
 			fprintf(stderr, TAG "libcrypto has no HMAC-SHA256\n");
-			return 1;
+			return -EOPNOTSUPP;
 		}
 		s.authenticate = true;
 	}
 	pfd.fd = mcb_listen_open(&o->cfg, &what);
 	pfd.events = POLLIN;
 	if (pfd.fd < 0) {
+		rc = -errno;
 		fprintf(stderr, TAG "%s (group %s port %u interface %s): %s\n",
 			what, o->group_str, o->cfg.port, o->iface_str,
-			strerror(errno));
+			strerror(-rc));
 		if (s.authenticate)
 			mcb_auth_fini(&s.auth);
-		return 1;
+		return rc;
 	}
-	if (announce(o, pfd.fd) < 0) {
+	rc = announce(o, pfd.fd);
+	if (rc < 0) {
 		close(pfd.fd);
 		if (s.authenticate)
 			mcb_auth_fini(&s.auth);
-		return 1;
+		return rc;
 	}
 	if (o->timeout_ms)
 		deadline = mcb_now_ns() + o->timeout_ms * 1000000u;
@@ -455,7 +460,6 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	while (!done && !*stop) {
 		struct timespec ts, *tsp = NULL;
 		uint64_t received = s.c.received;
-		enum drain_result dr;
 		int r;
 
 		if (deadline) {
@@ -476,9 +480,9 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 
 			if (ppoll(NULL, 0, &zero, wait_mask) < 0 &&
 			    errno != EINTR) {
+				rc = -errno;
 				fprintf(stderr, TAG "poll: %s\n",
-					strerror(errno));
-				rc = 1;
+					strerror(-rc));
 				break;
 			}
 			if (*stop)
@@ -491,20 +495,20 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 			if (r < 0) {
 				if (errno == EINTR)
 					continue;
+				rc = -errno;
 				fprintf(stderr, TAG "poll: %s\n",
-					strerror(errno));
-				rc = 1;
+					strerror(-rc));
 				break;
 			}
 			if (r == 0)
 				continue;	/* the deadline check ends it */
 		}
-		dr = drain(&s, pfd.fd, buf, sizeof(buf) - 1, &done);
-		if (dr == DRAIN_ERROR) {
-			rc = 1;
+		r = drain(&s, pfd.fd, buf, sizeof(buf) - 1, &done);
+		if (r < 0) {
+			rc = r;
 			break;
 		}
-		more = dr == DRAIN_MORE;
+		more = r > 0;
 		/* Asleep off the socket's wait queue, datagrams of a burst
 		 * queue up with no wake-up each (the sender pays for those);
 		 * signals still end the pause.  Only once the queue is
@@ -517,23 +521,23 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 
 			if (ppoll(NULL, 0, &pause, wait_mask) < 0 &&
 			    errno != EINTR) {
+				rc = -errno;
 				fprintf(stderr, TAG "pause: %s\n",
-					strerror(errno));
-				rc = 1;
+					strerror(-rc));
 				break;
 			}
 		}
 	}
 	if (s.out_failed) {
 		fprintf(stderr, TAG "writing output: %s\n", strerror(errno));
-		rc = 1;
+		rc = -EIO;
 	}
 	summary(&s);
 	if (s.authenticate)
 		mcb_auth_fini(&s.auth);
 	if (close(pfd.fd) < 0 && rc == 0) {
-		fprintf(stderr, TAG "close: %s\n", strerror(errno));
-		rc = 1;
+		rc = -errno;
+		fprintf(stderr, TAG "close: %s\n", strerror(-rc));
 	}
 	return rc;
 }

@@ -11,10 +11,12 @@
 
 #include <mcbridge/auth.h>
 
+#include "lib/opttab.h"
 #include "mcbridge_client.h"
 
 #define MCB_LISTEN_NAME		"mcbridge-listen"
-#define MCB_DEFAULT_RCVBUF	(4 << 20)
+/* The listener's socket receive buffer (the bridge has its own). */
+#define MCB_LISTEN_DEFAULT_RCVBUF	(4 << 20)
 #define MCB_MAX_LINGER_US	100000
 
 /* --type bit for events of other families (no mcbridge type). */
@@ -35,15 +37,20 @@ struct listen_opts {
 	const char *key_file;	/* --key: accept only authenticated datagrams */
 };
 
-enum { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_USAGE = 2 };
+/* listen_opts_parse()'s results (lib/opttab.h's). */
+enum {
+	OPTS_RUN = MCB_OPT_RUN,
+	OPTS_EXIT_OK = MCB_OPT_EXIT_OK,
+	OPTS_USAGE = MCB_OPT_ERROR,
+};
 
 /* Fills *o.  Help and version go to out, errors to err. */
 int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 		      FILE *out, FILE *err);
 
-/* Runs until count, timeout or *stop; returns the exit status.  With a
- * key (NULL: none), datagrams that fail mcb_auth_verify or the replay
- * window are dropped and counted. */
+/* Runs until count, timeout or *stop; returns 0, or -errno with the
+ * failure reported on stderr.  With a key (NULL: none), datagrams that
+ * fail mcb_auth_verify or the replay window are dropped and counted. */
 int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	       volatile sig_atomic_t *stop, const sigset_t *wait_mask);
 

@@ -68,5 +68,6 @@ int main(int argc, char **argv)
 		       &wait_mask);
 	if (o.key_file)
 		mcb_key_wipe(&key);
-	return r;
+	/* The failure was reported where it happened. */
+	return r < 0 ? 1 : 0;
 }

@@ -1,29 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* The receiving socket: bind to the group's port and join the group. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "lib/sockbuf.h"
 #include "mcbridge_client.h"
-
-static void set_rcvbuf(int fd, int bytes)
-{
-	/* SO_RCVBUFFORCE goes past net.core.rmem_max when we may
-	 * (CAP_NET_ADMIN); otherwise the kernel clamps SO_RCVBUF, which is
-	 * still the best we can get.  The caller reads back the result. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
-		       sizeof(bytes)) == 0)
-		return;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
-}
 
 int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
-	int fd, one = 1, zero = 0, saved;
+	int fd, one = 1, zero = 0, saved, got;
+	bool forced;
 
 	*what = "socket";
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -34,8 +25,15 @@ int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what)
 	*what = "SO_REUSEADDR";
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		goto fail;
-	if (cfg->rcvbuf > 0)
-		set_rcvbuf(fd, cfg->rcvbuf);
+	/* The best the kernel gives; the caller reads back what it was. */
+	*what = "SO_RCVBUF";
+	if (cfg->rcvbuf > 0) {
+		got = mcb_set_rcvbuf(fd, cfg->rcvbuf, &forced);
+		if (got < 0) {
+			errno = -got;
+			goto fail;
+		}
+	}
 
 	/* Only the groups joined on this socket, not every group some other
 	 * socket of this host joined on the same port (Linux default). */
@@ -81,13 +79,4 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
-}
-
-uint64_t mcb_now_ns(void)
-{
-	struct timespec ts;
-
-	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

@@ -23,7 +23,7 @@ WARNFLAGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
 	     -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
 MCB_VERSION := $(shell cat $(TOP)/VERSION)
-CFLAGS += -std=c11 -D_GNU_SOURCE -DMCB_VERSION='"$(MCB_VERSION)"' $(WARNFLAGS) $(SANFLAGS) -I$(TOP)/include -I$(TOP)/include/uapi
+CFLAGS += -std=c11 -D_GNU_SOURCE -DMCB_VERSION='"$(MCB_VERSION)"' $(WARNFLAGS) $(SANFLAGS) -I$(TOP) -I$(TOP)/include -I$(TOP)/include/uapi
 LDFLAGS += $(SANFLAGS)
 
 NL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 2>/dev/null)

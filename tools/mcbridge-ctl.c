@@ -33,6 +33,8 @@
 
 #include "mcb_attr.h"
 
+#include "lib/num.h"
+
 #define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_requested;
@@ -82,19 +84,10 @@ static int help_or_usage(int opt)
 	return -EINVAL;
 }
 
+/* Decimal, the rules of every mcbridge program (lib/num.h). */
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
+	return mcb_parse_u64(s, 0, max, out) == 0;
 }
 
 /* ---- attributes, by the generated table ---- */
@@ -687,8 +680,7 @@ static int monitor_parse(int argc, char **argv, struct monitor_args *a)
 				bad = "--timeout";
 			break;
 		case 'b':
-			if (!parse_u64(optarg, INT_MAX, &a->rcvbuf) ||
-			    a->rcvbuf == 0)
+			if (mcb_parse_size(optarg, 1, INT_MAX, &a->rcvbuf) < 0)
 				bad = "--rcvbuf";
 			break;
 		case 'u':

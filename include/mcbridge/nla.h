@@ -43,16 +43,8 @@ enum mcb_attr_kind {
 	MCB_ATTR_HEX,
 };
 
-/* The JSON key of each kind in an "attrs" entry. */
-static const char *const mcb_attr_kind_keys[] = {
-	[MCB_ATTR_U8] = "u8",
-	[MCB_ATTR_U16] = "u16",
-	[MCB_ATTR_U32] = "u32",
-	[MCB_ATTR_U64] = "u64",
-	[MCB_ATTR_STR] = "str",
-	[MCB_ATTR_NESTED] = "nested",
-	[MCB_ATTR_HEX] = "hex",
-};
+/* The JSON key of each kind in an "attrs" entry ("u8", ..., "hex"). */
+const char *mcb_attr_kind_key(enum mcb_attr_kind kind);
 
 struct mcb_nla_iter {
 	const unsigned char *pos, *end;

@@ -14,7 +14,10 @@ unit() {	# unit LABEL MAKEARGS...
 	shift
 	t_check "build mcbridged and unit tests ($label)" \
 		make -s -C bridge "$@" all tests || return
-	for t in $(make -s -C bridge "$@" list-tests); do
+	t_check "build lib/ unit tests ($label)" make -s -C lib "$@" tests ||
+		return
+	for t in $(make -s -C lib "$@" list-tests) \
+		 $(make -s -C bridge "$@" list-tests); do
 		t_check "unit $(basename "$t") ($label)" "$t"
 	done
 }

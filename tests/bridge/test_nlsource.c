@@ -13,6 +13,7 @@
 
 #include <linux/mcbridge.h>
 
+#include "nlctrl.h"
 #include "nlsource.h"
 
 /* ---- a fake kernel: what resolve answers, what was joined/left ---- */

@@ -54,7 +54,7 @@ static void defaults(void **state)
 	assert_string_equal(a, "127.0.0.1");
 	assert_int_equal(o.cfg.iface_index, 0);
 	assert_int_equal(o.cfg.port, 7788);
-	assert_int_equal(o.cfg.rcvbuf, MCB_DEFAULT_RCVBUF);
+	assert_int_equal(o.cfg.rcvbuf, MCB_LISTEN_DEFAULT_RCVBUF);
 	assert_int_equal(o.count, 0);
 	assert_int_equal(o.timeout_ms, 0);
 	assert_int_equal(o.format, MCB_FMT_AUTO);

@@ -39,14 +39,15 @@ vg_check() {
 }
 
 if ! make -s all >/dev/null || ! make -s -C bridge tests >/dev/null ||
-   ! make -s -C client tests >/dev/null; then
+   ! make -s -C client tests >/dev/null || ! make -s -C lib tests >/dev/null; then
 	echo "FAIL build"
 	echo "memcheck: 0 passed, 1 failed"
 	exit 1
 fi
 
 # --- unit tests ---------------------------------------------------------------
-for t in build/tests/bridge/test_* build/tests/client/test_*; do
+for t in build/tests/libmcbridge/test_* build/tests/bridge/test_* \
+	 build/tests/client/test_*; do
 	case $t in *.o | *.d) continue ;; esac
 	[ -x "$t" ] || continue
 	"${VG[@]}" "$t" >"$W/out" 2>"$W/vg"

@@ -30,11 +30,11 @@ build_probe() {
 	make -s -C "$tree/tools" O="$out" all >/dev/null &&
 	# shellcheck disable=SC2086
 	cc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror \
-		-I"$tree/include" -I"$tree/include/uapi" -I"$tree/lib" \
+		-I"$tree" -I"$tree/include" -I"$tree/include/uapi" -I"$tree/lib" \
 		-I"$tree/client" -I"$tree/bridge" \
 		"$tree/tests/schema/schema_probe.c" \
 		"$out/bridge/encode_json.o" "$out/bridge/encode_binary.o" \
-		"$out/lib/libmcbridge-client.a" $nl -lcrypto -lm \
+		"$out/lib/libmcbridge-client.a" "$out/lib/libmcbridge.a" $nl -lcrypto -lm \
 		-o "$out/schema_probe"
 }
 

@@ -14,6 +14,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "lib/hex.h"
+
 #define JSON_EPOCH_PREFIX	",\"" MCB_JSON_EPOCH "\":\""
 #define JSON_MAC_PREFIX		",\"" MCB_JSON_HMAC "\":\""
 #define JSON_MAC_SUFFIX		"\"}\n"
@@ -25,8 +27,6 @@ _Static_assert(MCB_JSON_AUTH_EPOCH_LEN ==
 _Static_assert(MCB_JSON_AUTH_MAC_LEN ==
 	       LIT_LEN(JSON_MAC_PREFIX) + MCB_JSON_MAC_HEX +
 	       LIT_LEN(JSON_MAC_SUFFIX), "MAC part of the JSON trailer");
-
-static const char hexdig[] = "0123456789abcdef";
 
 int mcb_auth_init(struct mcb_auth *a, const struct mcb_key *k)
 {
@@ -68,30 +68,6 @@ static int mac(struct mcb_auth *a, const void *p, size_t n,
 	return 0;
 }
 
-static void put_hex(char *out, const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hexdig[p[i] >> 4];
-		out[2 * i + 1] = hexdig[p[i] & 15];
-	}
-}
-
-/* Lower-case hex only: the encoder's form is the one form. */
-static int get_hex(unsigned char *out, const char *s, size_t n)
-{
-	for (size_t i = 0; i < 2 * n; i++) {
-		const char *d = memchr(hexdig, s[i], 16);
-
-		if (!s[i] || !d)
-			return -1;
-		if (i % 2 == 0)
-			out[i / 2] = (unsigned char)((d - hexdig) << 4);
-		else
-			out[i / 2] |= (unsigned char)(d - hexdig);
-	}
-	return 0;
-}
-
 static size_t sign_binary(struct mcb_auth *a, unsigned char *p, size_t len,
 			  size_t cap, uint64_t epoch)
 {
@@ -129,14 +105,14 @@ static size_t sign_json(struct mcb_auth *a, unsigned char *p, size_t len,
 	q += LIT_LEN(JSON_EPOCH_PREFIX);
 	epoch = htobe64(epoch);
 	memcpy(e, &epoch, sizeof(e));
-	put_hex(q, e, sizeof(e));
+	mcb_hex_encode(q, e, sizeof(e));
 	q += MCB_JSON_EPOCH_HEX;
 	*q++ = '"';
 	if (mac(a, p, (size_t)((unsigned char *)q - p), m) < 0)
 		return 0;
 	memcpy(q, JSON_MAC_PREFIX, LIT_LEN(JSON_MAC_PREFIX));
 	q += LIT_LEN(JSON_MAC_PREFIX);
-	put_hex(q, m, sizeof(m));
+	mcb_hex_encode(q, m, sizeof(m));
 	q += MCB_JSON_MAC_HEX;
 	memcpy(q, JSON_MAC_SUFFIX, LIT_LEN(JSON_MAC_SUFFIX));
 	q += LIT_LEN(JSON_MAC_SUFFIX);
@@ -199,8 +175,11 @@ static enum mcb_auth_result verify_json(struct mcb_auth *a,
 	    memcmp(m, JSON_MAC_PREFIX, LIT_LEN(JSON_MAC_PREFIX)) != 0 ||
 	    memcmp(m + MCB_JSON_AUTH_MAC_LEN - LIT_LEN(JSON_MAC_SUFFIX),
 		   JSON_MAC_SUFFIX, LIT_LEN(JSON_MAC_SUFFIX)) != 0 ||
-	    get_hex(eb, e + LIT_LEN(JSON_EPOCH_PREFIX), sizeof(eb)) < 0 ||
-	    get_hex(mb, m + LIT_LEN(JSON_MAC_PREFIX), sizeof(mb)) < 0)
+	    /* Lower-case hex only: the encoder's form is the one form. */
+	    mcb_hex_decode(eb, e + LIT_LEN(JSON_EPOCH_PREFIX), sizeof(eb),
+			   false) < 0 ||
+	    mcb_hex_decode(mb, m + LIT_LEN(JSON_MAC_PREFIX), sizeof(mb),
+			   false) < 0)
 		return MCB_AUTH_UNSIGNED;
 	memcpy(&v, eb, sizeof(v));
 	*epoch = be64toh(v);

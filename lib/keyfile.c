@@ -18,23 +18,14 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/hex.h"
+
 /* Room for the longest hex key, its newline, and one byte to see more. */
 #define KEYFILE_MAX	(2 * MCB_KEY_MAX + 3)
 
 void mcb_key_wipe(struct mcb_key *k)
 {
 	OPENSSL_cleanse(k, sizeof(*k));
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* All hex digits, an even count, after dropping one trailing newline. */
@@ -44,14 +35,9 @@ static bool parse_hex(struct mcb_key *k, const unsigned char *p, size_t n)
 		n--;
 	if (n && p[n - 1] == '\r')
 		n--;
-	if (n == 0 || n % 2 || n / 2 > MCB_KEY_MAX)
+	if (n == 0 || n % 2 || n / 2 > MCB_KEY_MAX ||
+	    mcb_hex_decode(k->bytes, (const char *)p, n / 2, true) < 0)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (hexval(p[i]) < 0)
-			return false;
-	for (size_t i = 0; i < n; i += 2)
-		k->bytes[i / 2] = (unsigned char)(hexval(p[i]) << 4 |
-						  hexval(p[i + 1]));
 	k->len = n / 2;
 	return true;
 }
