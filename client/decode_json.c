@@ -199,40 +199,32 @@ static enum mcb_err parse_str_field(struct jp *jp, char *out, size_t cap,
 	return MCB_OK;
 }
 
+/* Past a run of at least one digit, or NULL when there is none. */
+static const char *skip_digits(const char *p, const char *end)
+{
+	const char *start = p;
+
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p > start ? p : NULL;
+}
+
 /* Skip a JSON number of any form (for values we do not interpret). */
 static enum mcb_err skip_number(struct jp *jp)
 {
 	const char *p = jp->p;
-	bool digits = false;
 
 	if (p < jp->end && *p == '-')
 		p++;
-	while (p < jp->end && *p >= '0' && *p <= '9') {
-		p++;
-		digits = true;
-	}
-	if (!digits)
+	if (!(p = skip_digits(p, jp->end)))
 		return MCB_ERR_SYNTAX;
-	if (p < jp->end && *p == '.') {
-		p++;
-		digits = false;
-		while (p < jp->end && *p >= '0' && *p <= '9') {
-			p++;
-			digits = true;
-		}
-		if (!digits)
-			return MCB_ERR_SYNTAX;
-	}
+	if (p < jp->end && *p == '.' && !(p = skip_digits(p + 1, jp->end)))
+		return MCB_ERR_SYNTAX;
 	if (p < jp->end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < jp->end && (*p == '+' || *p == '-'))
 			p++;
-		digits = false;
-		while (p < jp->end && *p >= '0' && *p <= '9') {
-			p++;
-			digits = true;
-		}
-		if (!digits)
+		if (!(p = skip_digits(p, jp->end)))
 			return MCB_ERR_SYNTAX;
 	}
 	jp->p = p;

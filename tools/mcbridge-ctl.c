@@ -34,6 +34,7 @@
 #include "mcb_attr.h"
 
 #include "lib/num.h"
+#include "lib/sockbuf.h"
 
 #define EXIT_USAGE 2
 
@@ -730,21 +731,17 @@ static int monitor_resolve(int *family, int *group)
 	return err;
 }
 
-/* FORCE passes rmem_max when privileged; else the capped one. */
+/* lib/sockbuf.c: FORCE (rmem_max when privileged), else the capped one. */
 static int monitor_rcvbuf(int fd, uint64_t want, int *got)
 {
-	int v = (int)want;
-	socklen_t len = sizeof(*got);
+	bool forced;
+	int n = mcb_set_rcvbuf(fd, (int)want, &forced);
 
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0) {
-		perror("mcbridge-ctl: SO_RCVBUF");
-		return -errno;
+	if (n < 0) {
+		fprintf(stderr, "mcbridge-ctl: SO_RCVBUF: %s\n", strerror(-n));
+		return n;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, got, &len) < 0) {
-		perror("mcbridge-ctl: getsockopt SO_RCVBUF");
-		return -errno;
-	}
+	*got = n;
 	return 0;
 }
 
