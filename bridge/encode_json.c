@@ -239,6 +239,10 @@ static size_t encode(const struct mcb_nl_event *ev, void *buf, size_t cap,
 	put_u64(&w, ev->bridge_seq);
 	PUT_KEY(&w, MCB_JSON_BRIDGE_TIME);
 	put_u64(&w, ev->bridge_time_ns);
+	if (ev->bridge_run) {
+		PUT_KEY(&w, MCB_JSON_BRIDGE_RUN);
+		put_u64(&w, ev->bridge_run);
+	}
 
 	if (ev->kind != MCB_KIND_EVENT) {
 		PUT_KEY(&w, MCB_JSON_COUNT);

@@ -22,6 +22,7 @@ struct mcb_nl_event {
 	uint8_t genl_version;
 	uint64_t bridge_seq;
 	uint64_t bridge_time_ns;
+	uint32_t bridge_run;		/* 0: none sent (mcbridge/wire.h) */
 	bool has_kernel_seq;
 	bool has_kernel_time;
 	uint64_t kernel_seq;

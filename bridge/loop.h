@@ -26,6 +26,7 @@ struct mcb_mapping {
 	struct mcb_nlsrc src;
 	struct mcb_sink sink;
 	uint64_t bridge_seq;	/* last sent; +1 per datagram */
+	uint32_t run;		/* random, non-zero, per start (wire.h) */
 	/* --key (sign.c): mcb_auth_sign, or NULL for plain datagrams; by
 	 * pointer so that users of the loop without keys need no libcrypto. */
 	mcb_sign_fn sign;

@@ -510,7 +510,7 @@ static void binary_event(void **state)
 	assert_int_equal(h.genl_version, 1);
 	assert_int_equal(rd32(&h.attr_len), ev.attr_len);
 	assert_int_equal(rd32(&h.orig_len), ev.attr_len);
-	assert_int_equal(rd32(&h.reserved), 0);
+	assert_int_equal(rd32(&h.run), 0);	/* no run: none sent */
 	/* Byte order on the wire, checked byte by byte. */
 	assert_memory_equal(out + 24, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
 	assert_true(rd64(&h.bridge_seq) == 0x0102030405060708ull);
@@ -522,6 +522,34 @@ static void binary_event(void **state)
 	assert_memory_equal(h.group, "events\0\0\0\0\0\0\0\0\0\0", 16);
 	assert_memory_equal(out + 96, ev.attrs, ev.attr_len);
 	nlmsg_free(m);
+}
+
+/* The bridge run: MCB_WIRE_F_RUN and hdr.run in binary, "bridge_run" right
+ * after "bridge_time_ns" in JSON. */
+static void bridge_run_both_formats(void **state)
+{
+	struct mcb_nl_event ev;
+	struct mcb_wire_hdr h;
+	bool trunc;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = MCB_KIND_OVERRUN;
+	ev.family = "ethtool";
+	ev.group = "monitor";
+	ev.bridge_seq = 5;
+	ev.bridge_time_ns = 6;
+	ev.bridge_run = 0x01020304;
+	ev.count = 1;
+	json(&ev, MCB_WIRE_MAX_DATAGRAM, &trunc);
+	assert_string_equal(out, "{\"kind\":\"overrun\",\"family\":\"ethtool\","
+		"\"group\":\"monitor\",\"bridge_seq\":5,\"bridge_time_ns\":6,"
+		"\"bridge_run\":16909060,\"count\":1}\n");
+	assert_int_equal(mcb_encode_binary(&ev, out, MCB_WIRE_MAX_DATAGRAM,
+					   &trunc), 96);
+	memcpy(&h, out, sizeof(h));
+	assert_true(rd16(&h.flags) & MCB_WIRE_F_RUN);
+	assert_memory_equal(out + 20, "\x01\x02\x03\x04", 4);
 }
 
 static void binary_notice(void **state)
@@ -608,6 +636,7 @@ int main(void)
 		cmocka_unit_test(json_truncation_sweep),
 		cmocka_unit_test(json_oversized_event),
 		cmocka_unit_test(binary_event),
+		cmocka_unit_test(bridge_run_both_formats),
 		cmocka_unit_test(binary_notice),
 		cmocka_unit_test(binary_truncation),
 	};

@@ -146,6 +146,8 @@ size_t tenc_binary(const struct tenc_event *e, void *out, size_t cap)
 		flags |= MCB_WIRE_F_KERNEL_TIME;
 	if (be)
 		flags |= MCB_WIRE_F_ATTR_BE;
+	if (e->bridge_run)
+		flags |= MCB_WIRE_F_RUN;
 	memset(&h, 0, sizeof(h));
 	h.magic = htobe32(e->magic ? e->magic : MCB_WIRE_MAGIC);
 	h.version = (uint8_t)(e->version >= 0 ? e->version : MCB_WIRE_VERSION);
@@ -158,6 +160,7 @@ size_t tenc_binary(const struct tenc_event *e, void *out, size_t cap)
 	h.orig_len = htobe32((uint32_t)attr_len);
 	h.bridge_seq = htobe64(e->bridge_seq);
 	h.bridge_time_ns = htobe64(e->bridge_time_ns);
+	h.run = htobe32(e->bridge_run);
 	h.kernel_seq = htobe64(e->kernel_seq);
 	h.kernel_time_ns = htobe64(e->kernel_time_ns);
 	h.count = htobe64(e->count);
@@ -235,6 +238,9 @@ size_t tenc_json(const struct tenc_event *e, char *buf, size_t cap)
 	    (unsigned long long)e->bridge_seq);
 	put(&o, ",\"%s\":%llu", MCB_JSON_BRIDGE_TIME,
 	    (unsigned long long)e->bridge_time_ns);
+	if (e->bridge_run)
+		put(&o, ",\"%s\":%lu", MCB_JSON_BRIDGE_RUN,
+		    (unsigned long)e->bridge_run);
 	if (e->kind != MCB_KIND_EVENT) {
 		put(&o, ",\"%s\":%llu", MCB_JSON_COUNT,
 		    (unsigned long long)e->count);
