@@ -137,6 +137,7 @@ int main(int argc, char **argv)
 	m.src.family_id = FAKE_FAMILY_ID;
 	m.src.group_id = 0;
 	m.bridge_seq = SEQ_BASE;
+	m.run = 0xadcb9e3bu;	/* a 10-digit run, as mcb_loop_init draws */
 
 	/* One event message as the module builds it; seq and time patched. */
 	bench_make_text(text, text_len, "ir");
