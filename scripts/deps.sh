@@ -13,6 +13,7 @@ packages=(
 	valgrind libclang-rt-14-dev
 	libssl-dev tcpdump
 	systemd man-db groff-base dkms strace debootstrap
+	debhelper dh-dkms dpkg-dev lintian
 	gnuplot-nox
 )
 
