@@ -4,6 +4,7 @@
 #   make demo     install what is missing, load the module, show live events
 #   make test     install what is missing, run every test
 #   make test-debug-kernel  module and bridge suites on a debug kernel
+#   make test-packages  the Debian packages in a systemd VM (not in make test)
 #   make bench    benchmarks (not tests)
 #   make deb      Debian packages in build/deb (see "Debian packages" below)
 #   make install  install everything (see "install" below); make uninstall
@@ -17,7 +18,7 @@ KERNEL ?=
 
 USER_PARTS := lib client bridge tools
 
-.PHONY: all kmod $(USER_PARTS) deps demo test test-debug-kernel bench clean
+.PHONY: all kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench clean
 
 all: kmod $(USER_PARTS)
 
@@ -47,6 +48,12 @@ test: deps
 test-debug-kernel: deps
 	$(MAKE) all
 	KERNELS=6.1-debug MCB_SUITES="kmod/suite-kmod bridge/suite-bridge-vm" tests/run-all.sh
+
+# The Debian packages, installed, run, upgraded across kernels and purged
+# in a VM with systemd as init (tests/packages/suite-packages.sh, about half
+# an hour).  Not part of `make test`.
+test-packages: deps
+	KERNELS= MCB_SUITES=packages/suite-packages tests/run-all.sh
 
 bench: deps
 	$(MAKE) all
