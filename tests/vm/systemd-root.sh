@@ -40,27 +40,15 @@ kver61=$KVER
 eval "$("$top/scripts/kernels.sh" env 6.12)"
 kver612=$KVER
 
-# The tree is made anew when this script or the kernels change; the image
-# also when the guest side of vm-systemd does.
-tree_key=$( { sha256sum <"$0"; echo "$kver61 $kver612"; } | sha256sum | cut -c1-16)
-key=$( { echo "$tree_key"; sha256sum <"$here/systemd-guest-run"; } | sha256sum | cut -c1-16)
-if [ -e "$cache/.done-$key" ] && [ -s "$cache/root.img" ]; then
-	exit 0
-fi
-
 mirror=$(apt-cache policy 2>/dev/null |
 	awk '$3 == "bookworm/main" && $2 ~ /^https?:/ { print $2; exit }')
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 security=$(apt-cache policy 2>/dev/null |
 	awk '$3 == "bookworm-security/main" && $2 ~ /^https?:/ { print $2; exit }')
 [ -n "$security" ] || security=http://deb.debian.org/debian-security
-command -v debootstrap >/dev/null || die "debootstrap missing (scripts/deps.sh installs it)"
-command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 missing (e2fsprogs)"
 
-mkdir -p "$cache"
 T=$cache/tree
 log=$cache/build.log
-rm -f "$cache"/.done-* "$cache/root.img"
 
 in_root() {
 	unshare -m -- /bin/sh -ec '
@@ -72,10 +60,8 @@ in_root() {
 			HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"' in_root "$T" "$@"
 }
 
-[ -e "$cache/.tree-$tree_key" ] || {
-	say "building the systemd VM root in $cache (once, several minutes; log: $log)"
-	rm -rf "$T" "$cache"/.tree-*
-	mkdir -p "$T"
+# The root as a directory, in $T (empty).
+make_tree() {
 	debootstrap --variant=minbase bookworm "$T" "$mirror"
 	cat >"$T/etc/apt/sources.list" <<-EOF
 	deb $mirror bookworm main
@@ -98,15 +84,42 @@ in_root() {
 		dkms gcc make libc6-dev libnl-3-200 libnl-genl-3-200 libssl3 \
 		libssl-dev pkg-config iproute2 procps \
 		"linux-image-$kver61" "linux-headers-$kver61"
-	# Only what the kernel brings in its own directory.
+	# Only what the new kernel brings, in its own directory.
 	in_root apt-get clean
 	in_root apt-get install -y -q --no-install-recommends --download-only \
 		"linux-image-$kver612/bookworm-backports" "linux-headers-$kver612/bookworm-backports"
 	mkdir -p "$T/var/cache/mcb-kernel-debs"
 	mv "$T"/var/cache/apt/archives/*.deb "$T/var/cache/mcb-kernel-debs/"
 	in_root apt-get clean
+	# Offline: with no package lists, apt takes what the test installs
+	# from the files it names, never from a mirror (the VM has no network).
+	rm -rf "$T"/var/lib/apt/lists/*
+}
+
+# The tree is made anew when its recipe or the kernels change; the image
+# also when the guest side of vm-systemd does.
+tree_key=$( { declare -f in_root make_tree; echo "$kver61 $kver612"; } | sha256sum | cut -c1-16)
+key=$( { echo "$tree_key"; sha256sum <"$here/systemd-guest-run"; } | sha256sum | cut -c1-16)
+if [ -e "$cache/.done-$key" ] && [ -s "$cache/root.img" ]; then
+	exit 0
+fi
+command -v debootstrap >/dev/null || die "debootstrap missing (scripts/deps.sh installs it)"
+command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 missing (e2fsprogs)"
+mkdir -p "$cache"
+rm -f "$cache"/.done-* "$cache/root.img"
+
+if [ ! -e "$cache/.tree-$tree_key" ]; then
+	say "building the systemd VM root in $cache (once, several minutes; log: $log)"
+	rm -rf "$T" "$cache"/.tree-*
+	mkdir -p "$T"
+	# In a subshell of its own, not under ||: set -e holds in it.
+	set +e
+	(set -e; make_tree) >"$log" 2>&1
+	rc=$?
+	set -e
+	[ "$rc" -eq 0 ] || die "building the root failed: see $log"
 	touch "$cache/.tree-$tree_key"
-} >"$log" 2>&1 || die "building the root failed: see $log"
+fi
 
 # The guest side of vm-systemd: a unit that runs the test once the system
 # is up, then powers off.
