@@ -1,6 +1,8 @@
 # mcbridge: kernel generic-netlink events -> loopback IP multicast.
 #
 #   make          build the module, the bridge, the client and tools
+#   make gen      regenerate the code kmod/mcbridge.yaml describes (also
+#                 done by make when the spec or its generator changed)
 #   make demo     install what is missing, load the module, show live events
 #   make test     install what is missing, run every test
 #   make test-debug-kernel  module and bridge suites on a debug kernel
@@ -18,14 +20,23 @@ KERNEL ?=
 
 USER_PARTS := lib client bridge tools
 
-.PHONY: all kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench clean
+.PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench clean
 
 all: kmod $(USER_PARTS)
 
-kmod:
+# The generated files are in the tree (DKMS and the kernel matrix copy the
+# module's); tests/kmod/check-spec.py fails when they are stale.
+GEN_STAMP := build/.genl-gen
+gen: $(GEN_STAMP)
+$(GEN_STAMP): kmod/mcbridge.yaml scripts/genl-gen.py
+	@mkdir -p $(@D)
+	scripts/genl-gen.py
+	@touch $@
+
+kmod: gen
 	$(MAKE) -C kmod
 
-$(USER_PARTS):
+$(USER_PARTS): gen
 	$(MAKE) -C $@
 
 client: lib
@@ -177,7 +188,8 @@ install-data: install-gen
 # The module's sources, in the repository's layout (kmod/ builds with
 # ../include/uapi and ../VERSION): what DKMS gets, and what the kernel
 # matrix copies to build one module per kernel (scripts/kernels.sh).
-KMOD_SOURCES := kmod/Kbuild kmod/Makefile kmod/mcbridge.c kmod/compat.h \
+KMOD_SOURCES := kmod/Kbuild kmod/Makefile kmod/mcbridge.c kmod/mcbridge-nl-gen.h \
+	kmod/compat.h \
 	VERSION include/uapi/linux/mcbridge.h
 
 install-dkms: install-gen

@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 	}
 	m.cfg = &o.maps[0];
 	m.max_datagram = o.max_datagram;
-	m.encode = m.cfg->format == MCB_OUT_BINARY ? mcb_encode_binary :
+	m.encode = m.cfg->format == MCB_FMT_BINARY ? mcb_encode_binary :
 						     mcb_encode_json;
 	if (mcb_sink_open(&m.sink, m.cfg, o.max_datagram, o.batch, &lg) < 0 ||
 	    mcb_nlsrc_open(&m.src, m.cfg, o.rcvbuf, o.batch, &lg,
@@ -137,6 +137,7 @@ int main(int argc, char **argv)
 	m.src.family_id = FAKE_FAMILY_ID;
 	m.src.group_id = 0;
 	m.bridge_seq = SEQ_BASE;
+	m.run = 0xadcb9e3bu;	/* a 10-digit run, as mcb_loop_init draws */
 
 	/* One event message as the module builds it; seq and time patched. */
 	bench_make_text(text, text_len, "ir");
@@ -208,7 +209,7 @@ int main(int argc, char **argv)
 	{
 		/* One more event, to report the datagram size. */
 		bool trunc;
-		struct mcb_event ev = {
+		struct mcb_nl_event ev = {
 			.kind = MCB_KIND_EVENT, .family = m.cfg->family,
 			.group = m.cfg->group, .is_mcbridge = true,
 			.cmd = MCBRIDGE_CMD_EVENT,

@@ -10,7 +10,7 @@
 #include <linux/netlink.h>
 #include <mcbridge/nla.h>
 
-size_t mcb_encode_binary(const struct mcb_event *ev, void *buf, size_t cap,
+size_t mcb_encode_binary(const struct mcb_nl_event *ev, void *buf, size_t cap,
 			 bool *truncated)
 {
 	struct mcb_wire_hdr h;
@@ -48,6 +48,8 @@ size_t mcb_encode_binary(const struct mcb_event *ev, void *buf, size_t cap,
 		flags |= MCB_WIRE_F_KERNEL_SEQ;
 	if (ev->has_kernel_time)
 		flags |= MCB_WIRE_F_KERNEL_TIME;
+	if (ev->bridge_run)
+		flags |= MCB_WIRE_F_RUN;
 #if __BYTE_ORDER == __BIG_ENDIAN
 	flags |= MCB_WIRE_F_ATTR_BE;
 #endif
@@ -64,6 +66,7 @@ size_t mcb_encode_binary(const struct mcb_event *ev, void *buf, size_t cap,
 	h.orig_len = htobe32(ev->kind == MCB_KIND_EVENT ? ev->attr_len : 0);
 	h.bridge_seq = htobe64(ev->bridge_seq);
 	h.bridge_time_ns = htobe64(ev->bridge_time_ns);
+	h.run = htobe32(ev->bridge_run);
 	h.kernel_seq = htobe64(ev->has_kernel_seq ? ev->kernel_seq : 0);
 	h.kernel_time_ns = htobe64(ev->has_kernel_time ? ev->kernel_time_ns : 0);
 	h.count = htobe64(ev->kind == MCB_KIND_EVENT ? 0 : ev->count);

@@ -13,11 +13,11 @@
 #include <linux/netlink.h>
 
 #include <linux/mcbridge.h>
-#include <mcbridge/names.h>
 #include <mcbridge/nla.h>
 
 #include "lib/hex.h"
 #include "lib/jsonstr.h"
+#include "mcb_attr.h"
 
 /* Nested attributes deeper than this are shown as hex (bounds the stack). */
 
@@ -167,111 +167,34 @@ static void put_generic_list(struct jw *w, const unsigned char *p, size_t n,
 	PUTS(w, "]");
 }
 
-/* How the mcbridge family's attributes appear as named keys. */
-enum mcb_akind { AK_NONE, AK_U32, AK_U64, AK_STR, AK_ENUM };
-
-struct mcb_akey {
-	const char *key;	/* ,"key": */
-	size_t key_len;
-	enum mcb_akind kind;
-	const char *const *names;
-	size_t n_names;
-};
-
-#define AKEY(k)		KEY_PREFIX(k), sizeof(KEY_PREFIX(k)) - 1
-#define ENUM_KEY(k, tab) { AKEY(k), AK_ENUM, tab, sizeof(tab) / sizeof(tab[0]) }
-
-static const struct mcb_akey mcb_akeys[__MCBRIDGE_ATTR_MAX] = {
-	[MCBRIDGE_ATTR_SEQ] = { AKEY(MCB_JSON_SEQ), AK_U64, NULL, 0 },
-	[MCBRIDGE_ATTR_TIMESTAMP_NS] = { AKEY(MCB_JSON_TIMESTAMP), AK_U64,
-					 NULL, 0 },
-	[MCBRIDGE_ATTR_TYPE] = ENUM_KEY(MCB_JSON_TYPE, mcb_event_type_names),
-	[MCBRIDGE_ATTR_CPU] = { AKEY(MCB_JSON_CPU), AK_U32, NULL, 0 },
-	[MCBRIDGE_ATTR_IFINDEX] = { AKEY(MCB_JSON_IFINDEX), AK_U32, NULL, 0 },
-	[MCBRIDGE_ATTR_IFNAME] = { AKEY(MCB_JSON_IFNAME), AK_STR, NULL, 0 },
-	[MCBRIDGE_ATTR_NETDEV_EVENT] = ENUM_KEY(MCB_JSON_NETDEV_EVENT,
-						mcb_netdev_event_names),
-	[MCBRIDGE_ATTR_IFFLAGS] = { AKEY(MCB_JSON_IFFLAGS), AK_U32, NULL, 0 },
-	[MCBRIDGE_ATTR_MTU] = { AKEY(MCB_JSON_MTU), AK_U32, NULL, 0 },
-	[MCBRIDGE_ATTR_MODULE_NAME] = { AKEY(MCB_JSON_MODULE_NAME), AK_STR,
-					NULL, 0 },
-	[MCBRIDGE_ATTR_MODULE_STATE] = ENUM_KEY(MCB_JSON_MODULE_STATE,
-						mcb_module_state_names),
-	[MCBRIDGE_ATTR_TEXT] = { AKEY(MCB_JSON_TEXT), AK_STR, NULL, 0 },
-};
-
-/* The key for a mcbridge attribute, or NULL when it has none or the wrong
- * size: such attributes go to the generic "attrs" list, not lost. */
-static const struct mcb_akey *named_key(uint16_t type, uint16_t flags,
-					uint16_t n)
-{
-	const struct mcb_akey *k;
-
-	if (type >= __MCBRIDGE_ATTR_MAX || flags & NLA_F_NESTED)
-		return NULL;
-	k = &mcb_akeys[type];
-	switch (k->kind) {
-	case AK_U32:
-	case AK_ENUM:
-		return n == 4 ? k : NULL;
-	case AK_U64:
-		return n == 8 ? k : NULL;
-	case AK_STR:
-		return k;
-	case AK_NONE:
-		break;
-	}
-	return NULL;
-}
-
-static void put_named(struct jw *w, const struct mcb_akey *k,
+/* A named mcbridge attribute (lib/mcb_attr.h) as its key and value. */
+static void put_named(struct jw *w, const struct mcb_attr_desc *d,
 		      const unsigned char *p, uint16_t n)
 {
 	const char *name;
 	uint64_t v;
 
-	put(w, k->key, k->key_len);
-	switch (k->kind) {
-	case AK_U32:
-		put_u64(w, mcb_nla_uint(p, 4, MCB_NLA_HOST_BE));
-		break;
-	case AK_ENUM:
-		v = mcb_nla_uint(p, 4, MCB_NLA_HOST_BE);
-		name = mcb_name_in(k->names, k->n_names, v);
+	put(w, d->json_prefix, d->json_prefix_len);
+	switch (d->type) {
+	case MCB_AT_U32:
+	case MCB_AT_U64:
+		/* Constant sizes: the byte loop unrolls. */
+		v = d->type == MCB_AT_U32 ? mcb_nla_uint(p, 4, MCB_NLA_HOST_BE) :
+			mcb_nla_uint(p, 8, MCB_NLA_HOST_BE);
+		name = d->names ? mcb_names_get(d->names, v) : NULL;
 		if (name)
 			put_str(w, name, strlen(name));
 		else
-			put_u64(w, v);	/* no name (names.h): a number */
+			put_u64(w, v);	/* no name in the spec: a number */
 		break;
-	case AK_U64:
-		put_u64(w, mcb_nla_uint(p, 8, MCB_NLA_HOST_BE));
-		break;
-	case AK_STR:
+	case MCB_AT_STRING:
 		/* The terminating NUL is not text; a NUL inside is kept. */
 		if (n && p[n - 1] == '\0')
 			n--;
 		put_str(w, p, n);
 		break;
-	case AK_NONE:
-		break;
 	}
 }
-
-/*
- * Is this mcbridge attribute written by name?  The first valid attribute
- * of each keyed type is; repeats and the rest are listed in "attrs".
- * *named tracks the types already taken.
- */
-static bool takes_name(uint16_t type, uint16_t flags, uint16_t n,
-		       uint32_t *named)
-{
-	if (!named_key(type, flags, n) || (*named & (1u << type)))
-		return false;
-	*named |= 1u << type;
-	return true;
-}
-
-_Static_assert(__MCBRIDGE_ATTR_MAX <= 32, "named attribute mask is 32 bits");
 
 /* Room kept for the closing "],"truncated":true}\n". */
 #define JSON_CLOSE_RESERVE	(sizeof("],\"" MCB_JSON_TRUNCATED "\":true}\n") - 1)
@@ -290,7 +213,7 @@ static const char *kind_name(enum mcb_wire_kind k)
 #define JSON_END_RESERVE	3
 
 /* One pass, keeping reserve bytes of cap for the closing. */
-static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
+static size_t encode(const struct mcb_nl_event *ev, void *buf, size_t cap,
 		     size_t reserve, bool *truncated)
 {
 	struct jw w = { buf, 0, 0, false };
@@ -316,6 +239,10 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 	put_u64(&w, ev->bridge_seq);
 	PUT_KEY(&w, MCB_JSON_BRIDGE_TIME);
 	put_u64(&w, ev->bridge_time_ns);
+	if (ev->bridge_run) {
+		PUT_KEY(&w, MCB_JSON_BRIDGE_RUN);
+		put_u64(&w, ev->bridge_run);
+	}
 
 	if (ev->kind != MCB_KIND_EVENT) {
 		PUT_KEY(&w, MCB_JSON_COUNT);
@@ -328,7 +255,7 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 	}
 
 	PUT_KEY(&w, MCB_JSON_CMD);
-	cmd = ev->is_mcbridge ? mcb_name(mcb_cmd_names, ev->cmd) : NULL;
+	cmd = ev->is_mcbridge ? mcb_names_get(mcb_cmd_names, ev->cmd) : NULL;
 	if (cmd) {
 		put_str(&w, cmd, strlen(cmd));
 	} else {
@@ -343,18 +270,20 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 
 	/* Pass 1: the mcbridge family's attributes as named keys. */
 	if (ev->is_mcbridge) {
-		uint32_t named = 0;
+		const struct mcb_attr_desc *d;
+		uint64_t taken = 0;
 
 		mcb_nla_iter_init(&it, ev->attrs, ev->attr_len, MCB_NLA_HOST_BE);
 		while (mcb_nla_next(&it, &type, &flags, &pl, &plen) == 1) {
 			if (type == MCBRIDGE_ATTR_PAD)
 				continue;	/* alignment filler, no data */
-			if (!takes_name(type, flags, plen, &named)) {
+			d = mcb_attr_named(type, flags, plen, &taken);
+			if (!d) {
 				generic = true;
 				continue;
 			}
 			mark = w.len;
-			put_named(&w, named_key(type, flags, plen), pl, plen);
+			put_named(&w, d, pl, plen);
 			if (w.full) {
 				w.len = mark;
 				trunc = true;
@@ -367,7 +296,7 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 
 	/* Pass 2: everything else as the generic "attrs" list. */
 	if (generic) {
-		uint32_t named = 0;
+		uint64_t taken = 0;
 		bool first = true;
 
 		mark = w.len;
@@ -384,7 +313,7 @@ static size_t encode(const struct mcb_event *ev, void *buf, size_t cap,
 
 			if (ev->is_mcbridge &&
 			    (type == MCBRIDGE_ATTR_PAD ||
-			     takes_name(type, flags, plen, &named)))
+			     mcb_attr_named(type, flags, plen, &taken)))
 				continue;	/* written in pass 1 */
 			if (!first)
 				PUTS(&w, ",");
@@ -413,7 +342,7 @@ close:
 	return w.full ? 0 : w.len;
 }
 
-size_t mcb_encode_json(const struct mcb_event *ev, void *buf, size_t cap,
+size_t mcb_encode_json(const struct mcb_nl_event *ev, void *buf, size_t cap,
 		       bool *truncated)
 {
 	size_t n = encode(ev, buf, cap, JSON_END_RESERVE, truncated);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One datagram's worth of input to an encoder: a netlink event (raw
- * attributes, pointing into the receive buffer) or a loss notice.
+ * attributes, pointing into the receive buffer) or a loss notice.  Not the
+ * client's decoded struct mcb_event: this one is the bridge's, as received.
  */
 #ifndef MCB_EVENT_H
 #define MCB_EVENT_H
@@ -12,7 +13,7 @@
 
 #include <mcbridge/wire.h>
 
-struct mcb_event {
+struct mcb_nl_event {
 	enum mcb_wire_kind kind;
 	const char *family;		/* names, < MCB_WIRE_NAMSIZ bytes */
 	const char *group;
@@ -21,6 +22,7 @@ struct mcb_event {
 	uint8_t genl_version;
 	uint64_t bridge_seq;
 	uint64_t bridge_time_ns;
+	uint32_t bridge_run;		/* 0: none sent (mcbridge/wire.h) */
 	bool has_kernel_seq;
 	bool has_kernel_time;
 	uint64_t kernel_seq;
@@ -35,12 +37,12 @@ struct mcb_event {
  * length, or 0 when cap cannot hold even the fixed fields.  *truncated says
  * whether attributes were dropped to fit.
  */
-typedef size_t (*mcb_encode_fn)(const struct mcb_event *ev, void *buf,
+typedef size_t (*mcb_encode_fn)(const struct mcb_nl_event *ev, void *buf,
 				size_t cap, bool *truncated);
 
-size_t mcb_encode_json(const struct mcb_event *ev, void *buf, size_t cap,
+size_t mcb_encode_json(const struct mcb_nl_event *ev, void *buf, size_t cap,
 		       bool *truncated);
-size_t mcb_encode_binary(const struct mcb_event *ev, void *buf, size_t cap,
+size_t mcb_encode_binary(const struct mcb_nl_event *ev, void *buf, size_t cap,
 			 bool *truncated);
 
 #endif

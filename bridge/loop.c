@@ -12,10 +12,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <linux/genetlink.h>
 
+#include "lib/clock.h"
 #include "sdnotify.h"
 
 /* recvmmsg rounds per wakeup, so one busy mapping cannot starve others. */
@@ -27,7 +29,7 @@
 #define TAG_SIGNAL	((uint64_t)-1)
 #define TAG_CTRL	((uint64_t)-2)
 
-void mcb_mapping_emit(void *ctx, struct mcb_event *ev)
+void mcb_mapping_emit(void *ctx, struct mcb_nl_event *ev)
 {
 	struct mcb_mapping *m = ctx;
 	void *buf = mcb_sink_reserve(&m->sink);
@@ -39,6 +41,7 @@ void mcb_mapping_emit(void *ctx, struct mcb_event *ev)
 	size_t len;
 
 	ev->bridge_seq = m->bridge_seq + 1;
+	ev->bridge_run = m->run;
 	len = m->encode(ev, buf, m->max_datagram - extra, &trunc);
 	if (len && m->sign)
 		len = m->sign(m->auth, buf, len, m->max_datagram, binary,
@@ -51,6 +54,19 @@ void mcb_mapping_emit(void *ctx, struct mcb_event *ev)
 	if (trunc)
 		m->truncated++;
 	mcb_sink_commit(&m->sink, len);
+}
+
+/*
+ * A run id: it only has to differ from the previous start's, so when the
+ * pool is not ready yet (early boot) time and pid stand in for it.
+ */
+static uint32_t draw_run(void)
+{
+	uint32_t run = 0;
+
+	if (getrandom(&run, sizeof(run), GRND_NONBLOCK) != sizeof(run))
+		run = (uint32_t)(mcb_now_ns() ^ ((uint64_t)getpid() << 16));
+	return run ? run : 1;
 }
 
 /* 0 or -errno, logged. */
@@ -107,8 +123,9 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 		const struct mcb_map_cfg *c = &o->maps[i];
 
 		m->cfg = c;
+		m->run = draw_run();
 		m->max_datagram = o->max_datagram;
-		m->encode = c->format == MCB_OUT_BINARY ? mcb_encode_binary :
+		m->encode = c->format == MCB_FMT_BINARY ? mcb_encode_binary :
 							  mcb_encode_json;
 		err = mcb_sink_open(&m->sink, c, o->max_datagram, o->batch, lg);
 		if (err < 0)

@@ -26,6 +26,7 @@ struct mcb_mapping {
 	struct mcb_nlsrc src;
 	struct mcb_sink sink;
 	uint64_t bridge_seq;	/* last sent; +1 per datagram */
+	uint32_t run;		/* random, non-zero, per start (wire.h) */
 	/* --key (sign.c): mcb_auth_sign, or NULL for plain datagrams; by
 	 * pointer so that users of the loop without keys need no libcrypto. */
 	mcb_sign_fn sign;
@@ -83,6 +84,6 @@ void mcb_loop_on_family(void *ctx, const char *family, int family_id,
 int mcb_loop_families(struct mcb_loop *l);
 
 /* Encode ev and queue it on the mapping's sink (exposed for tests). */
-void mcb_mapping_emit(void *ctx, struct mcb_event *ev);
+void mcb_mapping_emit(void *ctx, struct mcb_nl_event *ev);
 
 #endif

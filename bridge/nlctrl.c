@@ -241,8 +241,9 @@ void mcb_ctrl_process(const void *buf, size_t len, mcb_family_fn cb,
 int mcb_ctrl_drain(struct mcb_ctrl *c, mcb_family_fn cb, void *ctx)
 {
 	for (;;) {
+		/* MSG_TRUNC: the real length, to tell a cut message. */
 		ssize_t n = recv(c->notify_fd, c->buf, c->buf_size,
-				 MSG_DONTWAIT);
+				 MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -260,6 +261,15 @@ int mcb_ctrl_drain(struct mcb_ctrl *c, mcb_family_fn cb, void *ctx)
 			mcb_log(c->log, LOG_ERR, "nlctrl recv: %s",
 				strerror(errno));
 			return -errno;
+		}
+		if ((size_t)n > c->buf_size) {
+			/* What the cut notification said is unknown: as
+			 * after an overrun, recheck everything. */
+			c->overruns++;
+			mcb_log(c->log, LOG_WARNING, "nlctrl notification of "
+				"%zd bytes cut; re-resolving all mappings", n);
+			cb(ctx, NULL, -1, 0);
+			continue;
 		}
 		mcb_ctrl_process(c->buf, (size_t)n, cb, ctx);
 	}

@@ -18,6 +18,9 @@
 #include <netlink/socket.h>
 
 #include <linux/mcbridge.h>
+#include <mcbridge/nla.h>
+
+#include "mcb_attr.h"
 
 #include "lib/sockbuf.h"
 
@@ -214,7 +217,7 @@ static void emit_notice(struct mcb_nlsrc *s, enum mcb_wire_kind kind,
 			uint64_t count, bool has_kseq, uint64_t kseq,
 			uint64_t now_ns)
 {
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
@@ -246,23 +249,34 @@ void mcb_nlsrc_truncated(struct mcb_nlsrc *s, uint64_t now_ns)
 		emit_notice(s, MCB_KIND_LOST, 1, false, 0, now_ns);
 }
 
-/* The attribute the JSON encoder names (encode_json.c named_key): the
- * first of this type without NLA_F_NESTED and of the right size.  Taking
- * any other one would track a kernel seq the datagram does not carry. */
-static bool attr_u64(const struct nlattr *attrs, int len, int type,
-		     uint64_t *v)
+/*
+ * The kernel seq and time: the attributes the encoders name (the rule of
+ * mcb_attr_named), so that the seq tracked is the one the datagram carries.
+ */
+static void kernel_seq_time(struct mcb_nl_event *ev)
 {
-	struct nlattr *a;
-	int rem;
+	const struct mcb_attr_desc *d;
+	struct mcb_nla_iter it;
+	const unsigned char *pl;
+	uint16_t type, flags, plen;
+	uint64_t taken = 0;
 
-	nla_for_each_attr(a, (struct nlattr *)attrs, len, rem) {
-		if (nla_type(a) != type || (a->nla_type & NLA_F_NESTED) ||
-		    nla_len(a) != sizeof(*v))
+	mcb_nla_iter_init(&it, ev->attrs, ev->attr_len, MCB_NLA_HOST_BE);
+	while (!(ev->has_kernel_seq && ev->has_kernel_time) &&
+	       mcb_nla_next(&it, &type, &flags, &pl, &plen) == 1) {
+		d = mcb_attr_named(type, flags, plen, &taken);
+		if (!d)
 			continue;
-		memcpy(v, nla_data(a), sizeof(*v));	/* may be 4-aligned only */
-		return true;
+		/* Host order, and may be 4-aligned only. */
+		if (d->id == MCBRIDGE_ATTR_SEQ) {
+			memcpy(&ev->kernel_seq, pl, sizeof(ev->kernel_seq));
+			ev->has_kernel_seq = true;
+		} else if (d->id == MCBRIDGE_ATTR_TIMESTAMP_NS) {
+			memcpy(&ev->kernel_time_ns, pl,
+			       sizeof(ev->kernel_time_ns));
+			ev->has_kernel_time = true;
+		}
 	}
-	return false;
 }
 
 /* Kernel seq: a gap is announced as "lost"; going back is a restart. */
@@ -294,7 +308,7 @@ void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
 
 	for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem)) {
 		struct genlmsghdr *g;
-		struct mcb_event ev;
+		struct mcb_nl_event ev;
 
 		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 			continue;	/* NOOP / ERROR / DONE: not events */
@@ -323,13 +337,7 @@ void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
 		ev.attr_len = (uint32_t)genlmsg_attrlen(g, 0);
 		s->st.received++;
 		if (s->is_mcbridge) {
-			ev.has_kernel_seq = attr_u64(ev.attrs, (int)ev.attr_len,
-						     MCBRIDGE_ATTR_SEQ,
-						     &ev.kernel_seq);
-			ev.has_kernel_time = attr_u64(ev.attrs,
-						      (int)ev.attr_len,
-						      MCBRIDGE_ATTR_TIMESTAMP_NS,
-						      &ev.kernel_time_ns);
+			kernel_seq_time(&ev);
 			if (ev.has_kernel_seq)
 				check_kseq(s, ev.kernel_seq, now_ns);
 		}

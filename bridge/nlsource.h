@@ -51,7 +51,7 @@ struct mcb_src_stats {
 };
 
 /* Called for each datagram to send: events and notices, in order. */
-typedef void (*mcb_emit_fn)(void *ctx, struct mcb_event *ev);
+typedef void (*mcb_emit_fn)(void *ctx, struct mcb_nl_event *ev);
 
 struct mcb_nlsrc {
 	const struct mcb_map_cfg *cfg;

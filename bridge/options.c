@@ -14,11 +14,14 @@
 #include "lib/opttab.h"
 #include "privdrop.h"
 
+/* --format and format=: MCB_FMT_JSON + the index (no "auto" to send). */
 static const char *const format_names[] = { "json", "binary", NULL };
+_Static_assert(MCB_FMT_BINARY == MCB_FMT_JSON + 1,
+	       "format values are MCB_FMT_JSON + indexes of format_names");
 
-const char *mcb_format_name(enum mcb_format_id f)
+const char *mcb_format_name(enum mcb_format f)
 {
-	return f == MCB_OUT_BINARY ? "binary" : "json";
+	return f == MCB_FMT_BINARY ? "binary" : "json";
 }
 
 static int parse_mcast(const char *s, struct in_addr *a)
@@ -47,7 +50,7 @@ struct defaults {
 	unsigned port;
 	struct in_addr iface;
 	int ttl;
-	enum mcb_format_id format;
+	enum mcb_format format;
 };
 
 static void init_map(struct mcb_map_cfg *m, const struct defaults *d)
@@ -134,7 +137,7 @@ static int parse_map(const char *spec, const struct defaults *d,
 					"be json or binary\n", spec);
 				return -1;
 			}
-			m->format = (enum mcb_format_id)f;
+			m->format = (enum mcb_format)(MCB_FMT_JSON + f);
 		} else if (strcmp(tok, "iface") == 0) {
 			if (inet_pton(AF_INET, val, &m->iface) != 1) {
 				fprintf(err, "mcbridged: --map '%s': iface '%s' "
@@ -237,7 +240,8 @@ static const struct mcb_opt options[] = {
 	  "default multicast TTL, 0..255 (" MCB_STR(MCB_DEFAULT_TTL) ")",
 	  mcb_opt_set_u64, F(d.ttl), 0, 255 },
 	{ "format", 'f', "FMT", "default wire format: json or binary (json)",
-	  mcb_opt_set_choice, F(d.format), .choices = format_names },
+	  mcb_opt_set_choice, F(d.format), .min = MCB_FMT_JSON,
+	  .choices = format_names },
 	{ "rcvbuf", 'r', "BYTES",
 	  "netlink receive buffer, K/M/G suffix allowed (32M)",
 	  mcb_opt_set_size, F(o.rcvbuf), 4096, INT_MAX },
@@ -301,7 +305,7 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &st.d.iface);
 	st.d.port = MCB_DEFAULT_PORT;
 	st.d.ttl = MCB_DEFAULT_TTL;
-	st.d.format = MCB_OUT_JSON;
+	st.d.format = MCB_FMT_JSON;
 
 	r = mcb_opt_parse(&table, argc, argv, &st, out, err);
 	*o = st.o;

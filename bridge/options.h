@@ -22,18 +22,13 @@
  * and a JSON object's fixed fields. */
 #define MCB_MIN_DATAGRAM	256
 
-enum mcb_format_id {
-	MCB_OUT_JSON,
-	MCB_OUT_BINARY,
-};
-
 struct mcb_map_cfg {
 	char family[MCB_WIRE_NAMSIZ];
 	char group[MCB_WIRE_NAMSIZ];
 	struct sockaddr_in dest;
 	struct in_addr iface;	/* IP_MULTICAST_IF */
 	int ttl;
-	enum mcb_format_id format;
+	enum mcb_format format;
 };
 
 struct mcb_options {
@@ -56,6 +51,6 @@ struct mcb_options {
 enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 				      char **argv, FILE *out, FILE *err);
 
-const char *mcb_format_name(enum mcb_format_id f);
+const char *mcb_format_name(enum mcb_format f);
 
 #endif

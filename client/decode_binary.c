@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 
 #include "mcbridge_client.h"
+#include "mcb_attr.h"
 
 /* A netlink string: up to the first NUL, clipped to the field. */
 static void copy_nla_str(struct mcb_event *ev, char *out, size_t cap,
@@ -25,75 +26,38 @@ static void copy_nla_str(struct mcb_event *ev, char *out, size_t cap,
 	}
 	memcpy(out, p, n);
 	out[n] = '\0';
-	if (outlen)
-		*outlen = n;
+	*outlen = n;
 }
 
 /*
- * Store an mcbridge attribute in its named field.  Like the encoder's JSON,
- * only the first attribute of each type with the right size gets a name;
- * repeats, odd sizes and unknown types are left for the generic list.
+ * A named mcbridge attribute (mcb_attr_named) into its field.  The
+ * header's copies of seq and timestamp win: a field already present is
+ * left as it is.
  */
-static bool mcbridge_attr(struct mcb_event *ev, uint16_t type, uint16_t flags,
-			  const unsigned char *p, uint16_t len, bool be,
-			  uint32_t *named)
+static void store_named(struct mcb_event *ev, const struct mcb_attr_desc *d,
+			const unsigned char *p, uint16_t len, bool be)
 {
-	uint32_t *u32 = NULL;
-	uint32_t bit = 0;
-	uint16_t want = 4;
+	char *field = (char *)ev + d->field_off;
+	uint64_t v;
+	uint32_t v32;
 
-	if (type >= 32 || (flags & NLA_F_NESTED) || (*named & (1u << type)))
-		return false;
-	switch (type) {
-	case MCBRIDGE_ATTR_SEQ:
-	case MCBRIDGE_ATTR_TIMESTAMP_NS:
-		want = 8;
+	if (ev->has & d->has)
+		return;
+	ev->has |= d->has;
+	switch (d->type) {
+	case MCB_AT_U32:
+		v32 = (uint32_t)mcb_nla_uint(p, len, be);
+		memcpy(field, &v32, sizeof(v32));
 		break;
-	case MCBRIDGE_ATTR_TYPE: u32 = &ev->type; bit = MCB_HAS_TYPE; break;
-	case MCBRIDGE_ATTR_CPU: u32 = &ev->cpu; bit = MCB_HAS_CPU; break;
-	case MCBRIDGE_ATTR_IFINDEX: u32 = &ev->ifindex; bit = MCB_HAS_IFINDEX; break;
-	case MCBRIDGE_ATTR_NETDEV_EVENT:
-		u32 = &ev->netdev_event; bit = MCB_HAS_NETDEV_EVENT; break;
-	case MCBRIDGE_ATTR_IFFLAGS: u32 = &ev->ifflags; bit = MCB_HAS_IFFLAGS; break;
-	case MCBRIDGE_ATTR_MTU: u32 = &ev->mtu; bit = MCB_HAS_MTU; break;
-	case MCBRIDGE_ATTR_MODULE_STATE:
-		u32 = &ev->module_state; bit = MCB_HAS_MODULE_STATE; break;
-	case MCBRIDGE_ATTR_IFNAME:
-		copy_nla_str(ev, ev->ifname, sizeof(ev->ifname), p, len, NULL);
-		bit = MCB_HAS_IFNAME;
-		want = 0;
+	case MCB_AT_U64:
+		v = mcb_nla_uint(p, len, be);
+		memcpy(field, &v, sizeof(v));
 		break;
-	case MCBRIDGE_ATTR_MODULE_NAME:
-		copy_nla_str(ev, ev->module, sizeof(ev->module), p, len, NULL);
-		bit = MCB_HAS_MODULE;
-		want = 0;
+	case MCB_AT_STRING:
+		copy_nla_str(ev, field, d->field_size, p, len,
+			     (size_t *)((char *)ev + d->len_off));
 		break;
-	case MCBRIDGE_ATTR_TEXT:
-		copy_nla_str(ev, ev->text, sizeof(ev->text), p, len,
-			     &ev->text_len);
-		bit = MCB_HAS_TEXT;
-		want = 0;
-		break;
-	default:
-		return false;
 	}
-	if (want && len != want)
-		return false;
-	*named |= 1u << type;
-	if (u32)
-		*u32 = (uint32_t)mcb_nla_uint(p, len, be);
-	ev->has |= bit;
-	/* The header's copies of seq and timestamp win; these fill in when
-	 * it has none. */
-	if (type == MCBRIDGE_ATTR_SEQ && !(ev->has & MCB_HAS_KERNEL_SEQ)) {
-		ev->kernel_seq = mcb_nla_uint(p, len, be);
-		ev->has |= MCB_HAS_KERNEL_SEQ;
-	} else if (type == MCBRIDGE_ATTR_TIMESTAMP_NS &&
-		   !(ev->has & MCB_HAS_KERNEL_TIME)) {
-		ev->kernel_time_ns = mcb_nla_uint(p, len, be);
-		ev->has |= MCB_HAS_KERNEL_TIME;
-	}
-	return true;
 }
 
 static enum mcb_err parse_attrs(struct mcb_event *ev, const unsigned char *p,
@@ -102,8 +66,9 @@ static enum mcb_err parse_attrs(struct mcb_event *ev, const unsigned char *p,
 	bool mcbridge = mcb_event_is_mcbridge(ev) && ev->kind == MCB_KIND_EVENT;
 	struct mcb_nla_iter it;
 	const unsigned char *pl;
+	const struct mcb_attr_desc *d;
 	uint16_t type, flags, plen;
-	uint32_t named = 0;
+	uint64_t taken = 0;
 	int r;
 
 	mcb_nla_iter_init(&it, p, len, attr_be);
@@ -114,9 +79,11 @@ static enum mcb_err parse_attrs(struct mcb_event *ev, const unsigned char *p,
 
 		if (mcbridge && type == MCBRIDGE_ATTR_PAD)
 			continue;	/* alignment filler for the u64s */
-		if (mcbridge && mcbridge_attr(ev, type, flags, pl, plen, be,
-					      &named))
+		if (mcbridge &&
+		    (d = mcb_attr_named(type, flags, plen, &taken))) {
+			store_named(ev, d, pl, plen, be);
 			continue;
+		}
 		ev->has |= MCB_HAS_ATTRS;
 		ev->attrs_total++;
 		if (ev->nattrs >= MCB_EVENT_MAX_ATTRS)
@@ -212,6 +179,10 @@ enum mcb_err mcb_decode_binary(const void *buf, size_t len,
 	ev->orig_len = be32toh(h.orig_len);
 	ev->bridge_seq = be64toh(h.bridge_seq);
 	ev->bridge_time_ns = be64toh(h.bridge_time_ns);
+	if (ev->wire_flags & MCB_WIRE_F_RUN) {
+		ev->run_id = be32toh(h.run);
+		ev->has |= MCB_HAS_RUN_ID;
+	}
 	ev->count = be64toh(h.count);
 	if (ev->wire_flags & MCB_WIRE_F_KERNEL_SEQ) {
 		ev->kernel_seq = be64toh(h.kernel_seq);

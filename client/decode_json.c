@@ -11,6 +11,7 @@
 #include <mcbridge/names.h>
 
 #include "mcbridge_client.h"
+#include "mcb_attr.h"
 
 struct jp {
 	const char *p, *end;
@@ -198,40 +199,32 @@ static enum mcb_err parse_str_field(struct jp *jp, char *out, size_t cap,
 	return MCB_OK;
 }
 
+/* Past a run of at least one digit, or NULL when there is none. */
+static const char *skip_digits(const char *p, const char *end)
+{
+	const char *start = p;
+
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p > start ? p : NULL;
+}
+
 /* Skip a JSON number of any form (for values we do not interpret). */
 static enum mcb_err skip_number(struct jp *jp)
 {
 	const char *p = jp->p;
-	bool digits = false;
 
 	if (p < jp->end && *p == '-')
 		p++;
-	while (p < jp->end && *p >= '0' && *p <= '9') {
-		p++;
-		digits = true;
-	}
-	if (!digits)
+	if (!(p = skip_digits(p, jp->end)))
 		return MCB_ERR_SYNTAX;
-	if (p < jp->end && *p == '.') {
-		p++;
-		digits = false;
-		while (p < jp->end && *p >= '0' && *p <= '9') {
-			p++;
-			digits = true;
-		}
-		if (!digits)
-			return MCB_ERR_SYNTAX;
-	}
+	if (p < jp->end && *p == '.' && !(p = skip_digits(p + 1, jp->end)))
+		return MCB_ERR_SYNTAX;
 	if (p < jp->end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < jp->end && (*p == '+' || *p == '-'))
 			p++;
-		digits = false;
-		while (p < jp->end && *p >= '0' && *p <= '9') {
-			p++;
-			digits = true;
-		}
-		if (!digits)
+		if (!(p = skip_digits(p, jp->end)))
 			return MCB_ERR_SYNTAX;
 	}
 	jp->p = p;
@@ -358,8 +351,8 @@ static enum mcb_err skip_value(struct jp *jp, int depth)
 }
 
 /* A uapi enum sent as its name (names.h) or, when unnamed, a number. */
-static enum mcb_err parse_enum(struct jp *jp, const char *const *table,
-			       size_t n, uint32_t *v)
+static enum mcb_err parse_enum(struct jp *jp, const struct mcb_names *table,
+			       uint32_t *v)
 {
 	skip_ws(jp);
 	if (jp->p < jp->end && *jp->p == '"') {
@@ -372,7 +365,7 @@ static enum mcb_err parse_enum(struct jp *jp, const char *const *table,
 		if ((err = parse_string(jp, &s)))
 			return err;
 		len = s.len;
-		x = s.clipped ? -1 : mcb_value_in(table, n, name, len);
+		x = s.clipped ? -1 : mcb_value(table, name, len);
 		if (x < 0)
 			return MCB_ERR_TYPE;
 		*v = (uint32_t)x;
@@ -518,12 +511,11 @@ static enum mcb_err parse_attrs(struct jp *jp)
 enum { SEEN_KIND = 1, SEEN_FAMILY = 2, SEEN_GROUP = 4, SEEN_BSEQ = 8,
        SEEN_BTIME = 16 };
 
-/* The members that map onto one field of struct mcb_event. */
-enum member_kind { M_U32, M_U64, M_STR, M_TEXT, M_ENUM };
+/* The fixed members; the mcbridge family's attributes are lib/mcb_attr.h's. */
+enum member_kind { M_U32, M_U64, M_STR };
 
 #define EV_FIELD(f)	offsetof(struct mcb_event, f), \
 			sizeof(((struct mcb_event *)0)->f)
-#define ENUM_NAMES(t)	(t), MCB_NAMES_LEN(t)
 
 static const struct member {
 	const char *key;
@@ -531,39 +523,19 @@ static const struct member {
 	unsigned seen;			/* SEEN_*: required members */
 	uint32_t has;			/* MCB_HAS_* it sets */
 	size_t off, size;		/* the field */
-	const char *const *names;	/* M_ENUM */
-	size_t n_names;
 } members[] = {
-	{ MCB_JSON_FAMILY, M_STR, SEEN_FAMILY, 0, EV_FIELD(family), NULL, 0 },
-	{ MCB_JSON_GROUP, M_STR, SEEN_GROUP, 0, EV_FIELD(group), NULL, 0 },
-	{ MCB_JSON_CMD, M_STR, 0, MCB_HAS_CMD_NAME, EV_FIELD(cmd_name), NULL, 0 },
-	{ MCB_JSON_CMD_ID, M_U32, 0, MCB_HAS_CMD, EV_FIELD(cmd), NULL, 0 },
-	{ MCB_JSON_BRIDGE_SEQ, M_U64, SEEN_BSEQ, 0, EV_FIELD(bridge_seq), NULL, 0 },
-	{ MCB_JSON_BRIDGE_TIME, M_U64, SEEN_BTIME, 0, EV_FIELD(bridge_time_ns),
-	  NULL, 0 },
+	{ MCB_JSON_FAMILY, M_STR, SEEN_FAMILY, 0, EV_FIELD(family) },
+	{ MCB_JSON_GROUP, M_STR, SEEN_GROUP, 0, EV_FIELD(group) },
+	{ MCB_JSON_CMD, M_STR, 0, MCB_HAS_CMD_NAME, EV_FIELD(cmd_name) },
+	{ MCB_JSON_CMD_ID, M_U32, 0, MCB_HAS_CMD, EV_FIELD(cmd) },
+	{ MCB_JSON_BRIDGE_SEQ, M_U64, SEEN_BSEQ, 0, EV_FIELD(bridge_seq) },
+	{ MCB_JSON_BRIDGE_TIME, M_U64, SEEN_BTIME, 0, EV_FIELD(bridge_time_ns) },
+	{ MCB_JSON_BRIDGE_RUN, M_U64, 0, MCB_HAS_RUN_ID, EV_FIELD(run_id) },
 	/* "kernel_seq" (notices) and "seq" (mcbridge events) are the same
 	 * kernel sequence number. */
-	{ MCB_JSON_KERNEL_SEQ, M_U64, 0, MCB_HAS_KERNEL_SEQ, EV_FIELD(kernel_seq),
-	  NULL, 0 },
-	{ MCB_JSON_SEQ, M_U64, 0, MCB_HAS_KERNEL_SEQ, EV_FIELD(kernel_seq),
-	  NULL, 0 },
-	{ MCB_JSON_TIMESTAMP, M_U64, 0, MCB_HAS_KERNEL_TIME,
-	  EV_FIELD(kernel_time_ns), NULL, 0 },
-	{ MCB_JSON_COUNT, M_U64, 0, MCB_HAS_COUNT, EV_FIELD(count), NULL, 0 },
-	{ MCB_JSON_TYPE, M_ENUM, 0, MCB_HAS_TYPE, EV_FIELD(type),
-	  ENUM_NAMES(mcb_event_type_names) },
-	{ MCB_JSON_NETDEV_EVENT, M_ENUM, 0, MCB_HAS_NETDEV_EVENT,
-	  EV_FIELD(netdev_event), ENUM_NAMES(mcb_netdev_event_names) },
-	{ MCB_JSON_MODULE_STATE, M_ENUM, 0, MCB_HAS_MODULE_STATE,
-	  EV_FIELD(module_state), ENUM_NAMES(mcb_module_state_names) },
-	{ MCB_JSON_CPU, M_U32, 0, MCB_HAS_CPU, EV_FIELD(cpu), NULL, 0 },
-	{ MCB_JSON_IFINDEX, M_U32, 0, MCB_HAS_IFINDEX, EV_FIELD(ifindex), NULL, 0 },
-	{ MCB_JSON_IFFLAGS, M_U32, 0, MCB_HAS_IFFLAGS, EV_FIELD(ifflags), NULL, 0 },
-	{ MCB_JSON_MTU, M_U32, 0, MCB_HAS_MTU, EV_FIELD(mtu), NULL, 0 },
-	{ MCB_JSON_IFNAME, M_STR, 0, MCB_HAS_IFNAME, EV_FIELD(ifname), NULL, 0 },
-	{ MCB_JSON_MODULE_NAME, M_STR, 0, MCB_HAS_MODULE, EV_FIELD(module),
-	  NULL, 0 },
-	{ MCB_JSON_TEXT, M_TEXT, 0, MCB_HAS_TEXT, EV_FIELD(text), NULL, 0 },
+	{ MCB_JSON_KERNEL_SEQ, M_U64, 0, MCB_HAS_KERNEL_SEQ,
+	  EV_FIELD(kernel_seq) },
+	{ MCB_JSON_COUNT, M_U64, 0, MCB_HAS_COUNT, EV_FIELD(count) },
 };
 
 static enum mcb_err parse_field(struct jp *jp, const struct member *m)
@@ -579,10 +551,27 @@ static enum mcb_err parse_field(struct jp *jp, const struct member *m)
 		return parse_u64(jp, field);
 	case M_STR:
 		return parse_str_field(jp, field, m->size, NULL);
-	case M_TEXT:
-		return parse_str_field(jp, field, m->size, &ev->text_len);
-	case M_ENUM:
-		return parse_enum(jp, m->names, m->n_names, field);
+	}
+	return MCB_ERR_FORMAT;
+}
+
+/* An mcbridge attribute's member, into its field of struct mcb_event. */
+static enum mcb_err parse_attr_member(struct jp *jp,
+				      const struct mcb_attr_desc *d)
+{
+	struct mcb_event *ev = jp->ev;
+	void *field = (char *)ev + d->field_off;
+
+	ev->has |= d->has;
+	switch (d->type) {
+	case MCB_AT_U32:
+		return d->names ? parse_enum(jp, d->names, field) :
+			parse_u32(jp, field);
+	case MCB_AT_U64:
+		return parse_u64(jp, field);
+	case MCB_AT_STRING:
+		return parse_str_field(jp, field, d->field_size,
+				       (size_t *)((char *)ev + d->len_off));
 	}
 	return MCB_ERR_FORMAT;
 }
@@ -590,6 +579,7 @@ static enum mcb_err parse_field(struct jp *jp, const struct member *m)
 static enum mcb_err parse_member(struct jp *jp, const char *key,
 				 unsigned *seen)
 {
+	const struct mcb_attr_desc *d;
 	struct mcb_event *ev = jp->ev;
 	enum mcb_err err;
 
@@ -619,6 +609,9 @@ static enum mcb_err parse_member(struct jp *jp, const char *key,
 			*seen |= members[i].seen;
 			return parse_field(jp, &members[i]);
 		}
+	d = mcb_attr_by_json_key(key);
+	if (d)
+		return parse_attr_member(jp, d);
 	return skip_value(jp, 1);	/* a key from a newer encoder */
 }
 

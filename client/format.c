@@ -14,6 +14,7 @@
 
 #include "lib/jsonstr.h"
 #include "mcbridge_client.h"
+#include "mcb_attr.h"
 
 /* The one JSON string writer (lib/jsonstr.h), a buffer at a time. */
 void mcb_json_escape(FILE *out, const char *s, size_t len)
@@ -97,12 +98,37 @@ static void json_u64(FILE *out, const char *key, uint64_t v)
 }
 
 static void json_enum(FILE *out, const char *key, const char *name,
-		      uint32_t v)
+		      uint64_t v)
 {
 	if (name)
 		fprintf(out, ",\"%s\":\"%s\"", key, name);
 	else
 		json_u64(out, key, v);
+}
+
+/*
+ * An event attribute's field (lib/mcb_attr.h): true for a string, in *str
+ * and *len, false for a number, in *v.
+ */
+static bool field_get(const struct mcb_event *ev,
+		      const struct mcb_attr_desc *d, const char **str,
+		      size_t *len, uint64_t *v)
+{
+	const char *f = (const char *)ev + d->field_off;
+	uint32_t v32;
+
+	if (d->type == MCB_AT_STRING) {
+		memcpy(len, (const char *)ev + d->len_off, sizeof(*len));
+		*str = f;
+		return true;
+	}
+	if (d->field_size == sizeof(v32)) {
+		memcpy(&v32, f, sizeof(v32));
+		*v = v32;
+	} else {
+		memcpy(v, f, sizeof(*v));
+	}
+	return false;
 }
 
 /*
@@ -262,11 +288,26 @@ static const char *cmd_name(const struct mcb_event *ev, char *buf, size_t n)
 	if (ev->has & MCB_HAS_CMD_NAME)
 		return ev->cmd_name;
 	if (mcb_event_is_mcbridge(ev))
-		name = mcb_name(mcb_cmd_names, ev->cmd);
+		name = mcb_names_get(mcb_cmd_names, ev->cmd);
 	if (name)
 		return name;
 	snprintf(buf, n, "%" PRIu32, ev->cmd);
 	return buf;
+}
+
+static void json_field(FILE *out, const struct mcb_event *ev,
+		       const struct mcb_attr_desc *d)
+{
+	const char *str;
+	uint64_t v;
+	size_t len;
+
+	if (field_get(ev, d, &str, &len, &v))
+		json_str(out, d->json_key, str, len);
+	else if (d->names)
+		json_enum(out, d->json_key, mcb_names_get(d->names, v), v);
+	else
+		json_u64(out, d->json_key, v);
 }
 
 void mcb_render_json(FILE *out, const struct mcb_event *ev,
@@ -288,42 +329,22 @@ void mcb_render_json(FILE *out, const struct mcb_event *ev,
 	}
 	json_u64(out, MCB_JSON_BRIDGE_SEQ, ev->bridge_seq);
 	json_u64(out, MCB_JSON_BRIDGE_TIME, ev->bridge_time_ns);
-	if (mcbridge) {
-		if (has & MCB_HAS_KERNEL_SEQ)
-			json_u64(out, MCB_JSON_SEQ, ev->kernel_seq);
-		if (has & MCB_HAS_KERNEL_TIME)
-			json_u64(out, MCB_JSON_TIMESTAMP, ev->kernel_time_ns);
-	} else if (has & MCB_HAS_KERNEL_SEQ) {
+	if (!mcbridge && (has & MCB_HAS_KERNEL_SEQ))
 		json_u64(out, MCB_JSON_KERNEL_SEQ, ev->kernel_seq);
-	}
 	if (ev->kind != MCB_KIND_EVENT)
 		json_u64(out, MCB_JSON_COUNT, ev->count);
-	if (has & MCB_HAS_TYPE)
-		json_enum(out, MCB_JSON_TYPE,
-			  mcb_name(mcb_event_type_names, ev->type), ev->type);
-	if (has & MCB_HAS_CPU)
-		json_u64(out, MCB_JSON_CPU, ev->cpu);
-	if (has & MCB_HAS_IFINDEX)
-		json_u64(out, MCB_JSON_IFINDEX, ev->ifindex);
-	if (has & MCB_HAS_IFNAME)
-		json_str(out, MCB_JSON_IFNAME, ev->ifname, strlen(ev->ifname));
-	if (has & MCB_HAS_NETDEV_EVENT)
-		json_enum(out, MCB_JSON_NETDEV_EVENT,
-			  mcb_name(mcb_netdev_event_names, ev->netdev_event),
-			  ev->netdev_event);
-	if (has & MCB_HAS_IFFLAGS)
-		json_u64(out, MCB_JSON_IFFLAGS, ev->ifflags);
-	if (has & MCB_HAS_MTU)
-		json_u64(out, MCB_JSON_MTU, ev->mtu);
-	if (has & MCB_HAS_MODULE)
-		json_str(out, MCB_JSON_MODULE_NAME, ev->module,
-			 strlen(ev->module));
-	if (has & MCB_HAS_MODULE_STATE)
-		json_enum(out, MCB_JSON_MODULE_STATE,
-			  mcb_name(mcb_module_state_names, ev->module_state),
-			  ev->module_state);
-	if (has & MCB_HAS_TEXT)
-		json_str(out, MCB_JSON_TEXT, ev->text, ev->text_len);
+	for (unsigned id = 0; id <= mcb_mcbridge_attrs.max; id++) {
+		const struct mcb_attr_desc *d = &mcb_mcbridge_attrs.rows[id];
+
+		if (!d->in_event || !(has & d->has))
+			continue;
+		/* seq and timestamp_ns are the header's fields, which any
+		 * family's events have: by these keys for mcbridge only. */
+		if (!mcbridge &&
+		    (d->has & (MCB_HAS_KERNEL_SEQ | MCB_HAS_KERNEL_TIME)))
+			continue;
+		json_field(out, ev, d);
+	}
 	if (has & MCB_HAS_ATTRS) {
 		fprintf(out, ",\"%s\":[", MCB_JSON_ATTRS);
 		for (unsigned i = 0; i < ev->nattrs; i++) {
@@ -350,12 +371,24 @@ static void human_str(FILE *out, const char *key, const char *s, size_t len)
 	putc('"', out);
 }
 
-static void human_enum(FILE *out, const char *name, uint32_t v)
+/* An event attribute: enums as their bare name, the rest as key=value. */
+static void human_field(FILE *out, const struct mcb_event *ev,
+			const struct mcb_attr_desc *d)
 {
-	if (name)
-		fprintf(out, " %s", name);
+	const char *str;
+	uint64_t v;
+	size_t len;
+
+	if (field_get(ev, d, &str, &len, &v))
+		human_str(out, d->human_key, str, len);
+	else if (d->names && (str = mcb_names_get(d->names, v)))
+		fprintf(out, " %s", str);
+	else if (d->names)
+		fprintf(out, " %" PRIu64, v);
+	else if (d->hex)
+		fprintf(out, " %s=0x%" PRIx64, d->human_key, v);
 	else
-		fprintf(out, " %" PRIu32, v);
+		fprintf(out, " %s=%" PRIu64, d->human_key, v);
 }
 
 static void human_attr(FILE *out, const struct mcb_event *ev,
@@ -397,9 +430,28 @@ static void human_time(FILE *out, int64_t ns)
 		fprintf(out, "%.1fms", (double)ns / 1e6);
 }
 
+/* Does the event have the attribute shown in place of the command? */
+static bool has_headline(const struct mcb_event *ev)
+{
+	for (const struct mcb_attr_desc *const *o = mcb_human_order; *o; o++)
+		if ((*o)->headline && (ev->has & (*o)->has))
+			return true;
+	return false;
+}
+
+/* The generic attributes, and how many did not fit the event. */
+static void human_generic(FILE *out, const struct mcb_event *ev)
+{
+	for (unsigned i = 0; i < ev->nattrs; i++)
+		human_attr(out, ev, &ev->attrs[i]);
+	if (ev->attrs_total > ev->nattrs)
+		fprintf(out, " (+%u attrs)", ev->attrs_total - ev->nattrs);
+}
+
 void mcb_render_human(FILE *out, const struct mcb_event *ev,
 		      const struct mcb_render_extra *extra)
 {
+	bool generic_done = false;
 	uint32_t has = ev->has;
 	char num[16];
 
@@ -425,41 +477,24 @@ void mcb_render_human(FILE *out, const struct mcb_event *ev,
 		putc('\n', out);
 		return;
 	}
-	if (has & MCB_HAS_TYPE)
-		human_enum(out, mcb_name(mcb_event_type_names, ev->type),
-			   ev->type);
-	else {
+	if (!has_headline(ev)) {
 		const char *c = cmd_name(ev, num, sizeof(num));
 
 		fputs(" cmd=", out);
 		human_escape(out, c, strlen(c));
 	}
-	if (has & MCB_HAS_NETDEV_EVENT)
-		human_enum(out, mcb_name(mcb_netdev_event_names,
-					 ev->netdev_event), ev->netdev_event);
-	if (has & MCB_HAS_MODULE_STATE)
-		human_enum(out, mcb_name(mcb_module_state_names,
-					 ev->module_state), ev->module_state);
-	if (has & MCB_HAS_IFNAME)
-		human_str(out, "ifname", ev->ifname, strlen(ev->ifname));
-	if (has & MCB_HAS_IFINDEX)
-		fprintf(out, " ifindex=%" PRIu32, ev->ifindex);
-	if (has & MCB_HAS_MTU)
-		fprintf(out, " mtu=%" PRIu32, ev->mtu);
-	if (has & MCB_HAS_IFFLAGS)
-		fprintf(out, " flags=0x%" PRIx32, ev->ifflags);
-	if (has & MCB_HAS_MODULE)
-		human_str(out, "module", ev->module, strlen(ev->module));
-	if (has & MCB_HAS_TEXT)
-		human_str(out, "text", ev->text, ev->text_len);
-	for (unsigned i = 0; i < ev->nattrs; i++)
-		human_attr(out, ev, &ev->attrs[i]);
-	if (ev->attrs_total > ev->nattrs)
-		fprintf(out, " (+%u attrs)", ev->attrs_total - ev->nattrs);
-	if (has & MCB_HAS_KERNEL_SEQ)
-		fprintf(out, " seq=%" PRIu64, ev->kernel_seq);
-	if (has & MCB_HAS_CPU)
-		fprintf(out, " cpu=%" PRIu32, ev->cpu);
+	for (const struct mcb_attr_desc *const *o = mcb_human_order; *o; o++) {
+		const struct mcb_attr_desc *d = *o;
+
+		if (!generic_done && d->human_rank > MCB_HUMAN_RANK_GENERIC) {
+			human_generic(out, ev);
+			generic_done = true;
+		}
+		if (d->human_key && (has & d->has))
+			human_field(out, ev, d);
+	}
+	if (!generic_done)
+		human_generic(out, ev);
 	if (ev->truncated)
 		fputs(" TRUNCATED", out);
 	if (extra && extra->has_latency) {

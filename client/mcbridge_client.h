@@ -17,14 +17,9 @@
 #include <stdio.h>
 #include <netinet/in.h>
 
+#include <mcbridge/attrs.h>
 #include <mcbridge/nla.h>
 #include <mcbridge/wire.h>
-
-enum mcb_format {
-	MCB_FMT_AUTO = 0,	/* decide per datagram: magic or '{' */
-	MCB_FMT_JSON,
-	MCB_FMT_BINARY,
-};
 
 enum mcb_err {
 	MCB_OK = 0,
@@ -52,32 +47,24 @@ const char *mcb_strerror(enum mcb_err err);
 #define MCB_EVENT_MAX_ATTRS	64	/* top-level generic attributes kept */
 #define MCB_EVENT_ARENA		4096	/* unescaped generic strings */
 #define MCB_CMD_NAMSIZ		32
-#define MCB_IFNAMSIZ		16	/* IFNAMSIZ */
-#define MCB_MODNAMSIZ		64	/* > MODULE_NAME_LEN (56) */
-/* Text is at most MCBRIDGE_TEXT_MAX bytes, but bytes that were not UTF-8
- * arrive as \u00XX and decode to two UTF-8 bytes each. */
-#define MCB_TEXTSIZ		(2 * 255 + 1)
+/* The string fields' sizes (<mcbridge/attrs.h>), by their older names. */
+#define MCB_IFNAMSIZ		MCB_IFNAME_SIZE
+#define MCB_MODNAMSIZ		MCB_MODULE_SIZE
+#define MCB_TEXTSIZ		MCB_TEXT_SIZE
 
-/* Which optional fields a datagram carried (mcb_event.has). */
+/*
+ * Which optional fields a datagram carried (mcb_event.has).  Bits 5 to 28
+ * are the event attributes' (<mcbridge/attrs.h>, generated from the spec).
+ */
 enum {
 	MCB_HAS_CMD		= 1u << 0,	/* cmd_id (binary: always) */
 	MCB_HAS_CMD_NAME	= 1u << 1,
 	MCB_HAS_KERNEL_SEQ	= 1u << 2,
 	MCB_HAS_KERNEL_TIME	= 1u << 3,
 	MCB_HAS_COUNT		= 1u << 4,
-	MCB_HAS_TYPE		= 1u << 5,
-	MCB_HAS_CPU		= 1u << 6,
-	MCB_HAS_IFINDEX		= 1u << 7,
-	MCB_HAS_IFNAME		= 1u << 8,
-	MCB_HAS_NETDEV_EVENT	= 1u << 9,
-	MCB_HAS_IFFLAGS		= 1u << 10,
-	MCB_HAS_MTU		= 1u << 11,
-	MCB_HAS_MODULE		= 1u << 12,
-	MCB_HAS_MODULE_STATE	= 1u << 13,
-	MCB_HAS_TEXT		= 1u << 14,
-	MCB_HAS_ATTRS		= 1u << 15,	/* generic attribute list */
-	MCB_HAS_GENL_VERSION	= 1u << 16,	/* binary only */
-	MCB_HAS_RUN_ID		= 1u << 17,	/* run_id: one bridge run */
+	MCB_HAS_ATTRS		= 1u << 29,	/* generic attribute list */
+	MCB_HAS_GENL_VERSION	= 1u << 30,	/* binary only */
+	MCB_HAS_RUN_ID		= 1u << 31,	/* run_id: one bridge run */
 };
 
 
@@ -124,18 +111,10 @@ struct mcb_event {
 	uint64_t run_id;
 	uint32_t attr_len, orig_len;	/* binary only */
 
-	/* mcbridge family attributes (include/uapi/linux/mcbridge.h) */
-	uint32_t type;			/* enum mcbridge_event_type */
-	uint32_t cpu;
-	uint32_t ifindex;
-	uint32_t netdev_event;		/* enum mcbridge_netdev_event */
-	uint32_t ifflags;
-	uint32_t mtu;
-	uint32_t module_state;		/* enum mcbridge_module_state */
-	char ifname[MCB_IFNAMSIZ];
-	char module[MCB_MODNAMSIZ];
-	char text[MCB_TEXTSIZ];
-	size_t text_len;		/* text may hold a NUL (\u0000) */
+	/* The mcbridge family's event attributes, but seq and timestamp_ns
+	 * (kernel_seq, kernel_time_ns above): type, cpu, ifname, ...
+	 * (<mcbridge/attrs.h>, generated from kmod/mcbridge.yaml). */
+	MCB_EVENT_ATTR_FIELDS
 
 	/* other families (and unknown mcbridge attributes, binary) */
 	unsigned nattrs;		/* kept in attrs[] */

@@ -12,14 +12,15 @@
  * then the data.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
 #include "event.h"
+#include "mcbridge_client.h"
 #include "nlsource.h"
-#include "check_client.h"
 
 #define FAMILY_ID	0x1c
 #define GROUP_ID	7
@@ -29,7 +30,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const size_t caps[] = { MCB_WIRE_MAX_DATAGRAM, 4096, 512, 256 };
 static size_t cap;
 
-static void emit(void *ctx, struct mcb_event *ev)
+/* Every datagram the bridge sends must decode, as the kind it was sent
+ * as, with its sequence numbers. */
+static void check_client_decodes(const void *buf, size_t len, int kind,
+				 uint64_t bridge_seq, bool has_kseq,
+				 uint64_t kseq)
+{
+	static struct mcb_event ev;
+	enum mcb_err err = mcb_decode(buf, len, MCB_FMT_AUTO, &ev);
+
+	if (err != MCB_OK) {
+		fprintf(stderr, "bridge datagram (%zu bytes) rejected by the "
+			"client: %s\n", len, mcb_strerror(err));
+		abort();
+	}
+	if ((int)ev.kind != kind || ev.bridge_seq != bridge_seq ||
+	    (has_kseq && (!(ev.has & MCB_HAS_KERNEL_SEQ) ||
+			  ev.kernel_seq != kseq))) {
+		fprintf(stderr, "bridge datagram decoded with other fields: "
+			"kind %d/%d bridge_seq %llu/%llu\n", (int)ev.kind, kind,
+			(unsigned long long)ev.bridge_seq,
+			(unsigned long long)bridge_seq);
+		abort();
+	}
+}
+
+static void emit(void *ctx, struct mcb_nl_event *ev)
 {
 	static const mcb_encode_fn enc[] = { mcb_encode_json, mcb_encode_binary };
 	uint64_t *bseq = ctx;

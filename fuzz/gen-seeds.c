@@ -55,7 +55,7 @@ static void write_file(const char *sub, const char *name, const void *p, size_t 
 static void seed(const char *name, bool mcbridge, uint8_t cmd, uint64_t kseq)
 {
 	static unsigned char in[8192], out[65536];
-	struct mcb_event ev = {
+	struct mcb_nl_event ev = {
 		.kind = MCB_KIND_EVENT, .family = mcbridge ? "mcbridge" : "fuzzfam",
 		.group = "events", .is_mcbridge = mcbridge, .cmd = cmd,
 		.genl_version = 1, .bridge_seq = 1, .bridge_time_ns = 1000,
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	write_file("fuzz_encode", "raw-gap", raw, rlen + 1);
 
 	for (size_t i = 0; i < 2; i++) {
-		struct mcb_event ev = {
+		struct mcb_nl_event ev = {
 			.kind = notices[i], .family = "mcbridge", .group = "events",
 			.bridge_seq = 5, .count = 6, .has_kernel_seq = i == 0,
 			.kernel_seq = 20,

@@ -5,7 +5,9 @@
  * Family "mcbridge", multicast group "events".  Sources: the netdevice
  * notifier, the module notifier, a heartbeat timer and the EMIT command.
  * Every event carries a module-wide sequence number, so a listener that sees
- * a gap knows it lost events.  ABI: include/uapi/linux/mcbridge.h.
+ * a gap knows it lost events.  ABI: include/uapi/linux/mcbridge.h, and
+ * the request policies in mcbridge-nl-gen.h, both generated from
+ * mcbridge.yaml.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -29,6 +31,9 @@
 #include <net/netlink.h>
 
 #include <linux/mcbridge.h>
+
+/* Policies and genl_ops, generated from mcbridge.yaml. */
+#include "mcbridge-nl-gen.h"
 
 /* Last: maps the newest kernel API used here onto older kernels. */
 #include "compat.h"
@@ -416,7 +421,7 @@ static int mcb_emit_reply_fill(struct sk_buff *msg, struct genl_info *info,
  * was sent (or nobody listened) and the reply says how many were sent, or
  * the request fails: a partial burst is never reported as success.
  */
-static int mcb_cmd_emit(struct sk_buff *skb, struct genl_info *info)
+static int mcbridge_nl_emit_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	u32 count = 1, emitted = 0, i;
@@ -495,7 +500,8 @@ static int mcb_stats_fill(struct sk_buff *msg)
 	return 0;
 }
 
-static int mcb_cmd_get_stats(struct sk_buff *skb, struct genl_info *info)
+static int mcbridge_nl_get_stats_doit(struct sk_buff *skb,
+				      struct genl_info *info)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -523,43 +529,6 @@ err_free:
 	return err;
 }
 
-static struct netlink_range_validation mcb_count_range __ro_after_init = {
-	.min = 1,
-	.max = MCBRIDGE_EMIT_MAX_COUNT,
-};
-
-/* Strict: any attribute not listed here is rejected by the core. */
-static const struct nla_policy mcb_emit_policy[MCBRIDGE_ATTR_COUNT + 1] = {
-	[MCBRIDGE_ATTR_TEXT] = { .type = NLA_NUL_STRING,
-				 .len = MCBRIDGE_TEXT_MAX },
-	[MCBRIDGE_ATTR_COUNT] = NLA_POLICY_FULL_RANGE(NLA_U32,
-						      &mcb_count_range),
-};
-
-/*
- * GET_STATS takes no attribute: every entry is NLA_UNSPEC, which strict
- * validation refuses.  Not "no policy": on 7.3 an op without one is parsed
- * with the family's maxattr and no policy, a kernel BUG in lib/nlattr.c for
- * the first attribute any user sends (found by the kernel matrix).
- */
-static const struct nla_policy mcb_get_stats_policy[MCBRIDGE_ATTR_MAX + 1] = {};
-
-static const struct genl_ops mcb_ops[] = {
-	{
-		.cmd		= MCBRIDGE_CMD_EMIT,
-		.doit		= mcb_cmd_emit,
-		.policy		= mcb_emit_policy,
-		.maxattr	= ARRAY_SIZE(mcb_emit_policy) - 1,
-		.flags		= GENL_ADMIN_PERM,
-	},
-	{
-		.cmd		= MCBRIDGE_CMD_GET_STATS,
-		.doit		= mcb_cmd_get_stats,
-		.policy		= mcb_get_stats_policy,
-		.maxattr	= ARRAY_SIZE(mcb_get_stats_policy) - 1,
-	},
-};
-
 static struct genl_family mcb_family __ro_after_init = {
 	.name		= MCBRIDGE_GENL_NAME,
 	.version	= MCBRIDGE_GENL_VERSION,
@@ -567,8 +536,8 @@ static struct genl_family mcb_family __ro_after_init = {
 	.netnsok	= false,
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
-	.ops		= mcb_ops,
-	.n_ops		= ARRAY_SIZE(mcb_ops),
+	.ops		= mcbridge_nl_ops,
+	.n_ops		= ARRAY_SIZE(mcbridge_nl_ops),
 	.mcgrps		= mcb_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(mcb_mcgrps),
 };

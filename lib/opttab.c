@@ -103,7 +103,7 @@ int mcb_opt_set_choice(const struct mcb_opt *o, const char *arg, void *cfg,
 	size_t n = 0;
 
 	if (i >= 0) {
-		store(o, cfg, (uint64_t)i);
+		store(o, cfg, o->min + (uint64_t)i);
 		return 0;
 	}
 	/* "expected a, b or c" */

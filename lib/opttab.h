@@ -35,7 +35,7 @@ struct mcb_opt {
 	mcb_opt_set_fn set;
 	size_t off, size;	/* the field of cfg that set() writes */
 	uint64_t min, max;	/* limits of the number setters */
-	const char *const *choices;	/* mcb_opt_set_choice(): by index */
+	const char *const *choices;	/* mcb_opt_set_choice(): min + index */
 };
 
 /* The field set: cfg's type and the member's name. */
@@ -52,7 +52,8 @@ struct mcb_opttab {
 };
 
 /* Setters.  Numbers: decimal (sizes: K/M/G suffix) in [min, max], stored
- * in the field's size; choices: the index in choices (NULL-terminated). */
+ * in the field's size; choices: min + the index in choices
+ * (NULL-terminated). */
 int mcb_opt_set_flag(const struct mcb_opt *o, const char *arg, void *cfg,
 		     char *why, size_t why_size);
 int mcb_opt_set_str(const struct mcb_opt *o, const char *arg, void *cfg,

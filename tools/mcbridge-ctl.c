@@ -8,6 +8,8 @@
  *
  * monitor is the reference netlink subscriber: the kernel tests assert on
  * what it prints, and the benchmarks use it as the direct-netlink baseline.
+ * Attributes are parsed, named and printed from the table generated from
+ * the family's spec (lib/mcb_attr.h), replies and events alike.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/genetlink.h>
@@ -29,9 +30,11 @@
 #include <netlink/netlink.h>
 
 #include <linux/mcbridge.h>
-#include <mcbridge/names.h>
+
+#include "mcb_attr.h"
 
 #include "lib/num.h"
+#include "lib/sockbuf.h"
 
 #define EXIT_USAGE 2
 
@@ -46,29 +49,40 @@ static void on_stop_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: mcbridge-ctl emit [--count N] [--text TEXT]\n"
-		"       mcbridge-ctl stats\n"
-		"       mcbridge-ctl monitor [--count N] [--timeout SEC] [--rcvbuf BYTES]\n"
-		"                            [--until TEXT] [--quiet] [--allow-gaps]\n"
-		"\n"
-		"Talks to the mcbridge generic netlink family (kernel module mcbridge.ko).\n"
-		"\n"
-		"emit     inject N events (default 1) carrying TEXT (at most %d bytes,\n"
-		"         default \"injected\"); needs CAP_NET_ADMIN. Prints\n"
-		"         \"emitted N first_seq S\". More than %d events are sent as\n"
-		"         several requests (the kernel's cap for one); the burst ends\n"
-		"         at the first that fails, with an error and the count sent.\n"
-		"stats    print the module's counters, one \"name value\" a line.\n"
-		"monitor  join the \"events\" group and print each event as a line of\n"
-		"         key=value fields; \"monitor: ready\" goes to stderr once joined.\n"
-		"         Ends after --count events or --timeout seconds without an event\n"
-		"         (default: never), after an event whose text is --until TEXT\n"
-		"         (a marker: every event sent before it has arrived), or on\n"
-		"         SIGINT/SIGTERM, then prints a summary line.\n"
-		"         Exit status 1 if a sequence gap or overrun was seen, unless\n"
-		"         --allow-gaps. --rcvbuf sets the socket buffer (default 4 MiB).\n"
-		"         --quiet prints the summary only.\n",
+"Usage: mcbridge-ctl emit [--count N] [--text TEXT]\n"
+"       mcbridge-ctl stats\n"
+"       mcbridge-ctl monitor [--count N] [--timeout SEC] [--rcvbuf BYTES]\n"
+"                            [--until TEXT] [--quiet] [--allow-gaps]\n"
+"\n"
+"Talks to the mcbridge generic netlink family (kernel module mcbridge.ko).\n"
+"\n"
+"emit     inject N events (default 1) carrying TEXT (at most %d bytes,\n"
+"         default \"injected\"); needs CAP_NET_ADMIN. Prints\n"
+"         \"emitted N first_seq S\". More than %d events are sent as\n"
+"         several requests (the kernel's cap for one); the burst ends\n"
+"         at the first that fails, with an error and the count sent.\n"
+"stats    print the module's counters, one \"name value\" a line.\n"
+"monitor  join the \"events\" group and print each event as a line of\n"
+"         key=value fields; \"monitor: ready\" goes to stderr once joined.\n"
+"         Ends after --count events or --timeout seconds without an event\n"
+"         (default: never), after an event whose text is --until TEXT\n"
+"         (a marker: every event sent before it has arrived), or on\n"
+"         SIGINT/SIGTERM, then prints a summary line.\n"
+"         Exit status 1 if a sequence gap or overrun was seen, unless\n"
+"         --allow-gaps. --rcvbuf sets the socket buffer (default 4 MiB).\n"
+"         --quiet prints the summary only.\n",
 		MCBRIDGE_TEXT_MAX, MCBRIDGE_EMIT_MAX_COUNT);
+}
+
+/* The parsers' end for --help (1: exit 0) and anything unknown. */
+static int help_or_usage(int opt)
+{
+	if (opt == 'h') {
+		usage(stdout);
+		return 1;
+	}
+	usage(stderr);
+	return -EINVAL;
 }
 
 /* Decimal, the rules of every mcbridge program (lib/num.h). */
@@ -77,57 +91,191 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return mcb_parse_u64(s, 0, max, out) == 0;
 }
 
-/* Netlink plumbing */
+/* ---- attributes, by the generated table ---- */
+
+/* Room for the largest set's policy. */
+#define ATTR_SET_MAX	63
+_Static_assert(MCBRIDGE_ATTR_MAX <= ATTR_SET_MAX &&
+	       MCBRIDGE_STATS_MAX <= ATTR_SET_MAX, "attribute set too large");
+
+/* libnl's policy for a set: every attribute's type and size checked. */
+static void set_policy(const struct mcb_attr_set *set,
+		       struct nla_policy *policy)
+{
+	for (unsigned id = 0; id <= set->max; id++) {
+		static const uint16_t nla_type[] = {
+			[MCB_AT_U32] = NLA_U32,
+			[MCB_AT_U64] = NLA_U64,
+			[MCB_AT_STRING] = NLA_STRING,
+			[MCB_AT_NEST] = NLA_NESTED,
+		};
+		uint8_t t = set->rows[id].type;
+
+		policy[id] = (struct nla_policy){ 0 };
+		if (t < sizeof(nla_type) / sizeof(nla_type[0]))
+			policy[id].type = nla_type[t];
+	}
+}
+
+/*
+ * The one attribute parser, for replies and events: tb[id] is the
+ * attribute of that id, or NULL.  tb has set->max + 1 entries.
+ */
+static int parse_attrs(const struct mcb_attr_set *set, struct nlattr *head,
+		       int len, struct nlattr **tb)
+{
+	struct nla_policy policy[ATTR_SET_MAX + 1];
+
+	set_policy(set, policy);
+	return nla_parse(tb, (int)set->max, head, len, policy) < 0 ?
+		-EPROTO : 0;
+}
+
+static int parse_msg(struct nl_msg *msg, struct nlattr **tb)
+{
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+
+	if (!genlmsg_valid_hdr(nlmsg_hdr(msg), 0))
+		return -EPROTO;
+	return parse_attrs(&mcb_mcbridge_attrs, genlmsg_attrdata(g, 0),
+			   genlmsg_attrlen(g, 0), tb);
+}
+
+static uint64_t attr_uint(const struct mcb_attr_desc *d,
+			  const struct nlattr *a)
+{
+	return d->type == MCB_AT_U64 ? nla_get_u64((struct nlattr *)a) :
+		nla_get_u32((struct nlattr *)a);
+}
+
+static void print_text(const char *sep, const char *key,
+		       const struct nlattr *attr)
+{
+	const unsigned char *s = nla_data(attr);
+	int len = nla_len(attr);
+
+	printf("%s%s=\"", sep, key);
+	for (int i = 0; i < len && s[i]; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			printf("\\%c", s[i]);
+		else if (s[i] < 0x20 || s[i] >= 0x7f)
+			printf("\\x%02x", s[i]);
+		else
+			putchar(s[i]);
+	}
+	putchar('"');
+}
+
+/* One attribute as sep key=value: enums by name, strings quoted. */
+static void print_attr(const char *sep, const struct mcb_attr_desc *d,
+		       const char *key, const struct nlattr *a)
+{
+	const char *name;
+	uint64_t v;
+
+	if (d->type == MCB_AT_STRING) {
+		print_text(sep, key, a);
+		return;
+	}
+	v = attr_uint(d, a);
+	name = d->names ? mcb_name(d->names, v) : NULL;
+	if (name)
+		printf("%s%s=%s", sep, key, name);
+	else if (d->hex)
+		printf("%s%s=0x%" PRIx64, sep, key, v);
+	else
+		printf("%s%s=%" PRIu64, sep, key, v);
+}
+
+/* ---- netlink plumbing ---- */
 
 struct ctl {
 	struct nl_sock *sk;
 	int family;
-	/* Filled by the error callback: the kernel's extack message. */
+	struct nl_msg *req;	/* the request in flight, for ext-ack */
+	/* Filled by the error callback from the kernel's extended ack. */
 	char ext_msg[256];
+	const char *bad_attr;	/* the attribute it points at */
+	const char *missing_attr;	/* a required attribute it missed */
 	int error;
 	bool done;		/* the request's ack or error arrived */
 };
 
 static int ctl_open(struct ctl *ctl)
 {
-	int one = 1;
+	int one = 1, err;
 
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->sk = nl_socket_alloc();
 	if (!ctl->sk) {
 		fprintf(stderr, "mcbridge-ctl: out of memory\n");
-		return -1;
+		return -ENOMEM;
 	}
 	if (genl_connect(ctl->sk) < 0) {
-		fprintf(stderr, "mcbridge-ctl: cannot open generic netlink socket\n");
-		return -1;
+		fprintf(stderr, "mcbridge-ctl: cannot open generic netlink "
+			"socket\n");
+		err = -EIO;
+		goto fail;
 	}
 	/* Extended acks carry the kernel's reason for an error. */
-	if (setsockopt(nl_socket_get_fd(ctl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
-		       &one, sizeof(one)) < 0)
+	if (setsockopt(nl_socket_get_fd(ctl->sk), SOL_NETLINK,
+		       NETLINK_EXT_ACK, &one, sizeof(one)) < 0)
 		perror("mcbridge-ctl: NETLINK_EXT_ACK");
 	ctl->family = genl_ctrl_resolve(ctl->sk, MCBRIDGE_GENL_NAME);
 	if (ctl->family < 0) {
-		fprintf(stderr,
-			"mcbridge-ctl: generic netlink family \"%s\" not found: is mcbridge.ko loaded?\n",
+		fprintf(stderr, "mcbridge-ctl: generic netlink family \"%s\" "
+			"not found: is mcbridge.ko loaded?\n",
 			MCBRIDGE_GENL_NAME);
-		return -1;
+		err = -ENOENT;
+		goto fail;
 	}
 	return 0;
+fail:
+	nl_socket_free(ctl->sk);
+	ctl->sk = NULL;
+	return err;
 }
 
 static void ctl_close(struct ctl *ctl)
 {
 	nl_socket_free(ctl->sk);
+	ctl->sk = NULL;
 }
 
-static void ext_ack_msg(const struct nlmsgerr *err, const struct nlmsghdr *nlh,
-			char *buf, size_t len)
+/* The name of the request's top-level attribute at offset off, or NULL. */
+static const char *req_attr_at(const struct ctl *ctl, uint32_t off)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(ctl->req);
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct nlattr *a;
+	int rem;
+
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
+			  rem) {
+		if ((uint32_t)((char *)a - (char *)nlh) == off &&
+		    nla_type(a) <= (int)mcb_mcbridge_attrs.max)
+			return mcb_mcbridge_attrs.rows[nla_type(a)].name;
+	}
+	return NULL;
+}
+
+static const char *attr_name(unsigned id)
+{
+	return id <= mcb_mcbridge_attrs.max ?
+		mcb_mcbridge_attrs.rows[id].name : NULL;
+}
+
+/*
+ * The extended ack's TLVs (as ynl_ext_ack_check() reads them): the
+ * message, and the offending or missing attribute by its spec name.
+ */
+static void ext_ack_parse(struct ctl *ctl, const struct nlmsgerr *err,
+			  const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tlv;
 	size_t off, total;
+	uint32_t v = 0;
 
-	buf[0] = '\0';
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
 	/* TLVs follow the error and, unless capped, the echoed request. */
@@ -135,17 +283,31 @@ static void ext_ack_msg(const struct nlmsgerr *err, const struct nlmsghdr *nlh,
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += err->msg.nlmsg_len - NLMSG_HDRLEN;
 	total = nlh->nlmsg_len;
-	while (off + NLA_HDRLEN <= total) {
+	for (; off + NLA_HDRLEN <= total; off += NLA_ALIGN(tlv->nla_len)) {
+		size_t plen;
+		const char *p;
+
 		tlv = (const struct nlattr *)((const char *)nlh + off);
 		if (tlv->nla_len < NLA_HDRLEN || off + tlv->nla_len > total)
 			return;
-		if ((tlv->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
-			snprintf(buf, len, "%.*s",
-				 (int)(tlv->nla_len - NLA_HDRLEN),
-				 (const char *)tlv + NLA_HDRLEN);
-			return;
+		p = (const char *)tlv + NLA_HDRLEN;
+		plen = tlv->nla_len - NLA_HDRLEN;
+		if (plen == sizeof(v))
+			memcpy(&v, p, sizeof(v));
+		switch (tlv->nla_type & NLA_TYPE_MASK) {
+		case NLMSGERR_ATTR_MSG:
+			snprintf(ctl->ext_msg, sizeof(ctl->ext_msg), "%.*s",
+				 (int)strnlen(p, plen), p);
+			break;
+		case NLMSGERR_ATTR_OFFS:
+			if (plen == sizeof(v) && ctl->req)
+				ctl->bad_attr = req_attr_at(ctl, v);
+			break;
+		case NLMSGERR_ATTR_MISS_TYPE:
+			if (plen == sizeof(v))
+				ctl->missing_attr = attr_name(v);
+			break;
 		}
-		off += NLA_ALIGN(tlv->nla_len);
 	}
 }
 
@@ -157,42 +319,20 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 	(void)nla;
 	ctl->error = err->error;
 	ctl->done = true;
-	ext_ack_msg(err, nlh, ctl->ext_msg, sizeof(ctl->ext_msg));
+	ext_ack_parse(ctl, err, nlh);
 	return NL_STOP;
 }
 
 static void report_error(const struct ctl *ctl, const char *what, int err)
 {
-	fprintf(stderr, "mcbridge-ctl: %s: %s%s%s\n", what, strerror(-err),
-		ctl->ext_msg[0] ? ": " : "", ctl->ext_msg);
-}
-
-/* emit */
-
-struct emit_reply {
-	uint32_t emitted;
-	uint64_t first_seq;
-	bool seen;
-};
-
-/* A burst of several requests, added up. */
-struct emit_total {
-	uint64_t emitted;
-	uint64_t first_seq;	/* of the first event sent; 0: none yet */
-};
-
-static int on_emit_reply(struct nl_msg *msg, void *arg)
-{
-	struct nlattr *tb[MCBRIDGE_ATTR_MAX + 1];
-	struct emit_reply *reply = arg;
-
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MCBRIDGE_ATTR_MAX, NULL) < 0 ||
-	    !tb[MCBRIDGE_ATTR_EMITTED] || !tb[MCBRIDGE_ATTR_FIRST_SEQ])
-		return NL_SKIP;
-	reply->emitted = nla_get_u32(tb[MCBRIDGE_ATTR_EMITTED]);
-	reply->first_seq = nla_get_u64(tb[MCBRIDGE_ATTR_FIRST_SEQ]);
-	reply->seen = true;
-	return NL_OK;
+	fprintf(stderr, "mcbridge-ctl: %s: %s", what, strerror(-err));
+	if (ctl->ext_msg[0])
+		fprintf(stderr, ": %s", ctl->ext_msg);
+	if (ctl->bad_attr)
+		fprintf(stderr, " (attribute %s)", ctl->bad_attr);
+	if (ctl->missing_attr)
+		fprintf(stderr, " (missing attribute %s)", ctl->missing_attr);
+	fputc('\n', stderr);
 }
 
 static int on_ack(struct nl_msg *msg, void *arg)
@@ -204,8 +344,9 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-static int send_and_receive(struct ctl *ctl, struct nl_msg *msg,
-			    nl_recvmsg_msg_cb_t valid, void *arg)
+/* Send ctl->req, hand the reply to valid, wait for the ack or error. */
+static int send_and_receive(struct ctl *ctl, nl_recvmsg_msg_cb_t valid,
+			    void *arg)
 {
 	struct nl_cb *cb;
 	int err;
@@ -219,24 +360,77 @@ static int send_and_receive(struct ctl *ctl, struct nl_msg *msg,
 	ctl->error = 0;
 	ctl->done = false;
 	ctl->ext_msg[0] = '\0';
+	ctl->bad_attr = ctl->missing_attr = NULL;
 
-	err = nl_send_auto(ctl->sk, msg);
+	err = nl_send_auto(ctl->sk, ctl->req);
 	if (err < 0) {
-		nl_cb_put(cb);
-		return -EIO;
+		err = -EIO;
+		goto out;
 	}
 	/* The reply, then the ack (or an error): up to the ack, so that the
 	 * next request on this socket does not read this one's. */
 	do
 		err = nl_recvmsgs(ctl->sk, cb);
 	while (err >= 0 && !ctl->done);
-	nl_cb_put(cb);
 	if (ctl->error)
-		return ctl->error;
-	return err < 0 ? -EIO : 0;
+		err = ctl->error;
+	else
+		err = err < 0 ? -EIO : 0;
+out:
+	nl_cb_put(cb);
+	return err;
 }
 
-static int cmd_emit(int argc, char **argv)
+/* A request of cmd, in ctl->req. */
+static int request_new(struct ctl *ctl, uint8_t cmd)
+{
+	ctl->req = nlmsg_alloc();
+	if (!ctl->req ||
+	    !genlmsg_put(ctl->req, NL_AUTO_PORT, NL_AUTO_SEQ, ctl->family, 0,
+			 NLM_F_ACK, cmd, MCBRIDGE_GENL_VERSION)) {
+		nlmsg_free(ctl->req);
+		ctl->req = NULL;
+		fprintf(stderr, "mcbridge-ctl: cannot build request\n");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void request_free(struct ctl *ctl)
+{
+	nlmsg_free(ctl->req);
+	ctl->req = NULL;
+}
+
+/* ---- emit ---- */
+
+struct emit_args {
+	const char *text;
+	uint64_t count;
+	bool count_given;
+};
+
+struct emit_reply {
+	uint64_t emitted;
+	uint64_t first_seq;
+	bool seen;
+};
+
+static int on_emit_reply(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[MCBRIDGE_ATTR_MAX + 1];
+	struct emit_reply *reply = arg;
+
+	if (parse_msg(msg, tb) < 0 || !tb[MCBRIDGE_ATTR_EMITTED] ||
+	    !tb[MCBRIDGE_ATTR_FIRST_SEQ])
+		return NL_SKIP;
+	reply->emitted = nla_get_u32(tb[MCBRIDGE_ATTR_EMITTED]);
+	reply->first_seq = nla_get_u64(tb[MCBRIDGE_ATTR_FIRST_SEQ]);
+	reply->seen = true;
+	return NL_OK;
+}
+
+static int emit_parse(int argc, char **argv, struct emit_args *a)
 {
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'c' },
@@ -244,273 +438,222 @@ static int cmd_emit(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *text = "injected";
-	struct emit_total reply = { 0 };
-	uint64_t count = 1, total, requests = 0;
-	bool count_given = false;
-	struct nl_msg *msg;
-	struct ctl ctl;
-	int opt, err;
+	int opt;
 
+	a->text = "injected";
+	a->count = 1;
 	while ((opt = getopt_long(argc, argv, "c:t:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			/* The kernel checks the bound: tests send bad counts. */
-			if (!parse_u64(optarg, UINT32_MAX, &count)) {
-				fprintf(stderr, "mcbridge-ctl: bad --count: %s\n", optarg);
-				return EXIT_USAGE;
+			/* The kernel checks the bound: tests send bad ones. */
+			if (!parse_u64(optarg, UINT32_MAX, &a->count)) {
+				fprintf(stderr, "mcbridge-ctl: bad --count: "
+					"%s\n", optarg);
+				return -EINVAL;
 			}
-			count_given = true;
+			a->count_given = true;
 			break;
 		case 't':
-			text = optarg;
+			a->text = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return help_or_usage(opt);
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "mcbridge-ctl: emit: unexpected argument: %s\n", argv[optind]);
-		return EXIT_USAGE;
+		fprintf(stderr, "mcbridge-ctl: emit: unexpected argument: "
+			"%s\n", argv[optind]);
+		return -EINVAL;
 	}
+	return 0;
+}
 
-	total = count;
-	if (ctl_open(&ctl) < 0)
-		return 1;
-	/*
-	 * The kernel takes at most MCBRIDGE_EMIT_MAX_COUNT per request (a
-	 * request holds genetlink's lock): a larger burst is several requests,
-	 * and ends at the first that fails.  Up to the cap, one request, as
-	 * given: the kernel judges the count.
-	 */
+/*
+ * The kernel takes at most MCBRIDGE_EMIT_MAX_COUNT per request (a request
+ * holds genetlink's lock): a larger burst is several requests, and ends at
+ * the first that fails.  Up to the cap, one request, as given: the kernel
+ * judges the count.
+ */
+static int emit_run(const struct emit_args *a)
+{
+	struct emit_reply total = { 0 };
+	uint64_t count = a->count, requests = 0;
+	struct ctl ctl;
+	int err;
+
+	err = ctl_open(&ctl);
+	if (err)
+		return err;
 	do {
 		uint32_t chunk = count > MCBRIDGE_EMIT_MAX_COUNT ?
 				 MCBRIDGE_EMIT_MAX_COUNT : (uint32_t)count;
 		struct emit_reply part = { 0 };
 
-		msg = nlmsg_alloc();
-		if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctl.family, 0,
-					 NLM_F_ACK, MCBRIDGE_CMD_EMIT, MCBRIDGE_GENL_VERSION) ||
-		    nla_put_string(msg, MCBRIDGE_ATTR_TEXT, text) ||
-		    (count_given && nla_put_u32(msg, MCBRIDGE_ATTR_COUNT, chunk))) {
+		err = request_new(&ctl, MCBRIDGE_CMD_EMIT);
+		if (err)
+			goto out;
+		if (nla_put_string(ctl.req, MCBRIDGE_ATTR_TEXT, a->text) ||
+		    (a->count_given &&
+		     nla_put_u32(ctl.req, MCBRIDGE_ATTR_COUNT, chunk))) {
 			fprintf(stderr, "mcbridge-ctl: cannot build request\n");
-			nlmsg_free(msg);
-			ctl_close(&ctl);
-			return 1;
+			err = -EMSGSIZE;
+			goto out;
 		}
-		err = send_and_receive(&ctl, msg, on_emit_reply, &part);
-		nlmsg_free(msg);
+		err = send_and_receive(&ctl, on_emit_reply, &part);
 		if (!err && !part.seen)
 			err = -EPROTO;
 		if (err) {
 			report_error(&ctl, "emit", err);
 			if (requests)
-				fprintf(stderr, "mcbridge-ctl: emit: burst cut short after "
-					"%" PRIu64 " of %" PRIu64 " events\n",
-					reply.emitted, total);
-			ctl_close(&ctl);
-			return 1;
+				fprintf(stderr, "mcbridge-ctl: emit: burst cut "
+					"short after %" PRIu64 " of %" PRIu64
+					" events\n", total.emitted, a->count);
+			goto out;
 		}
-		if (!reply.first_seq)
-			reply.first_seq = part.first_seq;
-		reply.emitted += part.emitted;
+		request_free(&ctl);
+		if (!total.first_seq)
+			total.first_seq = part.first_seq;
+		total.emitted += part.emitted;
 		count -= chunk;
 		requests++;
-	} while (count_given && count);
+	} while (a->count_given && count);
 
-	printf("emitted %" PRIu64 " first_seq %" PRIu64 "\n", reply.emitted, reply.first_seq);
+	printf("emitted %" PRIu64 " first_seq %" PRIu64 "\n", total.emitted,
+	       total.first_seq);
+out:
+	request_free(&ctl);
 	ctl_close(&ctl);
-	return 0;
+	return err;
 }
 
-/* stats */
+/* ---- stats ---- */
 
 static int on_stats_reply(struct nl_msg *msg, void *arg)
 {
+	const struct mcb_attr_set *set = &mcb_stats_attrs;
 	struct nlattr *tb[MCBRIDGE_ATTR_MAX + 1];
-	struct nlattr *attr;
+	struct nlattr *st[MCBRIDGE_STATS_MAX + 1];
 	bool *seen = arg;
-	int rem;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MCBRIDGE_ATTR_MAX, NULL) < 0 ||
-	    !tb[MCBRIDGE_ATTR_STATS])
+	if (parse_msg(msg, tb) < 0 || !tb[MCBRIDGE_ATTR_STATS] ||
+	    parse_attrs(set, nla_data(tb[MCBRIDGE_ATTR_STATS]),
+			nla_len(tb[MCBRIDGE_ATTR_STATS]), st) < 0)
 		return NL_SKIP;
-	nla_for_each_nested(attr, tb[MCBRIDGE_ATTR_STATS], rem) {
-		const char *name = mcb_name(mcb_stats_names, nla_type(attr));
-
-		if (!name || nla_len(attr) != sizeof(uint64_t))
-			continue;
-		printf("%s %" PRIu64 "\n", name, nla_get_u64(attr));
-	}
+	for (unsigned id = 0; id <= set->max; id++)
+		if (st[id] && set->rows[id].type == MCB_AT_U64)
+			printf("%s %" PRIu64 "\n",
+			       mcb_name(mcb_stats_names, id),
+			       nla_get_u64(st[id]));
 	*seen = true;
 	return NL_OK;
 }
 
-static int cmd_stats(int argc, char **argv)
+static int stats_run(void)
 {
-	struct nl_msg *msg;
 	struct ctl ctl;
 	bool seen = false;
 	int err;
 
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "mcbridge-ctl: stats takes no arguments\n");
-		return EXIT_USAGE;
-	}
-	if (ctl_open(&ctl) < 0)
-		return 1;
-	msg = nlmsg_alloc();
-	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctl.family, 0,
-				 NLM_F_ACK, MCBRIDGE_CMD_GET_STATS, MCBRIDGE_GENL_VERSION)) {
-		fprintf(stderr, "mcbridge-ctl: cannot build request\n");
-		return 1;
-	}
-	err = send_and_receive(&ctl, msg, on_stats_reply, &seen);
-	nlmsg_free(msg);
+	err = ctl_open(&ctl);
+	if (err)
+		return err;
+	err = request_new(&ctl, MCBRIDGE_CMD_GET_STATS);
+	if (err)
+		goto out;
+	err = send_and_receive(&ctl, on_stats_reply, &seen);
 	if (!err && !seen)
 		err = -EPROTO;
 	if (err)
 		report_error(&ctl, "stats", err);
+out:
+	request_free(&ctl);
 	ctl_close(&ctl);
-	return err ? 1 : 0;
+	return err;
 }
 
-/* monitor */
+/* ---- monitor ---- */
+
+struct monitor_args {
+	uint64_t count;
+	uint64_t timeout_s;
+	uint64_t rcvbuf;
+	const char *until;	/* stop after an event with this text */
+	bool quiet;
+	bool allow_gaps;
+};
 
 struct monitor {
+	const struct monitor_args *args;
 	int family;
-	bool quiet;
-	const char *until;	/* stop after an event with this text */
 	bool until_seen;
 	uint64_t received;
 	uint64_t first_seq;
 	uint64_t last_seq;
-	uint64_t gaps;		/* events missing between consecutive seqs */
+	uint64_t gaps;		/* events missing between seqs in a row */
 	uint64_t reorders;	/* seq not above the previous one */
 	uint64_t overruns;
 };
 
-static void print_text(const char *key, const struct nlattr *attr)
-{
-	const unsigned char *s = nla_data(attr);
-	int len = nla_len(attr);
-
-	printf(" %s=\"", key);
-	for (int i = 0; i < len && s[i]; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			printf("\\%c", s[i]);
-		else if (s[i] < 0x20 || s[i] >= 0x7f)
-			printf("\\x%02x", s[i]);
-		else
-			putchar(s[i]);
-	}
-	putchar('"');
-}
-
-static void print_enum(const char *key, const char *name, uint32_t value)
-{
-	if (name)
-		printf(" %s=%s", key, name);
-	else
-		printf(" %s=%" PRIu32, key, value);
-}
-
+/* An event's attributes, in the spec's order: "seq=1 ts=2 type=..." */
 static void print_event(struct nlattr **tb)
 {
-	uint32_t type = nla_get_u32(tb[MCBRIDGE_ATTR_TYPE]);
+	const struct mcb_attr_set *set = &mcb_mcbridge_attrs;
+	const char *sep = "";	/* the line starts with its first key */
 
-	printf("seq=%" PRIu64 " ts=%" PRIu64,
-	       nla_get_u64(tb[MCBRIDGE_ATTR_SEQ]),
-	       nla_get_u64(tb[MCBRIDGE_ATTR_TIMESTAMP_NS]));
-	print_enum("type", mcb_name(mcb_event_type_names, type), type);
-	if (tb[MCBRIDGE_ATTR_CPU])
-		printf(" cpu=%" PRIu32, nla_get_u32(tb[MCBRIDGE_ATTR_CPU]));
-	if (tb[MCBRIDGE_ATTR_IFINDEX])
-		printf(" ifindex=%" PRIu32, nla_get_u32(tb[MCBRIDGE_ATTR_IFINDEX]));
-	if (tb[MCBRIDGE_ATTR_IFNAME])
-		print_text("ifname", tb[MCBRIDGE_ATTR_IFNAME]);
-	if (tb[MCBRIDGE_ATTR_NETDEV_EVENT]) {
-		uint32_t v = nla_get_u32(tb[MCBRIDGE_ATTR_NETDEV_EVENT]);
+	for (unsigned id = 0; id <= set->max; id++) {
+		const struct mcb_attr_desc *d = &set->rows[id];
 
-		print_enum("netdev_event", mcb_name(mcb_netdev_event_names, v), v);
+		if (!d->in_event || !tb[id])
+			continue;
+		print_attr(sep, d, d->ctl_key, tb[id]);
+		sep = " ";
 	}
-	if (tb[MCBRIDGE_ATTR_IFFLAGS])
-		printf(" ifflags=0x%" PRIx32, nla_get_u32(tb[MCBRIDGE_ATTR_IFFLAGS]));
-	if (tb[MCBRIDGE_ATTR_MTU])
-		printf(" mtu=%" PRIu32, nla_get_u32(tb[MCBRIDGE_ATTR_MTU]));
-	if (tb[MCBRIDGE_ATTR_MODULE_NAME])
-		print_text("module", tb[MCBRIDGE_ATTR_MODULE_NAME]);
-	if (tb[MCBRIDGE_ATTR_MODULE_STATE]) {
-		uint32_t v = nla_get_u32(tb[MCBRIDGE_ATTR_MODULE_STATE]);
-
-		print_enum("module_state", mcb_name(mcb_module_state_names, v), v);
-	}
-	if (tb[MCBRIDGE_ATTR_TEXT])
-		print_text("text", tb[MCBRIDGE_ATTR_TEXT]);
 	putchar('\n');
 }
 
-static struct nla_policy event_policy[MCBRIDGE_ATTR_MAX + 1] = {
-	[MCBRIDGE_ATTR_SEQ] = { .type = NLA_U64 },
-	[MCBRIDGE_ATTR_TIMESTAMP_NS] = { .type = NLA_U64 },
-	[MCBRIDGE_ATTR_TYPE] = { .type = NLA_U32 },
-	[MCBRIDGE_ATTR_CPU] = { .type = NLA_U32 },
-	[MCBRIDGE_ATTR_IFINDEX] = { .type = NLA_U32 },
-	[MCBRIDGE_ATTR_IFNAME] = { .type = NLA_STRING },
-	[MCBRIDGE_ATTR_NETDEV_EVENT] = { .type = NLA_U32 },
-	[MCBRIDGE_ATTR_IFFLAGS] = { .type = NLA_U32 },
-	[MCBRIDGE_ATTR_MTU] = { .type = NLA_U32 },
-	[MCBRIDGE_ATTR_MODULE_NAME] = { .type = NLA_STRING },
-	[MCBRIDGE_ATTR_MODULE_STATE] = { .type = NLA_U32 },
-	[MCBRIDGE_ATTR_TEXT] = { .type = NLA_STRING },
-};
-
-static int on_event(struct nl_msg *msg, void *arg)
+static void track_seq(struct monitor *mon, uint64_t seq)
 {
-	struct nlattr *tb[MCBRIDGE_ATTR_MAX + 1];
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct monitor *mon = arg;
-	uint64_t seq;
-
-	if (nlh->nlmsg_type != mon->family)
-		return NL_SKIP;
-	if (genlmsg_parse(nlh, 0, tb, MCBRIDGE_ATTR_MAX, event_policy) < 0 ||
-	    !tb[MCBRIDGE_ATTR_SEQ] || !tb[MCBRIDGE_ATTR_TIMESTAMP_NS] ||
-	    !tb[MCBRIDGE_ATTR_TYPE]) {
-		fprintf(stderr, "mcbridge-ctl: malformed event skipped\n");
-		return NL_SKIP;
-	}
-
-	seq = nla_get_u64(tb[MCBRIDGE_ATTR_SEQ]);
 	if (mon->received == 0) {
 		mon->first_seq = seq;
 	} else if (seq > mon->last_seq + 1) {
 		mon->gaps += seq - mon->last_seq - 1;
-		fprintf(stderr, "mcbridge-ctl: gap: %" PRIu64 " events missing before seq %" PRIu64 "\n",
-			seq - mon->last_seq - 1, seq);
+		fprintf(stderr, "mcbridge-ctl: gap: %" PRIu64 " events missing "
+			"before seq %" PRIu64 "\n", seq - mon->last_seq - 1,
+			seq);
 	} else if (seq <= mon->last_seq) {
 		mon->reorders++;
-		fprintf(stderr, "mcbridge-ctl: seq %" PRIu64 " after %" PRIu64 "\n",
-			seq, mon->last_seq);
+		fprintf(stderr, "mcbridge-ctl: seq %" PRIu64 " after %" PRIu64
+			"\n", seq, mon->last_seq);
 	}
 	mon->last_seq = seq;
 	mon->received++;
-	if (!mon->quiet)
+}
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[MCBRIDGE_ATTR_MAX + 1];
+	struct monitor *mon = arg;
+	const char *until = mon->args->until;
+
+	if (nlmsg_hdr(msg)->nlmsg_type != mon->family)
+		return NL_SKIP;
+	if (parse_msg(msg, tb) < 0 || !tb[MCBRIDGE_ATTR_SEQ] ||
+	    !tb[MCBRIDGE_ATTR_TIMESTAMP_NS] || !tb[MCBRIDGE_ATTR_TYPE]) {
+		fprintf(stderr, "mcbridge-ctl: malformed event skipped\n");
+		return NL_SKIP;
+	}
+	track_seq(mon, nla_get_u64(tb[MCBRIDGE_ATTR_SEQ]));
+	if (!mon->args->quiet)
 		print_event(tb);
-	if (mon->until && tb[MCBRIDGE_ATTR_TEXT] &&
-	    !strcmp(nla_get_string(tb[MCBRIDGE_ATTR_TEXT]), mon->until)) {
+	if (until && tb[MCBRIDGE_ATTR_TEXT] &&
+	    !strcmp(nla_get_string(tb[MCBRIDGE_ATTR_TEXT]), until)) {
 		mon->until_seen = true;
 		return NL_STOP;
 	}
 	return NL_OK;
 }
 
-static int cmd_monitor(int argc, char **argv)
+static int monitor_parse(int argc, char **argv, struct monitor_args *a)
 {
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'c' },
@@ -522,153 +665,215 @@ static int cmd_monitor(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	uint64_t count = 0, timeout_s = 0, rcvbuf = 4 << 20;
-	struct monitor mon = { 0 };
-	bool allow_gaps = false;
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-	struct nl_sock *sk;
-	struct ctl ctl;
-	int opt, fd, grp, err, rcvbuf_int;
-	socklen_t optlen = sizeof(rcvbuf_int);
+	const char *bad = NULL;
+	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:t:b:u:qgh", opts, NULL)) != -1) {
+	a->rcvbuf = 4 << 20;
+	while ((opt = getopt_long(argc, argv, "c:t:b:u:qgh", opts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			if (!parse_u64(optarg, UINT64_MAX, &count)) {
-				fprintf(stderr, "mcbridge-ctl: bad --count: %s\n", optarg);
-				return EXIT_USAGE;
-			}
+			if (!parse_u64(optarg, UINT64_MAX, &a->count))
+				bad = "--count";
 			break;
 		case 't':
-			if (!parse_u64(optarg, INT_MAX / 1000, &timeout_s)) {
-				fprintf(stderr, "mcbridge-ctl: bad --timeout: %s\n", optarg);
-				return EXIT_USAGE;
-			}
+			if (!parse_u64(optarg, INT_MAX / 1000, &a->timeout_s))
+				bad = "--timeout";
 			break;
 		case 'b':
-			if (mcb_parse_size(optarg, 1, INT_MAX, &rcvbuf) < 0) {
-				fprintf(stderr, "mcbridge-ctl: bad --rcvbuf: %s\n", optarg);
-				return EXIT_USAGE;
-			}
+			if (mcb_parse_size(optarg, 1, INT_MAX, &a->rcvbuf) < 0)
+				bad = "--rcvbuf";
 			break;
 		case 'u':
-			mon.until = optarg;
+			a->until = optarg;
 			break;
 		case 'q':
-			mon.quiet = true;
+			a->quiet = true;
 			break;
 		case 'g':
-			allow_gaps = true;
+			a->allow_gaps = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return help_or_usage(opt);
+		}
+		if (bad) {
+			fprintf(stderr, "mcbridge-ctl: bad %s: %s\n", bad,
+				optarg);
+			return -EINVAL;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "mcbridge-ctl: monitor: unexpected argument: %s\n", argv[optind]);
-		return EXIT_USAGE;
+		fprintf(stderr, "mcbridge-ctl: monitor: unexpected argument: "
+			"%s\n", argv[optind]);
+		return -EINVAL;
 	}
+	return 0;
+}
 
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
-		perror("mcbridge-ctl: sigaction");
-		return 1;
-	}
+/* The family and the events group, resolved on a socket of their own. */
+static int monitor_resolve(int *family, int *group)
+{
+	struct ctl ctl;
+	int err;
 
-	/* Resolve on one socket, receive events on another. */
-	if (ctl_open(&ctl) < 0)
-		return 1;
-	mon.family = ctl.family;
-	grp = genl_ctrl_resolve_grp(ctl.sk, MCBRIDGE_GENL_NAME, MCBRIDGE_MCGRP_EVENTS);
-	if (grp < 0) {
-		fprintf(stderr, "mcbridge-ctl: group \"%s\" not found\n", MCBRIDGE_MCGRP_EVENTS);
-		return 1;
+	err = ctl_open(&ctl);
+	if (err)
+		return err;
+	*family = ctl.family;
+	*group = genl_ctrl_resolve_grp(ctl.sk, MCBRIDGE_GENL_NAME,
+				       MCBRIDGE_MCGRP_EVENTS);
+	if (*group < 0) {
+		fprintf(stderr, "mcbridge-ctl: group \"%s\" not found\n",
+			MCBRIDGE_MCGRP_EVENTS);
+		err = -ENOENT;
 	}
 	ctl_close(&ctl);
+	return err;
+}
 
-	sk = nl_socket_alloc();
-	if (!sk || genl_connect(sk) < 0) {
-		fprintf(stderr, "mcbridge-ctl: cannot open generic netlink socket\n");
-		return 1;
-	}
-	nl_socket_disable_seq_check(sk);
-	nl_socket_disable_msg_peek(sk);
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, &mon);
-	fd = nl_socket_get_fd(sk);
-	rcvbuf_int = (int)rcvbuf;
-	/* FORCE passes rmem_max when privileged; fall back to the capped one. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf_int, sizeof(rcvbuf_int)) < 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_int, sizeof(rcvbuf_int)) < 0) {
-		perror("mcbridge-ctl: SO_RCVBUF");
-		return 1;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_int, &optlen) < 0) {
-		perror("mcbridge-ctl: getsockopt SO_RCVBUF");
-		return 1;
-	}
-	err = nl_socket_add_membership(sk, grp);
-	if (err < 0) {
-		fprintf(stderr, "mcbridge-ctl: cannot join group \"%s\": %s\n",
-			MCBRIDGE_MCGRP_EVENTS, nl_geterror(err));
-		return 1;
-	}
-	fprintf(stderr, "monitor: ready (family %d, group %d, rcvbuf %d)\n",
-		mon.family, grp, rcvbuf_int);
+/* lib/sockbuf.c: FORCE (rmem_max when privileged), else the capped one. */
+static int monitor_rcvbuf(int fd, uint64_t want, int *got)
+{
+	bool forced;
+	int n = mcb_set_rcvbuf(fd, (int)want, &forced);
 
-	while (!stop_requested && !mon.until_seen &&
-	       (count == 0 || mon.received < count)) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int n = poll(&pfd, 1, timeout_s ? (int)(timeout_s * 1000) : -1);
+	if (n < 0) {
+		fprintf(stderr, "mcbridge-ctl: SO_RCVBUF: %s\n", strerror(-n));
+		return n;
+	}
+	*got = n;
+	return 0;
+}
 
+/* Receive until done; -errno on a failure, not on gaps (mon says). */
+static int monitor_loop(struct nl_sock *sk, struct monitor *mon)
+{
+	const struct monitor_args *a = mon->args;
+	struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
+	int timeout_ms = a->timeout_s ? (int)(a->timeout_s * 1000) : -1;
+	int n, err;
+
+	while (!stop_requested && !mon->until_seen &&
+	       (a->count == 0 || mon->received < a->count)) {
+		n = poll(&pfd, 1, timeout_ms);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("mcbridge-ctl: poll");
-			return 1;
+			return -errno;
 		}
 		if (n == 0)
 			break;
 		err = nl_recvmsgs_default(sk);
-		/* libnl reports the socket's ENOBUFS (overrun) as NLE_NOMEM. */
+		/* libnl reports ENOBUFS (an overrun) as NLE_NOMEM. */
 		if (err == -NLE_NOMEM) {
-			mon.overruns++;
+			mon->overruns++;
 			fprintf(stderr, "mcbridge-ctl: overrun: events lost\n");
 		} else if (err < 0 && err != -NLE_AGAIN && err != -NLE_INTR) {
-			fprintf(stderr, "mcbridge-ctl: receive: %s\n", nl_geterror(err));
-			return 1;
+			fprintf(stderr, "mcbridge-ctl: receive: %s\n",
+				nl_geterror(err));
+			return -EIO;
 		}
 	}
-	fflush(stdout);
-	printf("summary received=%" PRIu64 " first_seq=%" PRIu64 " last_seq=%" PRIu64
-	       " gaps=%" PRIu64 " reorders=%" PRIu64 " overruns=%" PRIu64 "\n",
-	       mon.received, mon.first_seq, mon.last_seq, mon.gaps, mon.reorders,
-	       mon.overruns);
-	nl_socket_free(sk);
-	if (!allow_gaps && (mon.gaps || mon.reorders || mon.overruns))
-		return 1;
 	return 0;
 }
 
+static int monitor_run(const struct monitor_args *a)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct monitor mon = { .args = a };
+	struct nl_sock *sk = NULL;
+	int group, rcvbuf, err;
+
+	if (sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGTERM, &sa, NULL) < 0) {
+		perror("mcbridge-ctl: sigaction");
+		return -errno;
+	}
+	err = monitor_resolve(&mon.family, &group);
+	if (err)
+		return err;
+
+	sk = nl_socket_alloc();
+	if (!sk || genl_connect(sk) < 0) {
+		fprintf(stderr, "mcbridge-ctl: cannot open generic netlink "
+			"socket\n");
+		err = -EIO;
+		goto out;
+	}
+	nl_socket_disable_seq_check(sk);
+	nl_socket_disable_msg_peek(sk);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, &mon);
+	err = monitor_rcvbuf(nl_socket_get_fd(sk), a->rcvbuf, &rcvbuf);
+	if (err)
+		goto out;
+	err = nl_socket_add_membership(sk, group);
+	if (err < 0) {
+		fprintf(stderr, "mcbridge-ctl: cannot join group \"%s\": %s\n",
+			MCBRIDGE_MCGRP_EVENTS, nl_geterror(err));
+		err = -EACCES;
+		goto out;
+	}
+	fprintf(stderr, "monitor: ready (family %d, group %d, rcvbuf %d)\n",
+		mon.family, group, rcvbuf);
+
+	err = monitor_loop(sk, &mon);
+	if (err)
+		goto out;
+	fflush(stdout);
+	printf("summary received=%" PRIu64 " first_seq=%" PRIu64
+	       " last_seq=%" PRIu64 " gaps=%" PRIu64 " reorders=%" PRIu64
+	       " overruns=%" PRIu64 "\n", mon.received, mon.first_seq,
+	       mon.last_seq, mon.gaps, mon.reorders, mon.overruns);
+	/* A gap is the monitor's finding, not a failure: exit status 1. */
+	if (!a->allow_gaps && (mon.gaps || mon.reorders || mon.overruns))
+		err = 1;
+out:
+	nl_socket_free(sk);
+	return err;
+}
+
+/* ---- main: the only place errors become exit statuses ---- */
+
 int main(int argc, char **argv)
 {
+	struct monitor_args margs = { 0 };
+	struct emit_args eargs = { 0 };
+	const char *cmd;
+	int err;
+
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "emit"))
-		return cmd_emit(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "stats"))
-		return cmd_stats(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "monitor"))
-		return cmd_monitor(argc - 1, argv + 1);
-	fprintf(stderr, "mcbridge-ctl: unknown command: %s\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	/* Parsers: 0 to run, 1 after --help, -EINVAL for bad usage. */
+	if (!strcmp(cmd, "emit")) {
+		err = emit_parse(argc - 1, argv + 1, &eargs);
+		if (err)
+			return err > 0 ? 0 : EXIT_USAGE;
+		err = emit_run(&eargs);
+	} else if (!strcmp(cmd, "stats")) {
+		if (argc > 2) {
+			fprintf(stderr, "mcbridge-ctl: stats takes no "
+				"arguments\n");
+			return EXIT_USAGE;
+		}
+		err = stats_run();
+	} else if (!strcmp(cmd, "monitor")) {
+		err = monitor_parse(argc - 1, argv + 1, &margs);
+		if (err)
+			return err > 0 ? 0 : EXIT_USAGE;
+		err = monitor_run(&margs);
+	} else {
+		fprintf(stderr, "mcbridge-ctl: unknown command: %s\n", cmd);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* Runtime failures, and gaps the monitor saw. */
+	return err ? 1 : 0;
 }

@@ -8,11 +8,12 @@
  *
  * json (default) - one JSON object, UTF-8, terminated by "\n".  Keys are the
  *   MCB_JSON_* names below.  Every datagram has "kind", "family", "group",
- *   "bridge_seq" and "bridge_time_ns".  Events ("kind":"event") add "cmd"
+ *   "bridge_seq" and "bridge_time_ns", and "bridge_run" (below).  Events ("kind":"event") add "cmd"
  *   (name, or the number as a string when unknown) and "cmd_id"; for the
  *   mcbridge family every attribute by name ("seq", "timestamp_ns", "type",
- *   "cpu", "ifindex", "ifname", "netdev_event", ...; enums as their names
- *   from include/mcbridge/names.h, as numbers when a value has no name);
+ *   "cpu", "ifindex", "ifname", "netdev_event", ...: the keys of
+ *   kmod/mcbridge.yaml; enums as their names there, as numbers when a
+ *   value has no name);
  *   for other families, and for mcbridge attributes without a key,
  *   "attrs": an array of {"type":N,"len":N, and one of "u8"/"u16"/"u32"/
  *   "u64" (numbers), "str" (text without its NUL), "nested" (array, same
@@ -24,6 +25,13 @@
  *   the netlink socket (events lost, number unknown), or events missing from
  *   the kernel sequence (a gap in MCBRIDGE_ATTR_SEQ), with "kernel_seq" the
  *   first seq seen after the gap.
+ *
+ * Bridge run: a random non-zero 32-bit number drawn per mapping when the
+ *   bridge starts ("bridge_run" in JSON; hdr.run with MCB_WIRE_F_RUN in
+ *   binary).  bridge_seq restarts at 1 with every run, so a receiver tells
+ *   a restart from loss or reordering by the run, signed or not.  Bridges
+ *   that predate it send neither (hdr.run was a reserved zero); decoders
+ *   of wire version 1 ignore both, so the version stays 1.
  *
  * binary - struct mcb_wire_hdr (all fields big-endian), then hdr.attr_len
  *   bytes: the event's netlink attributes exactly as the kernel sent them
@@ -68,6 +76,13 @@
 #define MCB_WIRE_VERSION	1
 #define MCB_WIRE_NAMSIZ		16		/* GENL_NAMSIZ */
 
+/* The two formats; AUTO: a decoder tells them apart per datagram. */
+enum mcb_format {
+	MCB_FMT_AUTO = 0,	/* decoders: magic or '{' */
+	MCB_FMT_JSON,
+	MCB_FMT_BINARY,
+};
+
 enum mcb_wire_kind {
 	MCB_KIND_EVENT = 1,	/* a netlink event, attributes follow */
 	MCB_KIND_OVERRUN = 2,	/* count = netlink receive overruns */
@@ -80,6 +95,7 @@ enum mcb_wire_kind {
 #define MCB_WIRE_F_KERNEL_TIME	0x0004	/* kernel_time_ns is valid */
 #define MCB_WIRE_F_ATTR_BE	0x0008	/* attributes are big-endian */
 #define MCB_WIRE_F_AUTH		0x0010	/* struct mcb_wire_auth follows */
+#define MCB_WIRE_F_RUN		0x0020	/* run is valid (bridge run: see the top) */
 
 struct mcb_wire_hdr {
 	uint32_t magic;			/* MCB_WIRE_MAGIC */
@@ -91,7 +107,7 @@ struct mcb_wire_hdr {
 	uint8_t genl_version;		/* genetlink header version */
 	uint32_t attr_len;		/* bytes of attributes after the header */
 	uint32_t orig_len;		/* attr_len before truncation */
-	uint32_t reserved;		/* zero; keeps the u64s aligned */
+	uint32_t run;			/* MCB_WIRE_F_RUN: the bridge run, else 0 */
 	uint64_t bridge_seq;		/* per mapping, +1 per datagram */
 	uint64_t bridge_time_ns;	/* CLOCK_MONOTONIC at bridge receive */
 	uint64_t kernel_seq;		/* MCBRIDGE_ATTR_SEQ, if flagged */
@@ -143,6 +159,7 @@ _Static_assert(sizeof(struct mcb_wire_auth) == 40,
 #define MCB_JSON_CMD_ID		"cmd_id"
 #define MCB_JSON_BRIDGE_SEQ	"bridge_seq"
 #define MCB_JSON_BRIDGE_TIME	"bridge_time_ns"
+#define MCB_JSON_BRIDGE_RUN	"bridge_run"
 #define MCB_JSON_KERNEL_SEQ	"kernel_seq"
 #define MCB_JSON_COUNT		"count"
 #define MCB_JSON_TRUNCATED	"truncated"
@@ -153,18 +170,7 @@ _Static_assert(sizeof(struct mcb_wire_auth) == 40,
 #define MCB_JSON_KIND_OVERRUN	"overrun"
 #define MCB_JSON_KIND_LOST	"lost"
 
-/* mcbridge family attribute keys (see include/uapi/linux/mcbridge.h) */
-#define MCB_JSON_SEQ		"seq"
-#define MCB_JSON_TIMESTAMP	"timestamp_ns"
-#define MCB_JSON_TYPE		"type"
-#define MCB_JSON_CPU		"cpu"
-#define MCB_JSON_IFINDEX	"ifindex"
-#define MCB_JSON_IFNAME		"ifname"
-#define MCB_JSON_NETDEV_EVENT	"netdev_event"
-#define MCB_JSON_IFFLAGS	"ifflags"
-#define MCB_JSON_MTU		"mtu"
-#define MCB_JSON_MODULE_NAME	"module"
-#define MCB_JSON_MODULE_STATE	"module_state"
-#define MCB_JSON_TEXT		"text"
+/* The mcbridge family's attributes have the keys of its spec,
+ * kmod/mcbridge.yaml (lib/mcb_attr.h). */
 
 #endif /* MCBRIDGE_WIRE_H */

@@ -53,7 +53,7 @@ static size_t build(unsigned char *buf, uint64_t seq0)
 	return len;
 }
 
-static void run(enum mcb_format_id fmt, bool send)
+static void run(enum mcb_format fmt, bool send)
 {
 	static unsigned char buf[BATCH * 512];
 	static char out[MCB_WIRE_MAX_DATAGRAM];
@@ -72,7 +72,7 @@ static void run(enum mcb_format_id fmt, bool send)
 	memset(&m, 0, sizeof(m));
 	m.cfg = &cfg;
 	m.max_datagram = MCB_WIRE_MAX_DATAGRAM;
-	m.encode = fmt == MCB_OUT_BINARY ? mcb_encode_binary : mcb_encode_json;
+	m.encode = fmt == MCB_FMT_BINARY ? mcb_encode_binary : mcb_encode_json;
 	if (mcb_sink_open(&m.sink, &cfg, m.max_datagram, BATCH, &lg))
 		exit(1);
 	m.src.cfg = &cfg;
@@ -91,7 +91,7 @@ static void run(enum mcb_format_id fmt, bool send)
 			mcb_nlsrc_process(&m.src, buf, len, false, 0, 1);
 			mcb_sink_flush(&m.sink);
 		} else {
-			struct mcb_event ev;
+			struct mcb_nl_event ev;
 			struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 			int rem = (int)len;
 
@@ -120,9 +120,9 @@ static void run(enum mcb_format_id fmt, bool send)
 
 int main(void)
 {
-	run(MCB_OUT_JSON, false);
-	run(MCB_OUT_BINARY, false);
-	run(MCB_OUT_JSON, true);
-	run(MCB_OUT_BINARY, true);
+	run(MCB_FMT_JSON, false);
+	run(MCB_FMT_BINARY, false);
+	run(MCB_FMT_JSON, true);
+	run(MCB_FMT_BINARY, true);
 	return 0;
 }

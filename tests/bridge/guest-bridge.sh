@@ -60,6 +60,21 @@ stat_of() {	# LINE KEY
 	sed -n "s/.* $2=\\([^ ]*\\).*/\\1/p" <<<" $1"
 }
 
+# Loopback delivers a sender's datagrams in order while it stays on one
+# CPU.  A debug kernel defers so much to ksoftirqd that a bridge moving
+# between CPUs gets datagrams reordered (bridge_seq tells, and
+# mcbridge-listen counts them as late, not lost): on such a kernel
+# (MCB_SLOW > 1) late datagrams are reported, elsewhere they fail.
+in_order() {
+	[ "${MCB_SLOW:-1}" -gt 1 ] ||
+		{ [ "$(sfield "$1" bseq_late)" = 0 ] && [ "$(sfield "$1" kseq_late)" = 0 ]; }
+}
+order_word() {
+	local late
+	late=$(sfield "$1" bseq_late)
+	[ "$late" = 0 ] && echo "in order" || echo "$late reordered"
+}
+
 # --- start before the module: waits for the family ------------------------
 rmmod mcbridge 2>/dev/null
 t_kmemleak_clear
@@ -134,9 +149,10 @@ for l in a b c; do
 	if [ "$n" = "$BURST" ] && [ "$(sfield "$f" until_seen)" = true ] &&
 	   [ "$(sfield "$f" kseq_gaps)" = 0 ] && [ "$(sfield "$f" kseq_back)" = 0 ] &&
 	   [ "$(sfield "$f" bseq_gaps)" = 0 ] && [ "$(sfield "$f" bseq_back)" = 0 ] &&
+	   [ "$(sfield "$f" bseq_dup)" = 0 ] && [ "$(sfield "$f" kseq_dup)" = 0 ] &&
 	   [ "$(sfield "$f" overruns)" = 0 ] && [ "$(sfield "$f" lost)" = "[]" ] &&
-	   [ "$(sfield "$f" bad)" = 0 ]; then
-		t_ok "listener $l: all $BURST burst events, in order, no gap, no notice"
+	   [ "$(sfield "$f" bad)" = 0 ] && in_order "$f"; then
+		t_ok "listener $l: all $BURST burst events once, $(order_word "$f"), no gap, no notice"
 	else
 		t_fail "listener $l" "$(tail -n 1 "$f")"
 	fi

@@ -280,6 +280,10 @@ def test_events(ifindex):
               for h in hdrs), repr(hdrs[:1]))
     times = [e["bridge_time_ns"] for e in events]
     check("json: bridge_time_ns monotonic", times == sorted(times))
+    runs = set(e.get("bridge_run") for e in events)
+    check("json: one bridge_run, non-zero, in every datagram",
+          len(runs) == 1 and isinstance(min(runs), int) and min(runs) > 0,
+          repr(runs))
 
     bins = []
     while len(bins) < len(events):
@@ -291,8 +295,9 @@ def test_events(ifindex):
           not lb.pending(), "%d vs %d" % (len(bins), len(events)))
     okb = True
     why = ""
+    bin_runs = set()
     for i, d in enumerate(bins):
-        (magic, ver, kind, hlen, flags, cmd, gver, alen, olen, rsv, bseq,
+        (magic, ver, kind, hlen, flags, cmd, gver, alen, olen, run, bseq,
          btime, kseq, ktime, count) = struct.unpack_from(">IBBHHBBIII5Q", d)
         fam = d[64:80].rstrip(b"\0")
         grp = d[80:96].rstrip(b"\0")
@@ -303,14 +308,18 @@ def test_events(ifindex):
         if not (magic == 0x4D434252 and ver == 1 and kind == 1 and hlen == 96
                 and cmd == ETHTOOL_MSG_FEATURES_NTF and alen == len(d) - 96
                 and olen == alen and flags & 0x7 == 0 and bseq == i + 1
-                and kseq == 0 and count == 0 and rsv == 0
+                and flags & 0x20 and run != 0
+                and kseq == 0 and count == 0
                 and fam == b"ethtool" and grp == b"monitor"
                 and idx == ifindex
                 and nest.get(ETHTOOL_A_HEADER_DEV_NAME) == b"mcbv0\0"):
             okb = False
             why = repr(d[:120])
             break
+        bin_runs.add(run)
     check("binary: header fields, family/group, raw attrs", okb and bool(bins), why)
+    check("binary: one run (MCB_WIRE_F_RUN) for the mapping", len(bin_runs) == 1,
+          repr(bin_runs))
     check("nlctrl/notify mapping: no datagram without family changes",
           lj2.recv(0) is None)
 
@@ -355,6 +364,10 @@ def test_restart(lj):
     check("restart after SIGKILL: listener goes on, bridge_seq from 1",
           e2 is not None and e2["bridge_seq"] == 1
           and e2["family"] == "ethtool", repr(e2))
+    check("restart after SIGKILL: another bridge_run",
+          e2 is not None and got and got[0] is not None
+          and e2.get("bridge_run") not in (None, 0, got[0].get("bridge_run")),
+          repr((got[:1], e2)))
     check("SIGINT: exit 0", b2.stop(signal.SIGINT) == 0)
 
 

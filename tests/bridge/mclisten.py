@@ -9,8 +9,12 @@ stored while receiving, and parsed afterwards, so a burst is not slowed by
 JSON parsing.  Prints one JSON summary object on stdout:
 
   datagrams, events, texts {text: count}, kinds {kind: count},
-  bseq_gaps / bseq_back (bridge_seq not +1 / going back = bridge restart),
-  kseq_gaps / kseq_back (kernel seq of mcbridge events, same),
+  bseq_gaps / bseq_back / bseq_late (bridge_seq: holes never filled, runs
+  of missing seqs / a new bridge run: the seq went back with a later
+  bridge_time_ns / a hole filled late: reordered on the way, not lost),
+  bseq_dup / kseq_dup (a seq seen twice in one run),
+  kseq_gaps / kseq_back / kseq_late (kernel seq of mcbridge events, the
+  same with timestamp_ns; a new bridge run also starts a new baseline),
   lost [counts], overruns, first_kseq_after_back [..], bad (unparsable),
   elapsed_s (first to last datagram), until_seen
 With --dump FILE every datagram is also written there (JSON lines).
@@ -21,6 +25,48 @@ import select
 import socket
 import sys
 import time
+
+
+class Seqs:
+    """One sequence number stream, in runs.  Within a run seq and time grow
+    together, so a seq at or below the highest seen with a later time than
+    any seen starts a new run ("back"); with an earlier time it is a
+    reordered datagram filling its hole ("late"), or a duplicate ("dup").
+    A run's gaps are the runs of seqs still missing when it ends."""
+
+    def __init__(self, summ, name):
+        self.summ, self.name = summ, name
+        self.seen = None
+
+    def add(self, seq, time_ns):
+        """Adds seq; True when it starts a new run after another."""
+        back = False
+        if self.seen is not None and seq <= self.top:
+            if time_ns > self.time:
+                self.end()
+                self.summ[self.name + "_back"] += 1
+                back = True
+            elif seq in self.seen:
+                self.summ[self.name + "_dup"] += 1
+                return False
+            else:
+                self.summ[self.name + "_late"] += 1
+        if self.seen is None:
+            self.seen, self.top, self.time = set(), seq, time_ns
+        self.seen.add(seq)
+        self.top = max(self.top, seq)
+        self.time = max(self.time, time_ns)
+        return back
+
+    def end(self):
+        if self.seen:
+            holes, prev = 0, None
+            for q in sorted(self.seen):
+                if prev is not None and q != prev + 1:
+                    holes += 1
+                prev = q
+            self.summ[self.name + "_gaps"] += holes
+        self.seen = None
 
 
 def main():
@@ -75,7 +121,9 @@ def main():
             "lost": [], "overruns": 0, "bad": 0, "first_bseq": None,
             "first_kseq_after_back": [], "until_seen": until_seen,
             "elapsed_s": (t1 - t0) if t0 is not None else 0.0}
-    pb = pk = None
+    for n in ("bseq", "kseq"):
+        summ[n + "_late"] = summ[n + "_dup"] = 0
+    bseq, kseq = Seqs(summ, "bseq"), Seqs(summ, "kseq")
     for d in got:
         try:
             e = json.loads(d)
@@ -87,13 +135,8 @@ def main():
         b = e.get("bridge_seq")
         if summ["first_bseq"] is None:
             summ["first_bseq"] = b
-        if pb is not None:
-            if b <= pb:
-                summ["bseq_back"] += 1
-                pk = None  # a new bridge: new kernel seq baseline
-            elif b != pb + 1:
-                summ["bseq_gaps"] += 1
-        pb = b
+        if bseq.add(b, e.get("bridge_time_ns", 0)):
+            kseq.end()  # a new bridge: new kernel seq baseline
         if k == "lost":
             summ["lost"].append(e.get("count"))
         elif k == "overrun":
@@ -107,13 +150,10 @@ def main():
         ks = e.get("seq")
         if ks is None:
             continue
-        if pk is not None:
-            if ks <= pk:
-                summ["kseq_back"] += 1
-                summ["first_kseq_after_back"].append(ks)
-            elif ks != pk + 1:
-                summ["kseq_gaps"] += 1
-        pk = ks
+        if kseq.add(ks, e.get("timestamp_ns", 0)):
+            summ["first_kseq_after_back"].append(ks)
+    bseq.end()
+    kseq.end()
     print(json.dumps(summ), flush=True)
     return 0
 

@@ -21,7 +21,7 @@ for name in $(kernel_names); do
 	echo "--- kernel $name"
 	start=$SECONDS
 	kernel_prepare "$name" || continue
-	kernel_vm_checks "$name" "bridge tests in the VM" --quiet --mem 4096 --timeout 900 -- \
+	kernel_vm_checks "$name" "bridge tests in the VM" --quiet --mem 4096 --timeout "$(kernel_timeout 900)" -- \
 		env MCB_KO="$KO" MCB_SLOW="$KSLOW" bash tests/bridge/guest-bridge.sh
 	echo "--- kernel $name: $((SECONDS - start)) s"
 done

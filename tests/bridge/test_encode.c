@@ -14,7 +14,7 @@
 static char out[MCB_WIRE_MAX_DATAGRAM + 1];
 
 /* Encode as JSON into out (NUL-terminated for string asserts). */
-static size_t json(const struct mcb_event *ev, size_t cap, bool *trunc)
+static size_t json(const struct mcb_nl_event *ev, size_t cap, bool *trunc)
 {
 	size_t n;
 
@@ -50,7 +50,7 @@ static struct nl_msg *netdev_msg(uint32_t nd_event)
 static void json_netdev_all_fields(void **state)
 {
 	struct nl_msg *m = netdev_msg(MCBRIDGE_NETDEV_CHANGEMTU);
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	bool trunc = true;
 	size_t n;
 
@@ -76,7 +76,7 @@ static void json_netdev_event_names(void **state)
 		NULL, "register", "unregister", "up", "down", "change",
 		"rename", "changemtu", "changeaddr",
 	};
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	bool trunc;
 	char key[64];
 
@@ -107,7 +107,7 @@ static void json_module_and_types(void **state)
 		NULL, "netdev", "module", "heartbeat", "injected",
 	};
 	static const char *const states[] = { NULL, "coming", "live", "going" };
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	bool trunc;
 	char want[128];
 
@@ -165,7 +165,7 @@ static void json_escaping(void **state)
 		"\xf4\x90\x80\x80"			/* > U+10FFFF */
 		"\xe2\x82";				/* cut short */
 	struct nl_msg *m = t_msg(FAM_ID, MCBRIDGE_CMD_EVENT);
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	bool trunc;
 	size_t n;
 
@@ -203,7 +203,7 @@ static void json_mcbridge_unnamed(void **state)
 {
 	struct nl_msg *m = t_msg(FAM_ID, MCBRIDGE_CMD_EVENT);
 	struct nlattr *nest;
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	bool trunc;
 	size_t n;
 
@@ -238,7 +238,7 @@ static void json_foreign(void **state)
 {
 	struct nl_msg *m = t_msg(0x15, 13);
 	struct nlattr *nest, *inner;
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	bool trunc;
 	size_t n;
 	static const unsigned char blob[5] = { 1, 2, 0xab, 0, 0xff };
@@ -294,7 +294,7 @@ static void json_foreign(void **state)
 static void json_foreign_unflagged_nest(void **state)
 {
 	struct nl_msg *m = t_msg(0x10, 1);
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	unsigned char nest[24];
 	struct nlattr a;
 	uint32_t v = 7;
@@ -319,7 +319,7 @@ static void json_foreign_unflagged_nest(void **state)
 
 static void json_notices(void **state)
 {
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	bool trunc;
 
 	(void)state;
@@ -355,7 +355,7 @@ static void json_numbers(void **state)
 		1000000000123ull, 9999999999999999999ull,
 		10000000000000000000ull, 18446744073709551615ull,
 	};
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	char want[256];
 	bool trunc;
 
@@ -387,7 +387,7 @@ static void json_truncation_sweep(void **state)
 	struct nl_msg *m = netdev_msg(MCBRIDGE_NETDEV_UP);
 	struct nl_msg *f = t_msg(0x15, 2);
 	char full[4096], text[256];
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	size_t full_len, n;
 	bool trunc;
 
@@ -455,7 +455,7 @@ static void json_truncation_sweep(void **state)
 static void json_oversized_event(void **state)
 {
 	struct nl_msg *m = nlmsg_alloc_size(200000);
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	static char big[4000];
 	bool trunc;
 	size_t n;
@@ -481,7 +481,7 @@ static uint64_t rd64(const void *p) { uint64_t v; memcpy(&v, p, 8); return be64t
 static void binary_event(void **state)
 {
 	struct nl_msg *m = netdev_msg(MCBRIDGE_NETDEV_UP);
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	struct mcb_wire_hdr h;
 	bool trunc = true;
 	size_t n;
@@ -510,7 +510,7 @@ static void binary_event(void **state)
 	assert_int_equal(h.genl_version, 1);
 	assert_int_equal(rd32(&h.attr_len), ev.attr_len);
 	assert_int_equal(rd32(&h.orig_len), ev.attr_len);
-	assert_int_equal(rd32(&h.reserved), 0);
+	assert_int_equal(rd32(&h.run), 0);	/* no run: none sent */
 	/* Byte order on the wire, checked byte by byte. */
 	assert_memory_equal(out + 24, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
 	assert_true(rd64(&h.bridge_seq) == 0x0102030405060708ull);
@@ -524,9 +524,37 @@ static void binary_event(void **state)
 	nlmsg_free(m);
 }
 
+/* The bridge run: MCB_WIRE_F_RUN and hdr.run in binary, "bridge_run" right
+ * after "bridge_time_ns" in JSON. */
+static void bridge_run_both_formats(void **state)
+{
+	struct mcb_nl_event ev;
+	struct mcb_wire_hdr h;
+	bool trunc;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = MCB_KIND_OVERRUN;
+	ev.family = "ethtool";
+	ev.group = "monitor";
+	ev.bridge_seq = 5;
+	ev.bridge_time_ns = 6;
+	ev.bridge_run = 0x01020304;
+	ev.count = 1;
+	json(&ev, MCB_WIRE_MAX_DATAGRAM, &trunc);
+	assert_string_equal(out, "{\"kind\":\"overrun\",\"family\":\"ethtool\","
+		"\"group\":\"monitor\",\"bridge_seq\":5,\"bridge_time_ns\":6,"
+		"\"bridge_run\":16909060,\"count\":1}\n");
+	assert_int_equal(mcb_encode_binary(&ev, out, MCB_WIRE_MAX_DATAGRAM,
+					   &trunc), 96);
+	memcpy(&h, out, sizeof(h));
+	assert_true(rd16(&h.flags) & MCB_WIRE_F_RUN);
+	assert_memory_equal(out + 20, "\x01\x02\x03\x04", 4);
+}
+
 static void binary_notice(void **state)
 {
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	struct mcb_wire_hdr h;
 	bool trunc;
 	size_t n;
@@ -557,7 +585,7 @@ static void binary_notice(void **state)
 static void binary_truncation(void **state)
 {
 	struct nl_msg *m = t_msg(0x15, 2);
-	struct mcb_event ev;
+	struct mcb_nl_event ev;
 	struct mcb_wire_hdr h;
 	bool trunc;
 	size_t n;
@@ -608,6 +636,7 @@ int main(void)
 		cmocka_unit_test(json_truncation_sweep),
 		cmocka_unit_test(json_oversized_event),
 		cmocka_unit_test(binary_event),
+		cmocka_unit_test(bridge_run_both_formats),
 		cmocka_unit_test(binary_notice),
 		cmocka_unit_test(binary_truncation),
 	};

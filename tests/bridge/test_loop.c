@@ -3,12 +3,14 @@
  * Unit tests: the loop's handling of family notifications, with a real
  * netlink event socket fed by unicast from a second socket and fake
  * resolution: an nlctrl overrun re-joins, a family that keeps streaming
- * cannot hold the loop in one drain, and an oversized message is announced.
+ * cannot hold the loop in one drain, and an oversized message is announced;
+ * an nlctrl notification too big for the buffer counts as an overrun.
  */
 #include "testutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -147,6 +149,50 @@ static void ctrl_overrun_rejoins(void **state)
 	loop_done(&l);
 }
 
+static int ctrl_calls, ctrl_lost;
+
+static void count_family(void *ctx, const char *family, int family_id,
+			 uint8_t cmd)
+{
+	(void)ctx;
+	(void)family_id;
+	(void)cmd;
+	ctrl_calls++;
+	if (!family)
+		ctrl_lost++;
+}
+
+/*
+ * A notification longer than the buffer (a family with very many ops) is
+ * cut by recv: it must not be parsed as if whole, nor dropped silently,
+ * but handled as lost notifications (every mapping rechecked).  A datagram
+ * socket pair stands in for the notify socket: MSG_TRUNC works the same.
+ */
+static void ctrl_cut_notification_rechecks(void **state)
+{
+	static unsigned char big[MCB_NL_SLOT + 4096];
+	struct mcb_ctrl c = { .log = &lg, .buf_size = MCB_NL_SLOT };
+	int sv[2], sndbuf = 4 * (int)sizeof(big);
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf,
+				    sizeof(sndbuf)), 0);
+	c.notify_fd = sv[0];
+	c.buf = malloc(c.buf_size);
+	assert_non_null(c.buf);
+	memset(big, 0, sizeof(big));
+	assert_int_equal(send(sv[1], big, sizeof(big), 0), (ssize_t)sizeof(big));
+	ctrl_calls = ctrl_lost = 0;
+	assert_int_equal(mcb_ctrl_drain(&c, count_family, NULL), 0);
+	assert_int_equal(ctrl_calls, 1);
+	assert_int_equal(ctrl_lost, 1);
+	assert_true(c.overruns == 1);
+	free(c.buf);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 #define MCB_DRAIN_ROUNDS	16	/* as in loop.c */
 
 /*
@@ -194,7 +240,7 @@ struct kinds {
 	int n;
 };
 
-static void record(void *ctx, struct mcb_event *ev)
+static void record(void *ctx, struct mcb_nl_event *ev)
 {
 	struct kinds *k = ctx;
 
@@ -239,6 +285,7 @@ int main(void)
 		cmocka_unit_test(ctrl_overrun_rejoins),
 		cmocka_unit_test(family_drain_bounded),
 		cmocka_unit_test(oversized_announced),
+		cmocka_unit_test(ctrl_cut_notification_rechecks),
 	};
 
 	return cmocka_run_group_tests_name("loop", tests, NULL, NULL);

@@ -75,7 +75,7 @@ struct rec {
 	int n;
 };
 
-static void record(void *ctx, struct mcb_event *ev)
+static void record(void *ctx, struct mcb_nl_event *ev)
 {
 	struct rec *r = ctx;
 	struct seen *s = &r->ev[r->n++];

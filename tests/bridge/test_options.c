@@ -63,7 +63,7 @@ static void defaults(void **state)
 	inet_ntop(AF_INET, &opt.maps[0].iface, a, sizeof(a));
 	assert_string_equal(a, "127.0.0.1");
 	assert_int_equal(opt.maps[0].ttl, 0);
-	assert_int_equal(opt.maps[0].format, MCB_OUT_JSON);
+	assert_int_equal(opt.maps[0].format, MCB_FMT_JSON);
 	assert_int_equal(opt.rcvbuf, 32 << 20);
 	assert_int_equal(opt.max_datagram, 65507);
 	assert_int_equal(opt.batch, 64);
@@ -89,10 +89,10 @@ static void maps(void **state)
 	assert_string_equal(opt.maps[0].group, "monitor");
 	/* Defaults apply whatever their position. */
 	assert_dest(&opt.maps[0], "224.0.0.251", 7777);
-	assert_int_equal(opt.maps[0].format, MCB_OUT_BINARY);
+	assert_int_equal(opt.maps[0].format, MCB_FMT_BINARY);
 	assert_int_equal(opt.maps[0].ttl, 1);
 	assert_dest(&opt.maps[1], "239.1.2.3", 9000);
-	assert_int_equal(opt.maps[1].format, MCB_OUT_BINARY);
+	assert_int_equal(opt.maps[1].format, MCB_FMT_BINARY);
 	assert_dest(&opt.maps[2], "224.0.0.251", 7000);
 	assert_int_equal(opt.maps[2].ttl, 3);
 	inet_ntop(AF_INET, &opt.maps[2].iface, a, sizeof(a));
@@ -106,7 +106,7 @@ static void maps(void **state)
 	assert_string_equal(opt.maps[0].family, "mcbridge");
 	assert_string_equal(opt.maps[1].family, "ethtool");
 	assert_dest(&opt.maps[1], "225.0.0.1", 7789);
-	assert_int_equal(opt.maps[1].format, MCB_OUT_JSON);
+	assert_int_equal(opt.maps[1].format, MCB_FMT_JSON);
 }
 
 static void numbers(void **state)

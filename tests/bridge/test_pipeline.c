@@ -43,14 +43,14 @@ static int listen_fd(struct sockaddr_in *dest)
 static struct mcb_log lg = { false, false };
 
 static void mapping_init(struct mcb_mapping *m, struct mcb_map_cfg *cfg,
-			 enum mcb_format_id fmt, size_t max_dgram,
+			 enum mcb_format fmt, size_t max_dgram,
 			 unsigned batch)
 {
 	memset(m, 0, sizeof(*m));
 	cfg->format = fmt;
 	m->cfg = cfg;
 	m->max_datagram = max_dgram;
-	m->encode = fmt == MCB_OUT_BINARY ? mcb_encode_binary : mcb_encode_json;
+	m->encode = fmt == MCB_FMT_BINARY ? mcb_encode_binary : mcb_encode_json;
 	assert_int_equal(mcb_sink_open(&m->sink, cfg, max_dgram, batch, &lg), 0);
 	/* The source without a socket: fed by hand. */
 	m->src.cfg = cfg;
@@ -112,7 +112,7 @@ static void json_burst_in_order(void **state)
 	(void)state;
 	fd = listen_fd(&cfg.dest);
 	inet_pton(AF_INET, "127.0.0.1", &cfg.iface);
-	mapping_init(&m, &cfg, MCB_OUT_JSON, MCB_WIRE_MAX_DATAGRAM, 16);
+	mapping_init(&m, &cfg, MCB_FMT_JSON, MCB_WIRE_MAX_DATAGRAM, 16);
 	for (uint64_t i = 1; i <= 500; i++)
 		feed(&m, i == 300 ? 310 : (i > 300 ? i + 10 : i), 20);
 	mcb_sink_flush(&m.sink);
@@ -155,7 +155,7 @@ static void binary_and_truncation(void **state)
 	(void)state;
 	fd = listen_fd(&cfg.dest);
 	inet_pton(AF_INET, "127.0.0.1", &cfg.iface);
-	mapping_init(&m, &cfg, MCB_OUT_BINARY, 1000, 64);
+	mapping_init(&m, &cfg, MCB_FMT_BINARY, 1000, 64);
 	feed(&m, 1, 10);	/* fits */
 	feed(&m, 2, 2000);	/* text dropped */
 	feed(&m, 3, 60000);	/* bigger than any datagram */

@@ -27,7 +27,7 @@ static inline struct nl_msg *t_msg(int fam, uint8_t cmd)
 }
 
 /* Fill ev from a built message, as nlsource would. */
-static inline void t_event(struct mcb_event *ev, struct nl_msg *m,
+static inline void t_event(struct mcb_nl_event *ev, struct nl_msg *m,
 			   const char *family, const char *group,
 			   bool is_mcbridge)
 {

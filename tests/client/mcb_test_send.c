@@ -59,14 +59,14 @@ static uint64_t num(const char *v)
 	return x;
 }
 
-static int64_t enum_val(const char *const *table, size_t n, const char *v)
+static int64_t enum_val(const struct mcb_names *table, const char *v)
 {
-	long x = mcb_value_in(table, n, v, strlen(v));
+	long x = mcb_value(table, v, strlen(v));
 
 	return x >= 0 ? x : (int64_t)num(v);
 }
 
-#define ENUM(table, v) enum_val((table), MCB_NAMES_LEN(table), (v))
+#define ENUM(table, v) enum_val((table), (v))
 
 /* Attributes of a made-up family: a string, a u16, a nest, odd bytes. */
 static size_t generic_attrs(unsigned char *buf, size_t cap)

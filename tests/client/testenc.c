@@ -9,7 +9,11 @@
 #include <linux/netlink.h>
 #include <mcbridge/names.h>
 
+#include "mcb_attr.h"
 #include "testenc.h"
+
+/* An mcbridge attribute's JSON key, from the spec's table. */
+#define KEY(attr)	(mcb_mcbridge_attrs.rows[MCBRIDGE_ATTR_##attr].json_key)
 
 void tenc_init(struct tenc_event *e)
 {
@@ -142,6 +146,8 @@ size_t tenc_binary(const struct tenc_event *e, void *out, size_t cap)
 		flags |= MCB_WIRE_F_KERNEL_TIME;
 	if (be)
 		flags |= MCB_WIRE_F_ATTR_BE;
+	if (e->bridge_run)
+		flags |= MCB_WIRE_F_RUN;
 	memset(&h, 0, sizeof(h));
 	h.magic = htobe32(e->magic ? e->magic : MCB_WIRE_MAGIC);
 	h.version = (uint8_t)(e->version >= 0 ? e->version : MCB_WIRE_VERSION);
@@ -154,6 +160,7 @@ size_t tenc_binary(const struct tenc_event *e, void *out, size_t cap)
 	h.orig_len = htobe32((uint32_t)attr_len);
 	h.bridge_seq = htobe64(e->bridge_seq);
 	h.bridge_time_ns = htobe64(e->bridge_time_ns);
+	h.run = htobe32(e->bridge_run);
 	h.kernel_seq = htobe64(e->kernel_seq);
 	h.kernel_time_ns = htobe64(e->kernel_time_ns);
 	h.count = htobe64(e->count);
@@ -231,6 +238,9 @@ size_t tenc_json(const struct tenc_event *e, char *buf, size_t cap)
 	    (unsigned long long)e->bridge_seq);
 	put(&o, ",\"%s\":%llu", MCB_JSON_BRIDGE_TIME,
 	    (unsigned long long)e->bridge_time_ns);
+	if (e->bridge_run)
+		put(&o, ",\"%s\":%lu", MCB_JSON_BRIDGE_RUN,
+		    (unsigned long)e->bridge_run);
 	if (e->kind != MCB_KIND_EVENT) {
 		put(&o, ",\"%s\":%llu", MCB_JSON_COUNT,
 		    (unsigned long long)e->count);
@@ -250,38 +260,38 @@ size_t tenc_json(const struct tenc_event *e, char *buf, size_t cap)
 		put_str(&o, MCB_JSON_CMD, cmd);
 		put(&o, ",\"%s\":%u", MCB_JSON_CMD_ID, e->cmd);
 		if (e->has_kseq)
-			put(&o, ",\"%s\":%llu", MCB_JSON_SEQ,
+			put(&o, ",\"%s\":%llu", KEY(SEQ),
 			    (unsigned long long)e->kernel_seq);
 		if (e->has_ktime)
-			put(&o, ",\"%s\":%llu", MCB_JSON_TIMESTAMP,
+			put(&o, ",\"%s\":%llu", KEY(TIMESTAMP_NS),
 			    (unsigned long long)e->kernel_time_ns);
 		if (e->type >= 0)
-			put_enum(&o, MCB_JSON_TYPE,
+			put_enum(&o, KEY(TYPE),
 				 mcb_name(mcb_event_type_names, e->type), e->type);
 		if (e->cpu >= 0)
-			put(&o, ",\"%s\":%lld", MCB_JSON_CPU, (long long)e->cpu);
+			put(&o, ",\"%s\":%lld", KEY(CPU), (long long)e->cpu);
 		if (e->ifindex >= 0)
-			put(&o, ",\"%s\":%lld", MCB_JSON_IFINDEX,
+			put(&o, ",\"%s\":%lld", KEY(IFINDEX),
 			    (long long)e->ifindex);
 		if (e->ifname)
-			put_str(&o, MCB_JSON_IFNAME, e->ifname);
+			put_str(&o, KEY(IFNAME), e->ifname);
 		if (e->netdev_event >= 0)
-			put_enum(&o, MCB_JSON_NETDEV_EVENT,
+			put_enum(&o, KEY(NETDEV_EVENT),
 				 mcb_name(mcb_netdev_event_names, e->netdev_event),
 				 e->netdev_event);
 		if (e->ifflags >= 0)
-			put(&o, ",\"%s\":%lld", MCB_JSON_IFFLAGS,
+			put(&o, ",\"%s\":%lld", KEY(IFFLAGS),
 			    (long long)e->ifflags);
 		if (e->mtu >= 0)
-			put(&o, ",\"%s\":%lld", MCB_JSON_MTU, (long long)e->mtu);
+			put(&o, ",\"%s\":%lld", KEY(MTU), (long long)e->mtu);
 		if (e->module)
-			put_str(&o, MCB_JSON_MODULE_NAME, e->module);
+			put_str(&o, KEY(MODULE_NAME), e->module);
 		if (e->module_state >= 0)
-			put_enum(&o, MCB_JSON_MODULE_STATE,
+			put_enum(&o, KEY(MODULE_STATE),
 				 mcb_name(mcb_module_state_names, e->module_state),
 				 e->module_state);
 		if (e->text)
-			put_str(&o, MCB_JSON_TEXT, e->text);
+			put_str(&o, KEY(TEXT), e->text);
 		if (e->json_attrs)
 			put(&o, ",\"%s\":%s", MCB_JSON_ATTRS, e->json_attrs);
 	}

@@ -22,6 +22,7 @@ struct tenc_event {
 	uint8_t genl_version;
 	uint64_t bridge_seq;
 	uint64_t bridge_time_ns;
+	uint32_t bridge_run;		/* 0: none (an older bridge) */
 	bool has_kseq, has_ktime;
 	uint64_t kernel_seq, kernel_time_ns;
 	uint64_t count;			/* notices */

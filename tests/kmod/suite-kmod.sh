@@ -34,7 +34,7 @@ for name in $(kernel_names); do
 			t_fail "[$name] compat shims compile" "$(tail -n 40 "$log")"
 		fi
 	fi
-	kernel_vm_checks "$name" "module tests in the VM" --timeout 1500 -- \
+	kernel_vm_checks "$name" "module tests in the VM" --timeout "$(kernel_timeout 1500)" -- \
 		env MCB_KO="$KO" MCB_SLOW="$KSLOW" bash tests/kmod/guest-kmod.sh
 	echo "--- kernel $name: $((SECONDS - start)) s"
 done

@@ -69,11 +69,13 @@ t_done() {
 
 # Kernel log lines that mean something went wrong in the kernel (warnings,
 # BUG, oops, lockdep, hung tasks, leak and sanitizer reports); the taint
-# notices of an unsigned out-of-tree module are expected.  Reads a kernel
+# notices of an unsigned out-of-tree module and the boot banners of a debug
+# kernel's checkers (lockdep, kmemleak) are expected.  Reads a kernel
 # log on stdin, prints the first 20 such lines.
 T_KERNEL_LOG_BAD='WARNING|BUG:|kernel BUG|Oops|Call Trace|refcount_t|kmemleak|general protection|UBSAN|KASAN|possible recursive locking|circular locking|inconsistent lock state|lockdep|blocked for more than'
 t_kernel_log_problems() {
 	grep -E "$T_KERNEL_LOG_BAD" |
 		grep -vE 'module verification failed: signature and/or required key missing|loading out-of-tree module taints kernel' |
+		grep -vE 'RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized' |
 		head -n 20
 }

@@ -9,6 +9,7 @@
 #                           vm-run booted with NAME's kernel; the guest's
 #                           whole kernel log is kept and checked afterwards
 #                           (a check: no warning, BUG, oops or lockdep report)
+#   kernel_timeout SEC      a VM time limit for the prepared kernel
 #   kernel_vm_checks NAME WHAT VM-RUN-ARGS... -- CMD...
 #                           kernel_vm for a guest script that prints checks:
 #                           shown tagged, added to this script's totals; a
@@ -73,6 +74,11 @@ kernel_vm_checks() {
 		t_fail "[$name] $what" "the VM run exited $rc"
 	fi
 }
+
+# A VM time limit of SEC seconds for the prepared kernel: three times as
+# long on a slow one (kmod/kernels.list's "slow" column), whose boot alone
+# takes minutes.
+kernel_timeout() { echo $(( $1 * (${KSLOW:-1} > 1 ? 3 : 1) )); }
 
 # Prefixes the ok/FAIL lines of a guest script with the kernel's name.
 kernel_tag() { sed -u -E "/^(ok|FAIL) \\[/! s/^(ok|FAIL) /\\1 [$1] /"; }

@@ -9,7 +9,8 @@
 #   t_check_kmemleak [NAME] fail if kmemleak reports a leak since the clear;
 #                           both do nothing on a kernel without kmemleak
 #   t_wait_for [-t SEC] CMD...
-#                           poll CMD until it succeeds (default 10 s)
+#                           poll CMD until it succeeds (default 10 s; up to
+#                           4 x as long on a slow kernel, MCB_SLOW)
 #
 # Output: one line per check ("ok NAME" / "FAIL NAME: MSG"), then the totals.
 
@@ -68,6 +69,8 @@ t_wait_for() {
 		limit=$2
 		shift 2
 	fi
+	# A slow (debug) kernel: up to four times as long.
+	limit=$((limit * (${MCB_SLOW:-1} < 4 ? ${MCB_SLOW:-1} : 4)))
 	end=$((SECONDS + limit))
 	until "$@" >/dev/null 2>&1; do
 		if [ "$SECONDS" -ge "$end" ]; then
