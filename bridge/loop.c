@@ -85,6 +85,7 @@ static int ep_add(const struct mcb_loop *l, int fd, uint64_t tag)
 int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 		  const struct mcb_log *lg)
 {
+	uint32_t run = draw_run();	/* one per start, every mapping */
 	sigset_t sigs;
 	int err;
 
@@ -123,7 +124,7 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 		const struct mcb_map_cfg *c = &o->maps[i];
 
 		m->cfg = c;
-		m->run = draw_run();
+		m->run = run;
 		m->max_datagram = o->max_datagram;
 		m->encode = c->format == MCB_FMT_BINARY ? mcb_encode_binary :
 							  mcb_encode_json;

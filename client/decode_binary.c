@@ -179,8 +179,9 @@ enum mcb_err mcb_decode_binary(const void *buf, size_t len,
 	ev->orig_len = be32toh(h.orig_len);
 	ev->bridge_seq = be64toh(h.bridge_seq);
 	ev->bridge_time_ns = be64toh(h.bridge_time_ns);
-	if (ev->wire_flags & MCB_WIRE_F_RUN) {
-		ev->run_id = be32toh(h.run);
+	if ((ev->wire_flags & MCB_WIRE_F_RUN) && h.run) {
+		ev->bridge_run = be32toh(h.run);
+		ev->run_id = ev->bridge_run;
 		ev->has |= MCB_HAS_RUN_ID;
 	}
 	ev->count = be64toh(h.count);

@@ -530,7 +530,7 @@ static const struct member {
 	{ MCB_JSON_CMD_ID, M_U32, 0, MCB_HAS_CMD, EV_FIELD(cmd) },
 	{ MCB_JSON_BRIDGE_SEQ, M_U64, SEEN_BSEQ, 0, EV_FIELD(bridge_seq) },
 	{ MCB_JSON_BRIDGE_TIME, M_U64, SEEN_BTIME, 0, EV_FIELD(bridge_time_ns) },
-	{ MCB_JSON_BRIDGE_RUN, M_U64, 0, MCB_HAS_RUN_ID, EV_FIELD(run_id) },
+	{ MCB_JSON_BRIDGE_RUN, M_U32, 0, 0, EV_FIELD(bridge_run) },
 	/* "kernel_seq" (notices) and "seq" (mcbridge events) are the same
 	 * kernel sequence number. */
 	{ MCB_JSON_KERNEL_SEQ, M_U64, 0, MCB_HAS_KERNEL_SEQ,
@@ -661,6 +661,10 @@ enum mcb_err mcb_decode_json(const char *buf, size_t len,
 		return MCB_ERR_MISSING;
 	if (ev->kind != MCB_KIND_EVENT && !(ev->has & MCB_HAS_COUNT))
 		return MCB_ERR_MISSING;
+	if (ev->bridge_run) {
+		ev->run_id = ev->bridge_run;
+		ev->has |= MCB_HAS_RUN_ID;
+	}
 	return MCB_OK;
 
 fail:

@@ -329,6 +329,8 @@ void mcb_render_json(FILE *out, const struct mcb_event *ev,
 	}
 	json_u64(out, MCB_JSON_BRIDGE_SEQ, ev->bridge_seq);
 	json_u64(out, MCB_JSON_BRIDGE_TIME, ev->bridge_time_ns);
+	if (ev->bridge_run)
+		json_u64(out, MCB_JSON_BRIDGE_RUN, ev->bridge_run);
 	if (!mcbridge && (has & MCB_HAS_KERNEL_SEQ))
 		json_u64(out, MCB_JSON_KERNEL_SEQ, ev->kernel_seq);
 	if (ev->kind != MCB_KIND_EVENT)

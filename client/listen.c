@@ -295,9 +295,12 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 	if (s->authenticate) {
 		if (!check_replay(s, epoch, src, buf, len))
 			return;
-		/* A new epoch is a new bridge run, whatever its seqs. */
-		s->ev.run_id = epoch;
-		s->ev.has |= MCB_HAS_RUN_ID;
+		/* A bridge that names no run: a new epoch is a new run,
+		 * whatever its seqs. */
+		if (!s->ev.bridge_run) {
+			s->ev.run_id = epoch;
+			s->ev.has |= MCB_HAS_RUN_ID;
+		}
 	}
 	check_seq(s);
 	if (s->ev.kind == MCB_KIND_EVENT)

@@ -106,8 +106,12 @@ struct mcb_event {
 	uint64_t kernel_seq;		/* "seq" / "kernel_seq" / hdr */
 	uint64_t kernel_time_ns;	/* "timestamp_ns" / hdr */
 	uint64_t count;			/* notices */
-	/* Names one run of the bridge, when known: the authenticated epoch
-	 * (set by the receiver after mcb_auth_verify, not by the decoders). */
+	/* The bridge run the datagram named (mcbridge/wire.h), 0: none (an
+	 * older bridge).  The decoders also make it the run_id. */
+	uint32_t bridge_run;
+	/* Names one run of the bridge, when known (MCB_HAS_RUN_ID): the
+	 * bridge run, else the authenticated epoch (set by the receiver after
+	 * mcb_auth_verify). */
 	uint64_t run_id;
 	uint32_t attr_len, orig_len;	/* binary only */
 

@@ -26,8 +26,8 @@
  *   the kernel sequence (a gap in MCBRIDGE_ATTR_SEQ), with "kernel_seq" the
  *   first seq seen after the gap.
  *
- * Bridge run: a random non-zero 32-bit number drawn per mapping when the
- *   bridge starts ("bridge_run" in JSON; hdr.run with MCB_WIRE_F_RUN in
+ * Bridge run: a random non-zero 32-bit number drawn when the bridge
+ *   starts, the same for all its mappings ("bridge_run" in JSON; hdr.run with MCB_WIRE_F_RUN in
  *   binary).  bridge_seq restarts at 1 with every run, so a receiver tells
  *   a restart from loss or reordering by the run, signed or not.  Bridges
  *   that predate it send neither (hdr.run was a reserved zero); decoders
