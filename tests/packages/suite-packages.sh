@@ -57,7 +57,8 @@ usr/share/man/man7/mcbridge-events.7.gz
 usr/share/man/man8/mcbridged.8.gz"
 expect_dkms="usr/share/doc/mcbridge-dkms/changelog.gz
 usr/share/doc/mcbridge-dkms/copyright
-$(for f in VERSION dkms.conf include/uapi/linux/mcbridge.h kmod/Kbuild kmod/Makefile kmod/compat.h kmod/mcbridge.c; do
+$(for f in VERSION dkms.conf include/uapi/linux/mcbridge.h kmod/Kbuild kmod/Makefile kmod/compat.h \
+	kmod/mcbridge.c kmod/mcbridge-nl-gen.h; do
 	echo "usr/src/mcbridge-$VERSION/$f"; done)"
 expect_dev="usr/include/linux/mcbridge.h
 $(for h in include/mcbridge/*.h; do echo "usr/$h"; done)
