@@ -61,14 +61,12 @@ stat_of() {	# LINE KEY
 }
 
 # Loopback delivers a sender's datagrams in order while it stays on one
-# CPU.  A debug kernel defers so much to ksoftirqd that a bridge moving
-# between CPUs gets datagrams reordered (bridge_seq tells, and
-# mcbridge-listen counts them as late, not lost): on such a kernel
-# (MCB_SLOW > 1) late datagrams are reported, elsewhere they fail.
-in_order() {
-	[ "${MCB_SLOW:-1}" -gt 1 ] ||
-		{ [ "$(sfield "$1" bseq_late)" = 0 ] && [ "$(sfield "$1" kseq_late)" = 0 ]; }
-}
+# CPU; when the kernel defers packet processing to ksoftirqd and the bridge
+# moves to the other CPU between two sendmmsg batches, a whole batch can
+# arrive after the next (seen on a loaded host and on the debug kernel).
+# Nothing is lost and bridge_seq restores the order (mcbridge-listen counts
+# such datagrams as late): the checks require every datagram exactly once,
+# no hole, and report the reordered ones.
 order_word() {
 	local late
 	late=$(sfield "$1" bseq_late)
@@ -151,7 +149,7 @@ for l in a b c; do
 	   [ "$(sfield "$f" bseq_gaps)" = 0 ] && [ "$(sfield "$f" bseq_back)" = 0 ] &&
 	   [ "$(sfield "$f" bseq_dup)" = 0 ] && [ "$(sfield "$f" kseq_dup)" = 0 ] &&
 	   [ "$(sfield "$f" overruns)" = 0 ] && [ "$(sfield "$f" lost)" = "[]" ] &&
-	   [ "$(sfield "$f" bad)" = 0 ] && in_order "$f"; then
+	   [ "$(sfield "$f" bad)" = 0 ]; then
 		t_ok "listener $l: all $BURST burst events once, $(order_word "$f"), no gap, no notice"
 	else
 		t_fail "listener $l" "$(tail -n 1 "$f")"
