@@ -317,19 +317,25 @@ static void json_foreign_unflagged_nest(void **state)
 	nlmsg_free(m);
 }
 
+/* An overrun notice of ethtool/monitor, bridge_seq 5 at time 6. */
+static void overrun_notice(struct mcb_nl_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = MCB_KIND_OVERRUN;
+	ev->family = "ethtool";
+	ev->group = "monitor";
+	ev->bridge_seq = 5;
+	ev->bridge_time_ns = 6;
+	ev->count = 1;
+}
+
 static void json_notices(void **state)
 {
 	struct mcb_nl_event ev;
 	bool trunc;
 
 	(void)state;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = MCB_KIND_OVERRUN;
-	ev.family = "ethtool";
-	ev.group = "monitor";
-	ev.bridge_seq = 5;
-	ev.bridge_time_ns = 6;
-	ev.count = 1;
+	overrun_notice(&ev);
 	json(&ev, MCB_WIRE_MAX_DATAGRAM, &trunc);
 	assert_string_equal(out, "{\"kind\":\"overrun\",\"family\":\"ethtool\","
 		"\"group\":\"monitor\",\"bridge_seq\":5,\"bridge_time_ns\":6,"
@@ -533,14 +539,8 @@ static void bridge_run_both_formats(void **state)
 	bool trunc;
 
 	(void)state;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = MCB_KIND_OVERRUN;
-	ev.family = "ethtool";
-	ev.group = "monitor";
-	ev.bridge_seq = 5;
-	ev.bridge_time_ns = 6;
+	overrun_notice(&ev);
 	ev.bridge_run = 0x01020304;
-	ev.count = 1;
 	json(&ev, MCB_WIRE_MAX_DATAGRAM, &trunc);
 	assert_string_equal(out, "{\"kind\":\"overrun\",\"family\":\"ethtool\","
 		"\"group\":\"monitor\",\"bridge_seq\":5,\"bridge_time_ns\":6,"

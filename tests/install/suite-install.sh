@@ -49,7 +49,8 @@ kver=$(printf '%s\n' "$kvers" | head -n 1)
 		echo "${P#/}/$f"
 	done
 	for h in include/mcbridge/*.h; do echo "${P#/}/$h"; done
-	for f in VERSION dkms.conf include/uapi/linux/mcbridge.h kmod/Kbuild kmod/Makefile kmod/mcbridge.c kmod/compat.h; do
+	for f in VERSION dkms.conf include/uapi/linux/mcbridge.h kmod/Kbuild kmod/Makefile kmod/mcbridge.c \
+		 kmod/mcbridge-nl-gen.h kmod/compat.h; do
 		echo "usr/src/mcbridge-$VERSION/$f"
 	done
 } | sort >"$out/expected"

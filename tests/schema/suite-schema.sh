@@ -25,9 +25,11 @@ PY=/usr/bin/python3
 build_probe() {
 	local tree=$1 out=$2 nl
 	nl=$(pkg-config --cflags --libs libnl-genl-3.0)
-	make -s -C "$tree/client" O="$out" all >/dev/null &&
-	make -s -C "$tree/bridge" O="$out" all >/dev/null &&
-	make -s -C "$tree/tools" O="$out" all >/dev/null &&
+	# TOP too: `make test` exports the checkout's own TOP, which would
+	# build the scratch tree's programs from this tree's sources.
+	make -s -C "$tree/client" TOP="$tree" O="$out" all >/dev/null &&
+	make -s -C "$tree/bridge" TOP="$tree" O="$out" all >/dev/null &&
+	make -s -C "$tree/tools" TOP="$tree" O="$out" all >/dev/null &&
 	# shellcheck disable=SC2086
 	cc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror \
 		-I"$tree" -I"$tree/include" -I"$tree/include/uapi" -I"$tree/lib" \
