@@ -967,7 +967,7 @@ end
 
 -- The Info column: what the datagrams say, briefly.
 local function info(fmt, sum, first, n)
-	local parts = { "mcbridge", fmt, KINDS[sum.kind] or "?",
+	local parts = { fmt, KINDS[sum.kind] or "?",
 		(sum.family or "?") .. "/" .. (sum.group or "?") }
 	if n > 1 then
 		parts[#parts + 1] = string.format("bridge_seq=%s..%s (%d datagrams)",
