@@ -295,11 +295,25 @@ local function add_uint(tree, f, r, be)
 	return be and r:uint() or r:le_uint()
 end
 
--- Adds the NUL-terminated UTF-8 text of r as field f; returns it.
-local function add_text(tree, f, r)
-	local v = r:stringz(ENC_UTF_8)
-	tree:add(f, r, v)
-	return v
+-- Text for a label: quoted, control characters escaped, at most
+-- LABEL_MAX bytes of it, cut where a character starts (the field holds it
+-- all; Wireshark would cut a long label anywhere, inside a character too).
+local LABEL_MAX = 64
+local LABEL_ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r",
+	["\t"] = "\\t" }
+local function quote(s)
+	local cut = #s > LABEL_MAX
+	if cut then
+		local n = LABEL_MAX
+		while n > 0 and bit32.band(s:byte(n + 1), 0xc0) == 0x80 do
+			n = n - 1
+		end
+		s = s:sub(1, n)
+	end
+	s = s:gsub('[%c"\\]', function(c)
+		return LABEL_ESC[c] or string.format("\\x%02x", c:byte())
+	end)
+	return '"' .. s .. (cut and '"...' or '"')
 end
 
 -- Length of the valid UTF-8 sequence (2-4 bytes) at s[i], or 0 (RFC 3629),
@@ -361,6 +375,39 @@ local function is_text(s)
 		end
 	end
 	return true
+end
+
+-- s with each byte that is not part of valid UTF-8 as U+FFFD, as
+-- Wireshark shows such bytes.
+local function utf8_clean(s)
+	if not s:find("[\128-\255]") then
+		return s
+	end
+	local out, i, n = {}, 1, #s
+	while i <= n do
+		local c = s:byte(i)
+		local u = c < 0x80 and 1 or utf8_len(s, i, n)
+		if u == 0 then
+			out[#out + 1] = "\239\191\189"
+			i = i + 1
+		else
+			out[#out + 1] = s:sub(i, i + u - 1)
+			i = i + u
+		end
+	end
+	return table.concat(out)
+end
+
+-- Adds the text of r, without its terminating NUL, as field f; returns it.
+-- The NUL may be missing and the bytes not UTF-8 (a forged datagram).
+local function add_text(tree, f, r)
+	local v = r:raw()
+	if v:sub(-1) == "\0" then
+		v = v:sub(1, -2)
+	end
+	v = utf8_clean(v)
+	tree:add(f, r, v)
+	return v
 end
 
 -- Next attribute at off of a region ending at stop: len, type, flags and
@@ -435,7 +482,7 @@ local function generic_value(tvb, item, off, len, flags, be, depth)
 		end
 		return "hex " .. (len > 0 and tostring(tvb(off, len):bytes()) or "")
 	elseif kind == "str" then
-		return string.format("str %q", add_text(item, hf.nla_str, tvb(off, len)))
+		return "str " .. quote(add_text(item, hf.nla_str, tvb(off, len)))
 	end
 	local v = add_uint(item, hf["nla_" .. kind], tvb(off, len),
 		be or bit32.band(flags, NLA_F_NET_BYTEORDER) ~= 0)
@@ -457,7 +504,7 @@ local function named_value(tvb, item, off, len, flags, be, depth, set_name, t, a
 		end
 		return tostring(v)
 	elseif a.type == "string" and len > 0 then
-		return string.format("%q", add_text(item, f, tvb(off, len)))
+		return quote(add_text(item, f, tvb(off, len)))
 	elseif a.type == "nest" then
 		local sub = item:add(f, tvb(off, len))
 		walk(tvb, sub, off, len, be, a.nested, depth + 1)
@@ -857,8 +904,7 @@ local function json_attr(t, tvb, m, a, tp, seen)
 	if not f then
 		return
 	end
-	seen[a.name] = m.kind == "string" and string.format(
-		a.type == "string" and "%q" or "%s", m.value) or m.value
+	seen[a.name] = (m.kind == "string" and a.type == "string") and quote(m.value) or m.value
 	if a.type == "string" and m.kind == "string" then
 		t:add(f, r, m.value)
 	elseif a.type == "u64" and m.kind == "number" then

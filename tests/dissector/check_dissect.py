@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import re
 import struct
 import subprocess
@@ -171,13 +172,16 @@ def tree_items(node):
     return out
 
 
-def tshark(pcap, lua, *args):
+def tshark(pcap, lua, *args, raw=False):
     cmd = ["tshark", "-n", "-r", pcap, "-X", "lua_script:" + lua, *args]
     r = subprocess.run(cmd, capture_output=True, timeout=300)
     if r.returncode:
         raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), r.returncode,
                                                  r.stderr.decode(errors="replace")[-2000:]))
-    return r.stdout.decode()
+    if raw:
+        return r.stdout
+    # Wireshark cuts long labels anywhere, even inside a character.
+    return r.stdout.decode(errors="replace")
 
 
 def dissected(pcap, lua):
@@ -398,6 +402,7 @@ def main():
     coverage(man, per_map, listened)
     heuristic(pcap, a.lua, packets, maps)
     verbose(pcap, a.lua, total, spec)
+    hostile(pcap, a.lua, packets, maps, a.dir)
     return 1 if results["fail"] else 0
 
 
@@ -562,6 +567,69 @@ def heuristic(pcap, lua, packets, maps):
           [] if on[47788] <= got and not on[7788] & got else
           ["47788 missing %d, 7788 dissected %d" % (len(on[47788] - got),
                                                    len(on[7788] & got))])
+
+
+def write_pcap(path, payloads, port=7788):
+    """A pcap of lo (Ethernet) holding each payload as a UDP datagram."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)]
+    for i, p in enumerate(payloads):
+        udp = struct.pack(">HHHH", 40000, port, 8 + len(p), 0) + p
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 0, 17, 0,
+                         bytes([127, 0, 0, 1]), bytes([225, 0, 0, 1])) + udp
+        frame = b"\0" * 12 + b"\x08\x00" + ip
+        out.append(struct.pack("<IIII", i, 0, len(frame), len(frame)) + frame)
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
+
+
+def hostile(pcap, lua, packets, maps, workdir):
+    """Datagrams made from captured ones, cut and broken as a hostile local
+    sender may: each is shown, as mcbridge, without a Lua error."""
+    rng = random.Random(7788)
+    samples = {}
+    for _, dst, port, payload in packets:
+        m = maps.get((dst, port))
+        if m:
+            d = split(payload)[0]
+            samples.setdefault((m["format"], m["signed"]), d)
+    bad = []
+    for (fmt, _), d in sorted(samples.items()):
+        bad += [d[:n] for n in range(4 if fmt == "binary" else 9, len(d))]
+        for _ in range(200):
+            b = bytearray(d)
+            for _ in range(rng.randint(1, 4)):
+                i = rng.randrange(4 if fmt == "binary" else 9, len(b))
+                b[i] = rng.randrange(256)
+            bad.append(bytes(b))
+        if fmt == "binary":
+            h = parse_header(d)
+            for off, fmt_, v in ((6, ">H", 200), (6, ">H", 4), (12, ">I", 0xFFFFFFF0),
+                                 (8, ">H", h["flags"] ^ F_AUTH), (4, ">B", 2),
+                                 (96, "<H", 2), (96, "<H", 0xFFFF)):
+                b = bytearray(d)
+                struct.pack_into(fmt_, b, off, v)
+                bad.append(bytes(b))
+        else:
+            bad += [d[:-2] + b'\\u12"}\n', d.replace(b'"', b"\\", 3), d + d[:30]]
+    path = os.path.join(workdir, "hostile.pcap")
+    write_pcap(path, bad)
+    out = tshark(path, lua, "-V", raw=True)
+    text = out.decode(errors="replace")
+    problems = []
+    try:
+        out.decode()
+    except UnicodeDecodeError as e:
+        problems.append("not UTF-8: %r" % out[max(0, e.start - 200):e.start + 20])
+    if "Lua Error" in text:
+        i = text.index("Lua Error")
+        problems.append(text[max(0, i - 800):i + 300])
+    frames = len(re.findall(r"^Frame \d+:", text, re.M))
+    trees = len(re.findall(r"^mcbridge event datagram", text, re.M))
+    if trees < frames or frames != len(bad):
+        problems.append("%d datagrams, %d frames, %d mcbridge trees" % (len(bad), frames,
+                                                                         trees))
+    check("%d cut and corrupted datagrams: each shown, no Lua error, the text UTF-8" %
+          len(bad), problems)
 
 
 def verbose(pcap, lua, total, spec):
