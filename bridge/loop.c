@@ -152,33 +152,31 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 
 static void describe(const struct mcb_mapping *m, char *buf, size_t size)
 {
-	char addr[INET_ADDRSTRLEN];
+	char addr[MCB_ADDRSTRLEN];
 	const struct mcb_map_cfg *c = m->cfg;
 
-	inet_ntop(AF_INET, &c->dest.sin_addr, addr, sizeof(addr));
+	mcb_addr_str(&c->to, addr);
 	switch (m->src.state) {
 	case MCB_SRC_SUBSCRIBED:
-		snprintf(buf, size, "%s/%s -> %s:%u %s subscribed",
-			 c->family, c->group, addr, ntohs(c->dest.sin_port),
-			 mcb_format_name(c->format));
+		snprintf(buf, size, "%s/%s -> %s %s subscribed",
+			 c->family, c->group, addr, mcb_format_name(c->format));
 		break;
 	case MCB_SRC_WAIT_FAMILY:
-		snprintf(buf, size, "%s/%s -> %s:%u %s waiting for family %s",
-			 c->family, c->group, addr, ntohs(c->dest.sin_port),
-			 mcb_format_name(c->format), c->family);
+		snprintf(buf, size, "%s/%s -> %s %s waiting for family %s",
+			 c->family, c->group, addr, mcb_format_name(c->format),
+			 c->family);
 		break;
 	case MCB_SRC_WAIT_GROUP:
-		snprintf(buf, size, "%s/%s -> %s:%u %s waiting for group %s "
+		snprintf(buf, size, "%s/%s -> %s %s waiting for group %s "
 			 "of family %s", c->family, c->group, addr,
-			 ntohs(c->dest.sin_port), mcb_format_name(c->format),
-			 c->group, c->family);
+			 mcb_format_name(c->format), c->group, c->family);
 		break;
 	}
 }
 
 void mcb_loop_ready(struct mcb_loop *l, FILE *out)
 {
-	char d[160];
+	char d[256];
 	int err;
 
 	fputs("mcbridged: ready", out);
@@ -200,15 +198,14 @@ void mcb_loop_stats(struct mcb_loop *l, const char *what)
 	for (size_t i = 0; i < l->n_maps; i++) {
 		const struct mcb_mapping *m = &l->maps[i];
 		const struct mcb_src_stats *s = &m->src.st;
-		char addr[INET_ADDRSTRLEN];
+		char addr[MCB_ADDRSTRLEN];
 
-		inet_ntop(AF_INET, &m->cfg->dest.sin_addr, addr, sizeof(addr));
-		mcb_log(l->log, LOG_INFO, "%s %s/%s -> %s:%u: received=%llu "
+		mcb_log(l->log, LOG_INFO, "%s %s/%s -> %s: received=%llu "
 			"sent=%llu overruns=%llu lost=%llu send_errors=%llu "
 			"truncated=%llu stale=%llu restarts=%llu "
 			"resubscribes=%llu rx_dropped=%llu state=%s",
-			what, m->cfg->family, m->cfg->group, addr,
-			ntohs(m->cfg->dest.sin_port),
+			what, m->cfg->family, m->cfg->group,
+			mcb_addr_str(&m->cfg->to, addr),
 			(unsigned long long)s->received,
 			(unsigned long long)m->sink.st.sent,
 			(unsigned long long)s->overruns,

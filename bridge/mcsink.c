@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <net/if.h>
 #include <netinet/udp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,13 +28,69 @@ struct mcb_sink_run {
 	} ctl;
 };
 
+/* IPv4: the interface by address (loopback has no multicast flag, but
+ * 127.0.0.1 works); TTL; loop. */
+static int setup_ipv4(int fd, const struct mcb_map_cfg *cfg)
+{
+	unsigned char loop = 1, ttl = (unsigned char)cfg->ttl;
+
+	if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &cfg->iface,
+		       sizeof(cfg->iface)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+		       sizeof(ttl)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop,
+		       sizeof(loop)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* IPv6: the interface by index, hop limit (the TTL's rules), loop. */
+static int setup_ipv6(int fd, const struct mcb_map_cfg *cfg)
+{
+	int ifindex = (int)cfg->ifindex, hops = cfg->ttl, loop = 1;
+
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex,
+		       sizeof(ifindex)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
+		       sizeof(hops)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &loop,
+		       sizeof(loop)) < 0)
+		return -errno;
+	return 0;
+}
+
+static void describe_iface(const struct mcb_map_cfg *cfg, char *buf,
+			   size_t size)
+{
+	char name[IF_NAMESIZE];
+
+	if (cfg->dest.sin_family == AF_INET6)
+		snprintf(buf, size, "%s", if_indextoname(cfg->ifindex, name) ?
+			 name : "(gone)");
+	else
+		inet_ntop(AF_INET, &cfg->iface, buf, (socklen_t)size);
+}
+
+/* An IPv6 group on an interface without the multicast flag (lo) has no
+ * route: say the one command that gives it one. */
+static void hint_route(const struct mcb_sink *k, const char *ifs)
+{
+	const uint8_t *a = k->cfg->dest6.sin6_addr.s6_addr;
+
+	mcb_log(k->log, LOG_ERR, "%s/%s: no route to ff%02x::/16 on %s; as "
+		"root run: ip -6 route add local ff%02x::/16 dev %s table "
+		"local (see mcbridged(8))", k->cfg->family, k->cfg->group,
+		a[1], ifs, a[1], ifs);
+}
+
 int mcb_sink_open(struct mcb_sink *k, const struct mcb_map_cfg *cfg,
 		  size_t max_datagram, unsigned batch,
 		  const struct mcb_log *lg)
 {
-	unsigned char loop = 1, ttl = (unsigned char)cfg->ttl;
-	int sndbuf = MCB_SINK_SNDBUF, err;
-	char ifs[INET_ADDRSTRLEN];
+	int af = cfg->dest.sin_family, sndbuf = MCB_SINK_SNDBUF, err;
+	union mcb_addr to = cfg->to;
+	char ifs[INET_ADDRSTRLEN > IF_NAMESIZE ? INET_ADDRSTRLEN : IF_NAMESIZE];
+	char dst[MCB_ADDRSTRLEN];
 
 	memset(k, 0, sizeof(*k));
 	k->cfg = cfg;
@@ -40,37 +98,32 @@ int mcb_sink_open(struct mcb_sink *k, const struct mcb_map_cfg *cfg,
 	k->max_datagram = max_datagram;
 	k->cap = batch;
 	k->arena_size = max_datagram + MCB_SINK_ARENA_EXTRA;
-	inet_ntop(AF_INET, &cfg->iface, ifs, sizeof(ifs));
+	describe_iface(cfg, ifs, sizeof(ifs));
 
-	k->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	k->fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (k->fd < 0) {
 		err = -errno;
 		mcb_log(lg, LOG_ERR, "UDP socket: %s", strerror(errno));
 		return err;
 	}
-	/* By address: loopback has no multicast flag, but 127.0.0.1 works. */
-	if (setsockopt(k->fd, IPPROTO_IP, IP_MULTICAST_IF, &cfg->iface,
-		       sizeof(cfg->iface)) < 0) {
-		err = -errno;
-		mcb_log(lg, LOG_ERR, "%s/%s: interface %s: %s", cfg->family,
-			cfg->group, ifs, strerror(errno));
+	err = af == AF_INET6 ? setup_ipv6(k->fd, cfg) : setup_ipv4(k->fd, cfg);
+	if (err) {
+		mcb_log(lg, LOG_ERR, "%s/%s: interface %s, TTL/hop limit, loop: "
+			"%s", cfg->family, cfg->group, ifs, strerror(-err));
 		goto fail;
 	}
-	if (setsockopt(k->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
-		       sizeof(ttl)) < 0 ||
-	    setsockopt(k->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop,
-		       sizeof(loop)) < 0) {
+	/* Connected: the route is looked up once, not per datagram.  Scoped
+	 * IPv6 groups (ff01::, ff02::) need their interface named. */
+	if (af == AF_INET6)
+		to.in6.sin6_scope_id = cfg->ifindex;
+	if (connect(k->fd, &to.sa, mcb_addr_len(&to)) < 0) {
 		err = -errno;
-		mcb_log(lg, LOG_ERR, "%s/%s: multicast TTL/loop: %s",
-			cfg->family, cfg->group, strerror(errno));
-		goto fail;
-	}
-	/* Connected: the route is looked up once, not per datagram. */
-	if (connect(k->fd, (const struct sockaddr *)&cfg->dest,
-		    sizeof(cfg->dest)) < 0) {
-		err = -errno;
-		mcb_log(lg, LOG_ERR, "%s/%s: connect: %s", cfg->family,
-			cfg->group, strerror(errno));
+		if (af == AF_INET6 && err == -ENETUNREACH)
+			hint_route(k, ifs);
+		else
+			mcb_log(lg, LOG_ERR, "%s/%s: connect to %s: %s",
+				cfg->family, cfg->group,
+				mcb_addr_str(&cfg->to, dst), strerror(-err));
 		goto fail;
 	}
 	/* Best effort: a larger send buffer only smooths bursts. */

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,12 +25,6 @@ const char *mcb_format_name(enum mcb_format f)
 	return f == MCB_FMT_BINARY ? "binary" : "json";
 }
 
-static int parse_mcast(const char *s, struct in_addr *a)
-{
-	if (inet_pton(AF_INET, s, a) != 1)
-		return -1;
-	return IN_MULTICAST(ntohl(a->s_addr)) ? 0 : -2;
-}
 
 /* Genetlink names: 1..GENL_NAMSIZ-1 bytes, none of our separators. */
 static int copy_name(char dst[MCB_WIRE_NAMSIZ], const char *s, size_t len)
@@ -46,9 +41,10 @@ static int copy_name(char dst[MCB_WIRE_NAMSIZ], const char *s, size_t len)
 }
 
 struct defaults {
-	struct in_addr group;
+	union mcb_addr group;
 	unsigned port;
 	struct in_addr iface;
+	unsigned ifindex;	/* --iface6 */
 	int ttl;
 	enum mcb_format format;
 };
@@ -56,12 +52,27 @@ struct defaults {
 static void init_map(struct mcb_map_cfg *m, const struct defaults *d)
 {
 	memset(m, 0, sizeof(*m));
-	m->dest.sin_family = AF_INET;
-	m->dest.sin_addr = d->group;
+	m->to = d->group;
 	m->dest.sin_port = htons((uint16_t)d->port);
 	m->iface = d->iface;
+	m->ifindex = d->ifindex;
 	m->ttl = d->ttl;
 	m->format = d->format;
+}
+
+/* IPv6 multicast leaves by interface index: the default one, unless an
+ * interface was named. */
+static int finish_map(struct mcb_map_cfg *m, const char *spec, FILE *err)
+{
+	if (m->dest.sin_family != AF_INET6 || m->ifindex)
+		return 0;
+	m->ifindex = if_nametoindex(MCB_DEFAULT_IFACE6);
+	if (!m->ifindex) {
+		fprintf(err, "mcbridged: %s: no interface " MCB_DEFAULT_IFACE6
+			" for its IPv6 group; name one with iface=\n", spec);
+		return -1;
+	}
+	return 0;
 }
 
 /* FAMILY/GROUP[=ADDR[:PORT]][,key=value]... */
@@ -94,6 +105,18 @@ static int parse_map(const char *spec, const struct defaults *d,
 	if (dest) {
 		char *colon = strrchr(dest, ':');
 
+		if (dest[0] == '[') {		/* [IPV6][:PORT] */
+			char *close = strchr(dest, ']');
+
+			colon = close && close[1] == ':' ? close + 1 : NULL;
+			if (!close || (close[1] && !colon)) {
+				fprintf(err, "mcbridged: --map '%s': expected "
+					"[IPV6-ADDRESS][:PORT]\n", spec);
+				return -1;
+			}
+		} else if (colon && strchr(dest, ':') != colon) {
+			colon = NULL;		/* a bare IPv6 address */
+		}
 		if (colon) {
 			*colon = '\0';
 			if (mcb_parse_u64(colon + 1, 1, 65535, &v)) {
@@ -104,13 +127,12 @@ static int parse_map(const char *spec, const struct defaults *d,
 			m->dest.sin_port = htons((uint16_t)v);
 		}
 		if (*dest) {
-			int r = parse_mcast(dest, &m->dest.sin_addr);
+			int r = mcb_mcast_parse(dest, &m->to);
 
 			if (r) {
-				fprintf(err, "mcbridged: --map '%s': '%s' is %s\n",
-					spec, dest, r == -1 ?
-					"not an IPv4 address" :
-					"not an IPv4 multicast address");
+				fprintf(err, "mcbridged: --map '%s': '%s' is "
+					"%s\n", spec, dest,
+					mcb_mcast_strerror(dest, r));
 				return -1;
 			}
 		} else if (!colon) {
@@ -138,6 +160,14 @@ static int parse_map(const char *spec, const struct defaults *d,
 				return -1;
 			}
 			m->format = (enum mcb_format)(MCB_FMT_JSON + f);
+		} else if (strcmp(tok, "iface") == 0 &&
+			   m->dest.sin_family == AF_INET6) {
+			m->ifindex = mcb_ifindex(val);
+			if (!m->ifindex) {
+				fprintf(err, "mcbridged: --map '%s': no "
+					"interface '%s'\n", spec, val);
+				return -1;
+			}
 		} else if (strcmp(tok, "iface") == 0) {
 			if (inet_pton(AF_INET, val, &m->iface) != 1) {
 				fprintf(err, "mcbridged: --map '%s': iface '%s' "
@@ -157,7 +187,18 @@ static int parse_map(const char *spec, const struct defaults *d,
 			return -1;
 		}
 	}
-	return 0;
+	return finish_map(m, spec, err);
+}
+
+static bool same_dest(const struct mcb_map_cfg *a, const struct mcb_map_cfg *b)
+{
+	if (a->dest.sin_family != b->dest.sin_family ||
+	    a->dest.sin_port != b->dest.sin_port)
+		return false;
+	if (a->dest.sin_family == AF_INET6)
+		return IN6_ARE_ADDR_EQUAL(&a->dest6.sin6_addr,
+					  &b->dest6.sin6_addr);
+	return a->dest.sin_addr.s_addr == b->dest.sin_addr.s_addr;
 }
 
 static int add_map(struct mcb_options *o, const struct mcb_map_cfg *m,
@@ -166,14 +207,14 @@ static int add_map(struct mcb_options *o, const struct mcb_map_cfg *m,
 	for (size_t i = 0; i < o->n_maps; i++) {
 		const struct mcb_map_cfg *x = &o->maps[i];
 
+		char to[MCB_ADDRSTRLEN];
+
 		if (strcmp(x->family, m->family) == 0 &&
 		    strcmp(x->group, m->group) == 0 &&
-		    x->dest.sin_addr.s_addr == m->dest.sin_addr.s_addr &&
-		    x->dest.sin_port == m->dest.sin_port) {
-			fprintf(err, "mcbridged: mapping %s/%s to %s:%u given "
+		    same_dest(x, m)) {
+			fprintf(err, "mcbridged: mapping %s/%s to %s given "
 				"twice\n", m->family, m->group,
-				inet_ntoa(m->dest.sin_addr),
-				ntohs(m->dest.sin_port));
+				mcb_addr_str(&m->to, to));
 			return -1;
 		}
 	}
@@ -209,6 +250,35 @@ static int set_map(const struct mcb_opt *opt, const char *arg, void *cfg,
 	return 0;
 }
 
+static int set_group(const struct mcb_opt *opt, const char *arg, void *cfg,
+		     char *why, size_t why_size)
+{
+	struct parse_state *st = cfg;
+
+	int r = mcb_mcast_parse(arg, &st->d.group);
+
+	(void)opt;
+	if (r) {
+		snprintf(why, why_size, "%s", mcb_mcast_strerror(arg, r));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_iface6(const struct mcb_opt *opt, const char *arg, void *cfg,
+		      char *why, size_t why_size)
+{
+	struct parse_state *st = cfg;
+
+	(void)opt;
+	st->d.ifindex = mcb_ifindex(arg);
+	if (!st->d.ifindex) {
+		snprintf(why, why_size, "no interface of that name or index");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void print_version(FILE *out)
 {
 	fprintf(out, "mcbridged %s (wire format %d, mcbridge genl version %d)\n",
@@ -219,8 +289,10 @@ static void print_version(FILE *out)
 
 static const struct mcb_opt options[] = {
 	{ "map", 'm', "FAMILY/GROUP[=ADDR[:PORT]][,format=json|binary]"
-	  "[,iface=ADDR][,ttl=N]",
+	  "[,iface=ADDR|IF][,ttl=N]",
 	  "bridge genetlink FAMILY's multicast GROUP (repeatable);\n"
+	  "ADDR is IPv4, or IPv6 in brackets ([ff01::4d43:1]),\n"
+	  "whose iface= is an interface name or index.\n"
 	  "unset parts take the defaults below.  With any --map\n"
 	  "the default mapping mcbridge/events is only added\n"
 	  "with --default-map", .set = set_map },
@@ -228,16 +300,20 @@ static const struct mcb_opt options[] = {
 	  "also bridge mcbridge/events (the default without --map)",
 	  mcb_opt_set_flag, F(want_default) },
 	{ "group", 'g', "ADDR",
-	  "default multicast address (" MCB_DEFAULT_GROUP ")",
-	  mcb_opt_set_mcast, F(d.group) },
+	  "default multicast address, IPv4 or IPv6 ("
+	  MCB_DEFAULT_GROUP ")", .set = set_group },
 	{ "port", 'p', "PORT",
 	  "default UDP port (" MCB_STR(MCB_DEFAULT_PORT) ")",
 	  mcb_opt_set_u64, F(d.port), 1, 65535 },
 	{ "iface", 'i', "ADDR",
 	  "default sending interface by address (" MCB_DEFAULT_IFACE ")",
 	  mcb_opt_set_ipv4, F(d.iface) },
+	{ "iface6", 'I', "IF",
+	  "default interface of IPv6 groups, by name or index\n"
+	  "(" MCB_DEFAULT_IFACE6 ")", .set = set_iface6 },
 	{ "ttl", 't', "N",
-	  "default multicast TTL, 0..255 (" MCB_STR(MCB_DEFAULT_TTL) ")",
+	  "default multicast TTL or IPv6 hop limit, 0..255 ("
+	  MCB_STR(MCB_DEFAULT_TTL) ")",
 	  mcb_opt_set_u64, F(d.ttl), 0, 255 },
 	{ "format", 'f', "FMT", "default wire format: json or binary (json)",
 	  mcb_opt_set_choice, F(d.format), .min = MCB_FMT_JSON,
@@ -278,7 +354,8 @@ static const struct mcb_opttab table = {
 	.prog = "mcbridged",
 	.head =
 "Usage: mcbridged [OPTION]...\n"
-"Bridge generic netlink multicast events to IPv4 multicast UDP datagrams.\n"
+"Bridge generic netlink multicast events to IPv4 or IPv6 multicast UDP\n"
+"datagrams.\n"
 "\n",
 	.tail =
 "\n"
@@ -301,7 +378,8 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 	st.o.rcvbuf = MCB_BRIDGE_DEFAULT_RCVBUF;
 	st.o.max_datagram = MCB_WIRE_MAX_DATAGRAM;
 	st.o.batch = MCB_BRIDGE_DEFAULT_BATCH;
-	inet_pton(AF_INET, MCB_DEFAULT_GROUP, &st.d.group);
+	st.d.group.in.sin_family = AF_INET;
+	inet_pton(AF_INET, MCB_DEFAULT_GROUP, &st.d.group.in.sin_addr);
 	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &st.d.iface);
 	st.d.port = MCB_DEFAULT_PORT;
 	st.d.ttl = MCB_DEFAULT_TTL;
@@ -324,7 +402,8 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 		init_map(&m, &st.d);
 		strcpy(m.family, MCBRIDGE_GENL_NAME);
 		strcpy(m.group, MCBRIDGE_MCGRP_EVENTS);
-		if (add_map(o, &m, err))
+		if (finish_map(&m, "the default mapping", err) ||
+		    add_map(o, &m, err))
 			return MCB_OPT_ERROR;
 	}
 	for (size_t i = 0; i < st.n_specs; i++) {

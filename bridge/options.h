@@ -11,6 +11,7 @@
 
 #include <mcbridge/wire.h>
 
+#include "lib/mcaddr.h"
 #include "lib/opttab.h"
 
 #define MCB_MAX_MAPS		32
@@ -25,9 +26,14 @@
 struct mcb_map_cfg {
 	char family[MCB_WIRE_NAMSIZ];
 	char group[MCB_WIRE_NAMSIZ];
-	struct sockaddr_in dest;
-	struct in_addr iface;	/* IP_MULTICAST_IF */
-	int ttl;
+	union {			/* the family is dest's */
+		struct sockaddr_in dest;
+		struct sockaddr_in6 dest6;
+		union mcb_addr to;
+	};
+	struct in_addr iface;	/* IPv4: IP_MULTICAST_IF, by address */
+	unsigned ifindex;	/* IPv6: IPV6_MULTICAST_IF, lo's by default */
+	int ttl;		/* TTL or hop limit */
 	enum mcb_format format;
 };
 

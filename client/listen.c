@@ -13,6 +13,7 @@
 
 #include <linux/mcbridge.h>
 
+#include "lib/mcaddr.h"
 #include "listen.h"
 
 #define TAG MCB_LISTEN_NAME ": "
@@ -104,17 +105,16 @@ static bool diag_ok(struct state *s, enum diag_class c)
 	return false;
 }
 
-static void report_bad(struct state *s, const struct sockaddr_in *src,
+static void report_bad(struct state *s, const union mcb_addr *src,
 		       const unsigned char *buf, size_t len, const char *why)
 {
-	char addr[INET_ADDRSTRLEN] = "?";
+	char addr[MCB_ADDRSTRLEN];
 
 	s->c.bad++;
 	if (!diag_ok(s, DIAG_BAD))
 		return;
-	inet_ntop(AF_INET, &src->sin_addr, addr, sizeof(addr));
-	fprintf(stderr, TAG "bad datagram from %s:%u, %zu bytes, %s: ",
-		addr, ntohs(src->sin_port), len, why);
+	fprintf(stderr, TAG "bad datagram from %s, %zu bytes, %s: ",
+		mcb_addr_str(src, addr), len, why);
 	mcb_print_raw(stderr, buf, len, BAD_SHOW_BYTES);
 	putc('\n', stderr);
 }
@@ -163,7 +163,7 @@ static void check_seq(struct state *s)
 
 /* False when (epoch, bridge_seq) was accepted before: a replay. */
 static bool check_replay(struct state *s, uint64_t epoch,
-			 const struct sockaddr_in *src,
+			 const union mcb_addr *src,
 			 const unsigned char *buf, size_t len)
 {
 	const struct mcb_event *ev = &s->ev;
@@ -256,7 +256,7 @@ static void print_event(struct state *s, uint64_t now)
 }
 
 static void handle(struct state *s, const unsigned char *buf, size_t len,
-		   size_t cap, const struct sockaddr_in *src)
+		   size_t cap, const union mcb_addr *src)
 {
 	uint64_t now = mcb_now_ns();
 	uint64_t epoch = 0;
@@ -355,6 +355,7 @@ static void summary(struct state *s)
 
 static int announce(const struct listen_opts *o, int fd)
 {
+	bool v6 = o->cfg.family == AF_INET6;
 	int rcvbuf = 0, err;
 	socklen_t sl = sizeof(rcvbuf);
 
@@ -364,8 +365,9 @@ static int announce(const struct listen_opts *o, int fd)
 		fprintf(stderr, TAG "warning: receive buffer is %d bytes, "
 			"not %d (net.core.rmem_max)\n", rcvbuf / 2,
 			o->cfg.rcvbuf);
-	fprintf(stderr, TAG "listening on %s:%u via %s\n", o->group_str,
-		o->cfg.port, o->iface_str);
+	fprintf(stderr, TAG "listening on %s%s%s:%u via %s\n",
+		v6 ? "[" : "", o->group_str, v6 ? "]" : "", o->cfg.port,
+		o->iface_str);
 	if (o->ready_fd >= 0) {
 		static const char ready[] = "ready\n";
 
@@ -393,11 +395,11 @@ static int drain(struct state *s, int fd, unsigned char *buf, size_t cap,
 	const struct listen_opts *o = s->o;
 
 	for (int i = 0; i < DRAIN_BATCH && !*done; i++) {
-		struct sockaddr_in src = { 0 };
+		union mcb_addr src = { 0 };
 		socklen_t sl = sizeof(src);
 		/* MSG_TRUNC: the real length, to tell oversized apart. */
 		ssize_t n = recvfrom(fd, buf, cap + 1, MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&src, &sl);
+				     &src.sa, &sl);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)

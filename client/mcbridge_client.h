@@ -233,6 +233,10 @@ struct mcb_listen_cfg {
 	struct in_addr iface_addr;	/* used when iface_index == 0 */
 	unsigned iface_index;		/* from an interface name */
 	int rcvbuf;			/* bytes; 0 = leave the default */
+	/* AF_INET6: join group6 on iface_index (which must be set);
+	 * 0 or AF_INET: the IPv4 group above. */
+	sa_family_t family;
+	struct in6_addr group6;
 };
 
 /* Open, bind and join.  Returns the fd, or -1 with errno set and *what the

@@ -11,9 +11,13 @@
 #include <linux/mcbridge.h>
 #include <mcbridge/names.h>
 
+#include "lib/mcaddr.h"
 #include "lib/num.h"
 #include "lib/opttab.h"
 #include "listen.h"
+
+/* Told apart from a given --interface by address: IPv6 has its own. */
+static const char default_iface[] = MCB_DEFAULT_IFACE;
 
 static const char *const format_names[] = { "auto", "json", "binary", NULL };
 
@@ -79,13 +83,15 @@ static void print_version(FILE *out)
 
 static const struct mcb_opt options[] = {
 	{ "group", 'g', "ADDR",
-	  "multicast group (default " MCB_DEFAULT_GROUP ")",
+	  "multicast group, IPv4 or IPv6 (default "
+	  MCB_DEFAULT_GROUP ")",
 	  mcb_opt_set_str, F(group_str) },
 	{ "port", 'p', "N", "UDP port (default " MCB_STR(MCB_DEFAULT_PORT) ")",
 	  mcb_opt_set_u64, F(cfg.port), 1, 65535 },
 	{ "interface", 'i', "IF",
 	  "local address or interface name to join on\n"
-	  "(default " MCB_DEFAULT_IFACE ")",
+	  "(default " MCB_DEFAULT_IFACE "); IPv6 groups join by\n"
+	  "interface name or index (default " MCB_DEFAULT_IFACE6 ")",
 	  mcb_opt_set_str, F(iface_str) },
 	{ "count", 'c', "N",
 	  "exit after N printed events (0: no limit, the\ndefault)",
@@ -135,8 +141,8 @@ static const struct mcb_opttab table = {
 	.prog = MCB_LISTEN_NAME,
 	.head =
 "Usage: " MCB_LISTEN_NAME " [OPTION]...\n"
-"Receive mcbridge event datagrams from an IPv4 multicast group and print\n"
-"one line per event: JSON (default) or human-readable.\n"
+"Receive mcbridge event datagrams from an IPv4 or IPv6 multicast group and\n"
+"print one line per event: JSON (default) or human-readable.\n"
 "\n",
 	.tail =
 "\n"
@@ -153,10 +159,12 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 		      FILE *out, FILE *err)
 {
 	enum mcb_opt_result r;
+	union mcb_addr group = { .in = { .sin_family = AF_INET } };
+	int bad;
 
 	memset(o, 0, sizeof(*o));
 	o->group_str = MCB_DEFAULT_GROUP;
-	o->iface_str = MCB_DEFAULT_IFACE;
+	o->iface_str = default_iface;
 	o->cfg.port = MCB_DEFAULT_PORT;
 	o->cfg.rcvbuf = MCB_LISTEN_DEFAULT_RCVBUF;
 	o->format = MCB_FMT_AUTO;
@@ -165,10 +173,23 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 	r = mcb_opt_parse(&table, argc, argv, o, out, err);
 	if (r != MCB_OPT_RUN)
 		return r;
-	if (inet_pton(AF_INET, o->group_str, &o->cfg.group) != 1 ||
-	    !IN_MULTICAST(ntohl(o->cfg.group.s_addr)))
-		return mcb_opt_fail(&table, err, "'%s' is not an IPv4 "
-				    "multicast group", o->group_str);
+	bad = mcb_mcast_parse(o->group_str, &group);
+	if (bad)
+		return mcb_opt_fail(&table, err, "'%s' is %s", o->group_str,
+				    mcb_mcast_strerror(o->group_str, bad));
+	if (group.sa.sa_family == AF_INET6) {
+		o->cfg.family = AF_INET6;
+		o->cfg.group6 = group.in6.sin6_addr;
+		if (o->iface_str == default_iface)
+			o->iface_str = MCB_DEFAULT_IFACE6;
+		o->cfg.iface_index = mcb_ifindex(o->iface_str);
+		if (o->cfg.iface_index == 0)
+			return mcb_opt_fail(&table, err, "no interface '%s' "
+					    "(IPv6 groups join by interface "
+					    "name or index)", o->iface_str);
+		return OPTS_RUN;
+	}
+	o->cfg.group = group.in.sin_addr;
 	if (inet_pton(AF_INET, o->iface_str, &o->cfg.iface_addr) != 1) {
 		o->cfg.iface_index = if_nametoindex(o->iface_str);
 		if (o->cfg.iface_index == 0)

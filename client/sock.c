@@ -10,14 +10,92 @@
 #include "lib/sockbuf.h"
 #include "mcbridge_client.h"
 
-int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what)
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL	29	/* linux/in6.h, Linux 4.20 */
+#endif
+
+/* Only the groups joined on this socket, not every group some other socket
+ * of this host joined on the same port (Linux default); bound to the group
+ * address, so unicast sent to the port is not ours; then joined. */
+static int join_ipv4(int fd, const struct mcb_listen_cfg *cfg,
+		     const char **what)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
-	int fd, one = 1, zero = 0, saved, got;
+	int zero = 0;
+
+	*what = "IP_MULTICAST_ALL";
+	if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero,
+		       sizeof(zero)) < 0)
+		return -1;
+
+	*what = "bind";
+	sa.sin_addr = cfg->group;
+	sa.sin_port = htons(cfg->port);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -1;
+
+	*what = "IP_ADD_MEMBERSHIP";
+	if (cfg->iface_index) {
+		struct ip_mreqn mr = {
+			.imr_multiaddr = cfg->group,
+			.imr_ifindex = (int)cfg->iface_index,
+		};
+
+		return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+				  sizeof(mr));
+	} else {
+		/* The group goes in imr_multiaddr, the local interface's
+		 * address in imr_interface - not the other way round. */
+		struct ip_mreq mr = {
+			.imr_multiaddr = cfg->group,
+			.imr_interface = cfg->iface_addr,
+		};
+
+		return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+				  sizeof(mr));
+	}
+}
+
+/* The same for IPv6, by interface index: scoped groups (ff01::, ff02::)
+ * can only be bound with the interface as scope. */
+static int join_ipv6(int fd, const struct mcb_listen_cfg *cfg,
+		     const char **what)
+{
+	struct sockaddr_in6 sa = {
+		.sin6_family = AF_INET6,
+		.sin6_addr = cfg->group6,
+		.sin6_port = htons(cfg->port),
+		.sin6_scope_id = cfg->iface_index,
+	};
+	struct ipv6_mreq mr = {
+		.ipv6mr_multiaddr = cfg->group6,
+		.ipv6mr_interface = cfg->iface_index,
+	};
+	int zero = 0, one = 1;
+
+	*what = "IPV6_V6ONLY";
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		return -1;
+	/* Older kernels lack it, and deliver as IPv4 did before it. */
+	*what = "IPV6_MULTICAST_ALL";
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &zero,
+		       sizeof(zero)) < 0 && errno != ENOPROTOOPT)
+		return -1;
+	*what = "bind";
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -1;
+	*what = "IPV6_JOIN_GROUP";
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr));
+}
+
+int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what)
+{
+	bool ipv6 = cfg->family == AF_INET6;
+	int fd, one = 1, saved, got;
 	bool forced;
 
 	*what = "socket";
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 
@@ -35,42 +113,8 @@ int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what)
 		}
 	}
 
-	/* Only the groups joined on this socket, not every group some other
-	 * socket of this host joined on the same port (Linux default). */
-	*what = "IP_MULTICAST_ALL";
-	if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero,
-		       sizeof(zero)) < 0)
+	if ((ipv6 ? join_ipv6(fd, cfg, what) : join_ipv4(fd, cfg, what)) < 0)
 		goto fail;
-
-	/* Bound to the group address, unicast sent to the port is not ours. */
-	*what = "bind";
-	sa.sin_addr = cfg->group;
-	sa.sin_port = htons(cfg->port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		goto fail;
-
-	*what = "IP_ADD_MEMBERSHIP";
-	if (cfg->iface_index) {
-		struct ip_mreqn mr = {
-			.imr_multiaddr = cfg->group,
-			.imr_ifindex = (int)cfg->iface_index,
-		};
-
-		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
-			       sizeof(mr)) < 0)
-			goto fail;
-	} else {
-		/* The group goes in imr_multiaddr, the local interface's
-		 * address in imr_interface - not the other way round. */
-		struct ip_mreq mr = {
-			.imr_multiaddr = cfg->group,
-			.imr_interface = cfg->iface_addr,
-		};
-
-		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
-			       sizeof(mr)) < 0)
-			goto fail;
-	}
 	*what = NULL;
 	return fd;
 

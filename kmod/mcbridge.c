@@ -63,6 +63,18 @@ module_param(listen_admin_only, bool, 0444);
 MODULE_PARM_DESC(listen_admin_only,
 		 "Joining the events group needs CAP_NET_ADMIN (default: no)");
 
+/*
+ * Off, only the initial namespace's devices are reported (the family lives
+ * there).  On, those of every namespace, each event naming its namespace:
+ * listeners of the initial namespace then see containers' devices
+ * (docs/security.md).  Fixed at load: no event is half of each.
+ */
+static bool all_netns;
+module_param(all_netns, bool, 0444);
+MODULE_PARM_DESC(all_netns,
+		 "Report devices of every network namespace, with its identity "
+		 "(default: no, the initial namespace's only)");
+
 /* Set at unload before the sources stop: no new event starts after it. */
 static bool mcb_stopping;
 
@@ -108,7 +120,9 @@ static size_t mcb_event_size(const struct mcb_event *ev)
 			nla_total_size(IFNAMSIZ) +		/* IFNAME */
 			nla_total_size(sizeof(u32)) +		/* NETDEV_EVENT */
 			nla_total_size(sizeof(u32)) +		/* IFFLAGS */
-			nla_total_size(sizeof(u32));		/* MTU */
+			nla_total_size(sizeof(u32)) +		/* MTU */
+			nla_total_size(sizeof(u32)) +		/* NETNS_INO */
+			nla_total_size_64bit(sizeof(u64));	/* NETNS_COOKIE */
 		break;
 	case MCBRIDGE_EVENT_MODULE:
 		size += nla_total_size(MODULE_NAME_LEN) +	/* MODULE_NAME */
@@ -125,6 +139,20 @@ static size_t mcb_event_size(const struct mcb_event *ev)
  * The seq attribute is reserved here and written under mcb_send_lock, so
  * that seq order is delivery order whichever CPU sends.
  */
+/* The namespace a device lives in: its inode number, and its cookie where
+ * the kernel has one (unique for the boot, never reused). */
+static int mcb_put_netns(struct sk_buff *skb, const struct net *net)
+{
+	if (nla_put_u32(skb, MCBRIDGE_ATTR_NETNS_INO, net->ns.inum))
+		return -EMSGSIZE;
+#ifdef HAVE_NET_COOKIE
+	if (nla_put_u64_64bit(skb, MCBRIDGE_ATTR_NETNS_COOKIE, net->net_cookie,
+			      MCBRIDGE_ATTR_PAD))
+		return -EMSGSIZE;
+#endif
+	return 0;
+}
+
 static int mcb_event_fill(struct sk_buff *skb, const struct mcb_event *ev,
 			  struct nlattr **seq_attr)
 {
@@ -150,7 +178,8 @@ static int mcb_event_fill(struct sk_buff *skb, const struct mcb_event *ev,
 		    nla_put_u32(skb, MCBRIDGE_ATTR_NETDEV_EVENT,
 				ev->netdev_event) ||
 		    nla_put_u32(skb, MCBRIDGE_ATTR_IFFLAGS, ev->dev->flags) ||
-		    nla_put_u32(skb, MCBRIDGE_ATTR_MTU, ev->dev->mtu))
+		    nla_put_u32(skb, MCBRIDGE_ATTR_MTU, ev->dev->mtu) ||
+		    (all_netns && mcb_put_netns(skb, dev_net(ev->dev))))
 			goto nla_put_failure;
 		break;
 	case MCBRIDGE_EVENT_MODULE:
@@ -343,8 +372,10 @@ static int mcb_netdev_notify(struct notifier_block *nb, unsigned long event,
 	u32 netdev_event = mcb_netdev_event_map(event);
 	struct mcb_event ev;
 
-	/* The family lives in init_net: report what its listeners can see. */
-	if (!netdev_event || !net_eq(dev_net(dev), &init_net) ||
+	/* The family lives in init_net: unless told otherwise, report what
+	 * its listeners can see. */
+	if (!netdev_event ||
+	    (!all_netns && !net_eq(dev_net(dev), &init_net)) ||
 	    READ_ONCE(mcb_stopping))
 		return NOTIFY_DONE;
 

@@ -20,9 +20,11 @@ enum {
 	MCB_HAS_NETDEV_EVENT	= 1u << 9,
 	MCB_HAS_IFFLAGS		= 1u << 10,
 	MCB_HAS_MTU		= 1u << 11,
-	MCB_HAS_MODULE		= 1u << 12,
-	MCB_HAS_MODULE_STATE	= 1u << 13,
-	MCB_HAS_TEXT		= 1u << 14,
+	MCB_HAS_NETNS_INO	= 1u << 12,
+	MCB_HAS_NETNS_COOKIE	= 1u << 13,
+	MCB_HAS_MODULE		= 1u << 14,
+	MCB_HAS_MODULE_STATE	= 1u << 15,
+	MCB_HAS_TEXT		= 1u << 16,
 };
 
 /* String fields' sizes, with the NUL. */
@@ -42,6 +44,8 @@ enum {
 	uint32_t netdev_event; \
 	uint32_t ifflags; \
 	uint32_t mtu; \
+	uint32_t netns_ino; \
+	uint64_t netns_cookie; \
 	char module[MCB_MODULE_SIZE]; \
 	size_t module_len; \
 	uint32_t module_state; \

@@ -67,6 +67,9 @@
 #define MCB_DEFAULT_GROUP	"225.0.0.1"
 #define MCB_DEFAULT_PORT	7788
 #define MCB_DEFAULT_IFACE	"127.0.0.1"
+/* IPv6 groups (ff01::/16 interface-local, ff02::/16 link-local) go by
+ * interface, this one unless told otherwise. */
+#define MCB_DEFAULT_IFACE6	"lo"
 #define MCB_DEFAULT_TTL		0
 
 /* Largest UDP payload over IPv4; also the decoder's receive buffer. */

@@ -33,4 +33,18 @@ for variant in normal san; do
 		unshare -n python3 tests/bridge/host_tests.py
 done
 
+# IPv6 groups, the bridge and the listener of one build, in a private
+# network namespace (and a second one for the far end of a veth).
+for variant in normal san; do
+	dir=build/bin label=
+	[ "$variant" = san ] && dir=build/san/bin label="SAN=1"
+	if [ "$variant" = san ]; then
+		t_check "build mcbridge-listen (SAN=1)" \
+			make -s -C client SAN=1 all || continue
+	fi
+	t_tally "host IPv6 tests ($variant)" env MCBRIDGED=$dir/mcbridged \
+		MCB_LISTEN=$dir/mcbridge-listen MCB_TEST_LABEL=$label \
+		unshare -n python3 tests/bridge/host_ipv6.py
+done
+
 t_done

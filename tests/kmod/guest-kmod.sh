@@ -365,6 +365,82 @@ test_listen_admin_only() {
 	load heartbeat_ms=0
 }
 
+# --- all_netns: devices of every network namespace -------------------------
+# Prints "event:ifname:ifindex " for the netdev events of namespace inode $2
+# in monitor output $1 (register, up, rename, unregister only).
+netns_events() {
+	local line
+	grep 'type=netdev' "$1" | grep -E " netns_ino=$2( |$)" |
+	grep -E 'ifname="n[01]"' | while read -r line; do
+		case "$(field "$line" netdev_event)" in
+		register | up | rename | unregister)
+			echo -n "$(field "$line" netdev_event):$(field "$line" ifname | tr -d '"'):$(field "$line" ifindex) " ;;
+		esac
+	done
+}
+
+test_all_netns() {
+	local ns ino want got ok=1 cookies="" ncookies sent
+	declare -A inos idx
+
+	unload || return
+	load heartbeat_ms=0 || return
+	ip netns add mcbA && ip netns add mcbB ||
+		{ t_fail "all_netns" "ip netns add failed"; load heartbeat_ms=0; return; }
+	start_monitor netns-off --until END || { t_fail "all_netns off" "monitor did not start"; return; }
+	ip -n mcbA link add n0 type dummy && ip -n mcbA link del n0 ||
+		t_fail "all_netns off" "ip link commands failed"
+	marker
+	wait "$MON_PID"
+	if grep -q 'ifname="n0"' "$WORK/netns-off.out" ||
+	   grep -q 'netns_ino=' "$WORK/netns-off.out"; then
+		t_fail "all_netns off" "$(grep -E 'n0|netns' "$WORK/netns-off.out")"
+	else
+		t_ok "all_netns off (default): nothing from other namespaces, no namespace attributes"
+	fi
+	unload
+
+	load heartbeat_ms=0 all_netns=1 || return
+	start_monitor netns --until END || { t_fail "all_netns" "monitor did not start"; return; }
+	for ns in mcbA mcbB; do
+		inos[$ns]=$(stat -L -c %i /run/netns/$ns)
+		ip -n $ns link add n0 type dummy &&
+		idx[$ns]=$(ip -n $ns -o link show n0 | cut -d: -f1) &&
+		ip -n $ns link set n0 up &&
+		ip -n $ns link set n0 down &&
+		ip -n $ns link set n0 name n1 || t_fail "all_netns" "ip link in $ns failed"
+	done
+	ip -n mcbA link del n1
+	# Teardown with n1 still inside: the kernel unregisters n1 and lo from
+	# a work queue, some time after the name is gone.  The monitor's
+	# output comes at its exit; the module's counter says they were sent.
+	sent=$("$CTL" stats | sed -n 's/^netdev //p')
+	ip netns del mcbB
+	t_wait_for -t 60 sh -c "[ \$('$CTL' stats | sed -n 's/^netdev //p') -ge $((sent + 2)) ]" ||
+		t_fail "all_netns teardown" "no unregister events from the deleted namespace"
+	marker
+	wait "$MON_PID"
+
+	for ns in mcbA mcbB; do
+		ino=${inos[$ns]}
+		want="register:n0:${idx[$ns]} up:n0:${idx[$ns]} rename:n1:${idx[$ns]} unregister:n1:${idx[$ns]}"
+		got=$(netns_events "$WORK/netns.out" "$ino")
+		[ "${got% }" = "$want" ] ||
+			{ ok=0; t_fail "all_netns $ns" "ino $ino: want '$want', got '${got% }'"; }
+		cookies+="$(grep -E " netns_ino=$ino( |$)" "$WORK/netns.out" | grep -o ' netns_cookie=[0-9]*' | sort -u) "
+	done
+	# Where the kernel has cookies: one per namespace, two different ones.
+	ncookies=$(wc -w <<<"$cookies")
+	if [ "$ncookies" -ne 0 ] && [ "$ncookies" -ne 2 ]; then
+		ok=0
+		t_fail "all_netns cookies" "one cookie per namespace expected: $cookies"
+	fi
+	[ $ok -eq 1 ] && t_ok "all_netns=1: register, up, rename, unregister in two namespaces with their inode, ifindex there and $ncookies cookies, teardown included"
+	ip netns del mcbA
+	unload
+	load heartbeat_ms=0
+}
+
 # 20 x insmod/rmmod with a listener attached, a burst running and a fast
 # heartbeat: rmmod cuts the burst short with an error, never a false success.
 test_churn() {
@@ -415,6 +491,7 @@ main() {
 	test_bad_input
 	test_fuzz
 	test_listen_admin_only
+	test_all_netns
 	test_churn
 	unload
 	t_check_dmesg_clean

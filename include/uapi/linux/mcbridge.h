@@ -118,6 +118,16 @@ enum mcbridge_attr {
 	MCBRIDGE_ATTR_FIRST_SEQ,
 	/* u32: Events an emit request sent (0 when nobody listened). */
 	MCBRIDGE_ATTR_EMITTED,
+	/*
+	 * u32: Inode number of the device's network namespace (as in
+	 * /proc/PID/ns/net); only with the module parameter all_netns.
+	 */
+	MCBRIDGE_ATTR_NETNS_INO,
+	/*
+	 * u64: Cookie of the device's network namespace (SO_NETNS_COOKIE), on
+	 * kernels that have one; only with the module parameter all_netns.
+	 */
+	MCBRIDGE_ATTR_NETNS_COOKIE,
 
 	__MCBRIDGE_ATTR_MAX,
 	MCBRIDGE_ATTR_MAX = __MCBRIDGE_ATTR_MAX - 1
