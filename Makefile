@@ -1,6 +1,7 @@
 # mcbridge: kernel generic-netlink events -> loopback IP multicast.
 #
-#   make          build the module, the bridge, the client and tools
+#   make          build the module, the bridge, the client, tools and the
+#                 NATS forwarder
 #   make gen      regenerate the code kmod/mcbridge.yaml describes (also
 #                 done by make when the spec or its generator changed)
 #   make demo     install what is missing, load the module, show live events
@@ -18,7 +19,7 @@ export TOP
 KERNELS ?=
 KERNEL ?=
 
-USER_PARTS := lib client bridge tools
+USER_PARTS := lib client bridge tools nats
 
 .PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench clean
 
@@ -40,7 +41,7 @@ $(USER_PARTS): gen
 	$(MAKE) -C $@
 
 client: lib
-bridge tools: client
+bridge tools nats: client
 
 deps:
 	scripts/deps.sh

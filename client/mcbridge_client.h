@@ -204,6 +204,9 @@ void mcb_print_raw(FILE *out, const void *buf, size_t len, size_t max);
 struct mcb_render_extra {
 	bool has_latency;
 	int64_t latency_ns;
+	/* The host the event came from (a fleet's events, mcbridge-nats
+	 * sub), NULL: none.  JSON "host" after "kind"; human: "HOST: ". */
+	const char *host;
 };
 
 /* One line of JSON (same keys as wire.h), ending in "\n". */

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* NATS server URL lists, checked before the client library sees them. */
+#ifndef MCBN_URL_H
+#define MCBN_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * "URL[,URL]...", each [nats://|tls://][USER[:PASS]@]HOST[:PORT], HOST a
+ * name, an IPv4 address or an IPv6 one in brackets.  0, or -EINVAL with
+ * the reason in why.
+ */
+int mcbn_urls_check(const char *list, char *why, size_t why_size);
+
+#endif
