@@ -9,7 +9,8 @@
  * whose reply comes to INBOX.<lseq> (lseq numbers the records of this
  * run).  A refusal, a missing reply (--ack-wait) or a reconnection sends
  * everything not yet acknowledged again from the oldest, in order, after
- * a back-off; Nats-Msg-Id makes the stream drop what it already had.
+ * a back-off, the oldest alone until it is stored; Nats-Msg-Id makes the
+ * stream drop what it already had.
  *
  * When the ring is full, events are dropped and counted per stream; once
  * there is room again a "lost" record saying which and how many goes in
@@ -43,6 +44,10 @@
 #define DIAG_BURST	10	/* lines per kind per second */
 #define NS_PER_MS	1000000u
 #define NS_PER_S	1000000000u
+/* "No responders" this long: the stream may be gone, not just electing a
+ * leader (seconds); then it is checked (and made) again.  The check
+ * blocks the loop for up to 2 x --ack-wait, so not on every refusal. */
+#define NO_RESPONDERS_RECHECK_NS	(10ull * NS_PER_S)
 /* Binary datagrams rendered as JSON: escapes can make a string six times
  * longer, so the largest rendering fits here. */
 #define RENDER_MAX	(8 * MCB_WIRE_MAX_DATAGRAM)
@@ -127,6 +132,7 @@ struct fwd {
 	size_t *inflight;	/* JetStream: offset by lseq % max_inflight */
 	uint64_t pause_until;	/* back-off after a failure */
 	unsigned fail_streak;
+	uint64_t no_resp_since;	/* first "no responders" in a row, 0: none */
 	uint64_t top_stream_seq, top_lseq;	/* order check */
 	struct loss losses[MAX_LOSSES];
 	unsigned nlosses;
@@ -588,8 +594,10 @@ static bool may_send(const struct fwd *f, uint64_t now)
 		return false;
 	if (!f->js)
 		return true;
-	return f->stream_ready &&
-	       f->send_lseq - f->head_lseq < f->o->max_inflight;
+	/* After a failure one record probes until it is stored: no burst
+	 * of refusals, and nothing later can overtake it. */
+	return f->stream_ready && f->send_lseq - f->head_lseq <
+	       (f->fail_streak ? 1 : f->o->max_inflight);
 }
 
 static void pump(struct fwd *f, uint64_t now)
@@ -683,6 +691,7 @@ static void ack(struct fwd *f, const struct mcbn_ack *a, uint64_t now)
 		r->flags |= REC_ACKED;
 		f->c.acknowledged++;
 		f->fail_streak = 0;
+		f->no_resp_since = 0;
 		if (a->kind == MCBN_ACK_STORED)
 			check_order(f, a->lseq, a->stream_seq);
 		return;
@@ -699,9 +708,14 @@ static void ack(struct fwd *f, const struct mcbn_ack *a, uint64_t now)
 			a->code, a->err_code, a->kind == MCBN_ACK_MALFORMED ?
 			"malformed reply" : a->text,
 			rec_at(f, f->ring.head)->bridge_seq);
-	/* No responders: the stream may be gone; it is checked again. */
-	if (a->no_responders)
-		f->stream_ready = false;
+	if (a->no_responders) {
+		if (!f->no_resp_since) {
+			f->no_resp_since = now;
+		} else if (now - f->no_resp_since > NO_RESPONDERS_RECHECK_NS) {
+			f->stream_ready = false;
+			f->no_resp_since = 0;
+		}
+	}
 	go_back(f);
 	pause_after_failure(f, now);
 }

@@ -10,6 +10,7 @@
 
 #include "lib/clock.h"
 #include "link.h"
+#include "url.h"
 
 uint64_t mcbn_backoff_ms(unsigned attempt, uint64_t min, uint64_t max,
 			 uint64_t seed)
@@ -206,6 +207,23 @@ void mcbn_link_reply(const struct mcbn_link *l, uint64_t lseq, char *buf,
 	snprintf(buf, n, "%s.%" PRIu64, l->inbox, lseq);
 }
 
+/* The client takes a list as an array (a comma in a URL given to
+ * natsOptions_SetURL is not a separator). */
+static natsStatus set_servers(natsOptions *o, const char *list)
+{
+	char buf[4096], *save = NULL, *tok;
+	const char *urls[MCBN_MAX_SERVERS];
+	int n = 0;
+
+	if (strlen(list) >= sizeof(buf))
+		return NATS_INVALID_ARG;
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok && n < MCBN_MAX_SERVERS;
+	     tok = strtok_r(NULL, ",", &save))
+		urls[n++] = tok;
+	return natsOptions_SetServers(o, urls, n);
+}
+
 /* One client setting, unless an earlier one failed; what names it. */
 #define TRY(name, call)						\
 	do {							\
@@ -225,7 +243,7 @@ static int set_options(struct mcbn_link *l, const struct mcbn_conn_opts *c,
 	natsStatus s = NATS_OK;
 	const char *what = "options", *text;
 
-	TRY("--server", natsOptions_SetURL(o, c->servers));
+	TRY("--server", set_servers(o, c->servers));
 	TRY("--name", natsOptions_SetName(o, conn_name));
 	if (c->tls)
 		TRY("--tls", natsOptions_SetSecure(o, true));

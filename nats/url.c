@@ -78,9 +78,14 @@ bad_host:
 int mcbn_urls_check(const char *list, char *why, size_t why_size)
 {
 	const char *p = list;
+	unsigned n = 0;
 
 	if (!*p) {
 		snprintf(why, why_size, "no server URL");
+		return -EINVAL;
+	}
+	if (strlen(list) > 4095) {
+		snprintf(why, why_size, "list too long");
 		return -EINVAL;
 	}
 	for (;;) {
@@ -89,6 +94,11 @@ int mcbn_urls_check(const char *list, char *why, size_t why_size)
 
 		if (len == 0) {
 			snprintf(why, why_size, "empty URL in '%s'", list);
+			return -EINVAL;
+		}
+		if (++n > MCBN_MAX_SERVERS) {
+			snprintf(why, why_size, "more than %d URLs",
+				 MCBN_MAX_SERVERS);
 			return -EINVAL;
 		}
 		err = check_one(p, len, why, why_size);

@@ -6,8 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* URLs in one list at most. */
+#define MCBN_MAX_SERVERS	32
+
 /*
- * "URL[,URL]...", each [nats://|tls://][USER[:PASS]@]HOST[:PORT], HOST a
+ * "URL[,URL]...", at most MCBN_MAX_SERVERS and 4095 characters, each [nats://|tls://][USER[:PASS]@]HOST[:PORT], HOST a
  * name, an IPv4 address or an IPv6 one in brackets.  0, or -EINVAL with
  * the reason in why.
  */
