@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/cred.h"
 #include "options.h"
 #include "url.h"
 
@@ -228,11 +229,44 @@ static void conn_defaults(struct mcbn_conn_opts *c)
 	c->reconnect_max_ms = 5000;
 }
 
+/* A file option given as "cred:NAME": the credential's path in buf,
+ * which the option then names. */
+static int cred_path(const struct mcb_opttab *t, const char *opt,
+		     const char **spec, char *buf, size_t size, FILE *err)
+{
+	char why[256];
+
+	if (!*spec)
+		return MCB_OPT_RUN;
+	if (mcb_cred_path(*spec, buf, size, why, sizeof(why)) < 0)
+		return mcb_opt_fail(t, err, "%s %s", opt, why);
+	*spec = buf;
+	return MCB_OPT_RUN;
+}
+
 static int conn_check(const struct mcb_opttab *t, struct mcbn_conn_opts *c,
 		      FILE *err)
 {
 	char why[256];
+	int r;
 
+	r = cred_path(t, "--tls-ca", &c->tls_ca, c->tls_ca_path,
+		      sizeof(c->tls_ca_path), err);
+	if (r == MCB_OPT_RUN)
+		r = cred_path(t, "--tls-cert", &c->tls_cert, c->tls_cert_path,
+			      sizeof(c->tls_cert_path), err);
+	if (r == MCB_OPT_RUN)
+		r = cred_path(t, "--tls-key", &c->tls_key, c->tls_key_path,
+			      sizeof(c->tls_key_path), err);
+	if (r == MCB_OPT_RUN)
+		r = cred_path(t, "--creds", &c->creds, c->creds_path,
+			      sizeof(c->creds_path), err);
+	if (r == MCB_OPT_RUN)
+		r = cred_path(t, "--nkey-seed", &c->nkey_seed,
+			      c->nkey_seed_path, sizeof(c->nkey_seed_path),
+			      err);
+	if (r != MCB_OPT_RUN)
+		return r;
 	if (mcbn_urls_check(c->servers, why, sizeof(why)))
 		return mcb_opt_fail(t, err, "--server: %s", why);
 	if (!c->nkey != !c->nkey_seed)

@@ -6,6 +6,7 @@
 #ifndef MCBN_OPTIONS_H
 #define MCBN_OPTIONS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,10 @@ struct mcbn_conn_opts {
 	const char *creds;		/* a .creds file (JWT and NKey seed) */
 	const char *nkey, *nkey_seed;	/* an NKey: public key, seed file */
 	uint64_t reconnect_min_ms, reconnect_max_ms;	/* back-off */
+	/* The files as paths: "cred:NAME" is a systemd credential. */
+	char tls_ca_path[PATH_MAX], tls_cert_path[PATH_MAX];
+	char tls_key_path[PATH_MAX], creds_path[PATH_MAX];
+	char nkey_seed_path[PATH_MAX];
 };
 
 /* The payload published: JSON (binary datagrams rendered), or the
