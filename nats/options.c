@@ -48,7 +48,8 @@ static int add_listen(const struct mcb_opt *opt, const char *arg, void *cfg,
 	  mcb_opt_set_name, MCB_OPT_FIELD(T, conn.servers) },		\
 	{ "tls", 0, NULL, "TLS even with nats:// URLs",		\
 	  mcb_opt_set_flag, MCB_OPT_FIELD(T, conn.tls) },		\
-	{ "tls-ca", 0, "FILE", "CA certificates to check the servers",	\
+	{ "tls-ca", 0, "FILE", "CA certificates to check the servers\n"	\
+	  "(cred:NAME: a systemd credential, as every FILE)",		\
 	  mcb_opt_set_name, MCB_OPT_FIELD(T, conn.tls_ca) },		\
 	{ "tls-cert", 0, "FILE", "client certificate chain (with --tls-key)",\
 	  mcb_opt_set_name, MCB_OPT_FIELD(T, conn.tls_cert) },		\
@@ -66,7 +67,7 @@ static int add_listen(const struct mcb_opt *opt, const char *arg, void *cfg,
 	  mcb_opt_set_name, MCB_OPT_FIELD(T, conn.nkey_seed) },	\
 	{ "name", 0, "NAME",						\
 	  "connection name the servers show (default\n"		\
-	  MCBN_NAME "@HOST)",						\
+	  "the program's, and the host's)",				\
 	  mcb_opt_set_name, MCB_OPT_FIELD(T, conn.name) },		\
 	{ "reconnect-min", 0, "MS",					\
 	  "first reconnect delay, doubled up to\n"			\
@@ -80,7 +81,6 @@ static int add_listen(const struct mcb_opt *opt, const char *arg, void *cfg,
 #define F(member)	MCB_OPT_FIELD(struct mcbn_fwd_opts, member)
 
 static const struct mcb_opt fwd_options[] = {
-	CONN_ROWS(struct mcbn_fwd_opts),
 	{ "listen", 'l', "ADDR[:PORT]",
 	  "multicast group to forward, IPv4 or IPv6 in\n"
 	  "[brackets] with a port; repeat for more (default\n"
@@ -148,6 +148,7 @@ static const struct mcb_opt fwd_options[] = {
 	  "on SIGTERM, publish what is held for at most S\n"
 	  "seconds (default 10)",
 	  mcb_opt_set_u64, F(drain_timeout_s), 0, 3600 },
+	CONN_ROWS(struct mcbn_fwd_opts),
 	{ "syslog", 0, NULL, "log to syslog instead of stderr",
 	  mcb_opt_set_flag, F(use_syslog) },
 	{ "verbose", 'v', NULL, "log debug messages too",
@@ -183,7 +184,6 @@ static const struct mcb_opttab fwd_table = {
 #define S(member)	MCB_OPT_FIELD(struct mcbn_sub_opts, member)
 
 static const struct mcb_opt sub_options[] = {
-	CONN_ROWS(struct mcbn_sub_opts),
 	{ "subject", 'S', "SUBJECT",
 	  "subscribe to this subject, wildcards allowed\n"
 	  "(default " MCBN_DEFAULT_PREFIX ".>)",
@@ -198,6 +198,7 @@ static const struct mcb_opt sub_options[] = {
 	  mcb_opt_set_u64, S(timeout_s), 0, 1000000000 },
 	{ "human", 'H', NULL, "human-readable lines instead of JSON",
 	  mcb_opt_set_flag, S(human) },
+	CONN_ROWS(struct mcbn_sub_opts),
 	{ "help", 'h', NULL, "this help", .set = mcb_opt_help },
 	{ "version", 'V', NULL, "version", .set = mcb_opt_version },
 	{ NULL },

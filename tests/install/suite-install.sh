@@ -38,13 +38,16 @@ kvers=$(ls "$S/lib/modules" 2>/dev/null)
 kver=$(printf '%s\n' "$kvers" | head -n 1)
 {
 	echo etc/default/mcbridged
+	echo etc/default/mcbridge-nats
 	echo "lib/modules/$kver/updates/mcbridge.ko"
-	for f in bin/mcbridge-ctl bin/mcbridge-listen sbin/mcbridged \
+	for f in bin/mcbridge-ctl bin/mcbridge-listen bin/mcbridge-nats sbin/mcbridged \
 		include/linux/mcbridge.h include/mcbridge_client.h \
 		lib/libmcbridge-client.a lib/pkgconfig/mcbridge-client.pc \
-		lib/systemd/system/mcbridged.service \
+		lib/systemd/system/mcbridged.service lib/systemd/system/mcbridge-nats.service \
 		share/doc/mcbridge/examples/mcbridged.default \
+		share/doc/mcbridge/examples/mcbridge-nats.default \
 		share/man/man1/mcbridge-ctl.1 share/man/man1/mcbridge-listen.1 \
+		share/man/man1/mcbridge-nats.1 \
 		share/man/man7/mcbridge-events.7 share/man/man8/mcbridged.8; do
 		echo "${P#/}/$f"
 	done
@@ -86,8 +89,9 @@ for m in "$S$P"/share/man/man*/*; do
 done
 vers+=" mcbridged=$("$S$P/sbin/mcbridged" --version | awk '{print $2}')"
 vers+=" mcbridge-listen=$("$S$P/bin/mcbridge-listen" --version | awk '{print $2}')"
+vers+=" mcbridge-nats=$("$S$P/bin/mcbridge-nats" --version | awk '{print $2}')"
 mism=$(tr ' ' '\n' <<<"$vers" | grep -v "=$VERSION\$")
-[ -z "$mism" ] && t_ok "version $VERSION in dkms.conf, .pc, man pages, mcbridged and mcbridge-listen --version" ||
+[ -z "$mism" ] && t_ok "version $VERSION in dkms.conf, .pc, man pages, mcbridged, mcbridge-listen and mcbridge-nats --version" ||
 	t_fail "one version everywhere" "$vers"
 
 # ---- systemd unit ------------------------------------------------------------
@@ -122,6 +126,32 @@ if [ -n "$sec" ] && awk -v e="$sec" 'BEGIN { exit !(e <= 2.5) }'; then
 	t_ok "systemd-analyze security: exposure $sec (at most 2.5)"
 else
 	t_fail "systemd-analyze security: exposure at most 2.5" "got '${sec:-no figure}'"
+fi
+# The forwarder's unit: no capability at all, the same sandbox.
+nunit=$S$P/lib/systemd/system/mcbridge-nats.service
+exec_start=$(sed -n 's/^ExecStart=//p' "$nunit")
+envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$nunit")
+bin=${exec_start%% *}
+[ "$bin" = "$P/bin/mcbridge-nats" ] && [ -x "$S$bin" ] && [ -f "$S$envfile" ] &&
+	t_ok "mcbridge-nats unit: ExecStart=$bin and EnvironmentFile=$envfile are the installed files" ||
+	t_fail "mcbridge-nats unit: ExecStart and EnvironmentFile are the installed files" "ExecStart=$exec_start EnvironmentFile=$envfile"
+missing=
+for kv in Type=notify Restart=on-failure DynamicUser=yes NoNewPrivileges=yes \
+	ProtectSystem=strict CapabilityBoundingSet= PrivateUsers=yes; do
+	grep -qx "$kv" "$nunit" || missing+=" $kv"
+done
+[ -z "$missing" ] && t_ok "mcbridge-nats unit: notify, restart on failure, dynamic user, no capabilities" ||
+	t_fail "mcbridge-nats unit: notify, restart on failure, dynamic user, no capabilities" "missing:$missing"
+v=$(systemd-analyze verify --root="$vroot" "$P/lib/systemd/system/mcbridge-nats.service" 2>&1)
+rc=$?
+[ "$rc" -eq 0 ] && [ -z "$v" ] && t_ok "systemd-analyze verify mcbridge-nats.service: clean" ||
+	t_fail "systemd-analyze verify mcbridge-nats.service: clean" "status $rc: $v"
+sec=$(systemd-analyze security --offline=yes --root="$vroot" "$P/lib/systemd/system/mcbridge-nats.service" 2>&1 |
+	sed -n 's/.*Overall exposure level for mcbridge-nats.service: \([0-9.]*\).*/\1/p')
+if [ -n "$sec" ] && awk -v e="$sec" 'BEGIN { exit !(e <= 2.5) }'; then
+	t_ok "systemd-analyze security mcbridge-nats.service: exposure $sec (at most 2.5)"
+else
+	t_fail "systemd-analyze security mcbridge-nats.service: exposure at most 2.5" "got '${sec:-no figure}'"
 fi
 unset MANPATH
 
@@ -163,11 +193,14 @@ for m in "$S$P"/share/man/man*/*; do
 		t_fail "man -M finds ${name%.*}(${name##*.}) by name" "$found"
 done
 # Every long option a program lists in --help is in its page.
-for prog in sbin/mcbridged:man8/mcbridged.8 bin/mcbridge-listen:man1/mcbridge-listen.1; do
+for prog in sbin/mcbridged:man8/mcbridged.8 bin/mcbridge-listen:man1/mcbridge-listen.1 \
+	bin/mcbridge-nats:man1/mcbridge-nats.1; do
 	b=$S$P/${prog%%:*}
 	page=$S$P/share/man/${prog##*:}
 	undoc=
-	for opt in $("$b" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	sub=
+	[ "$(basename "$b")" = mcbridge-nats ] && sub=$("$b" sub --help)
+	for opt in $({ "$b" --help; echo "$sub"; } | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 		grep -q -- "$(sed 's/-/\\\\-/g' <<<"$opt")" "$page" || undoc+=" $opt"
 	done
 	[ -z "$undoc" ] && t_ok "$(basename "$b"): every option of --help is in its page" ||
