@@ -751,6 +751,54 @@ def run(fleet, net):
           list(range(100001, 100011)) and
           all(x["host"] == "h1" for x in lines), sub.text("out")[:300])
     check("core forwarder exits 0 on SIGTERM", core.stop() == 0)
+    tls(fleet, net)
+
+
+def tls(fleet, net):
+    """TLS options reach the C client: a server with a certificate the
+    forwarder checks against its CA file; a CA file that cannot be used is
+    a setting error."""
+    w = fleet.work
+    key, cert = os.path.join(w, "tls.key"), os.path.join(w, "tls.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=nats.test", "-addext",
+                    "subjectAltName=DNS:nats.test"], check=True,
+                   capture_output=True)
+    conf = os.path.join(w, "tls.conf")
+    with open(conf, "w") as f:
+        f.write('listen: 0.0.0.0:14230\ntls { cert_file: "%s", '
+                'key_file: "%s" }\n' % (cert, key))
+    srv = Proc(w, "nats-tls", ["nats-server", "-c", conf])
+    try:
+        srv.wait_line(r"Server is ready", "err")
+        sub = Proc(w, "sub-tls", [FWD, "sub", "-s", "tls://127.0.0.1:14230",
+                                  "--tls-ca", cert, "--tls-hostname",
+                                  "nats.test", "-S", "tlscore.>", "-c", "3",
+                                  "-t", "30"])
+        sub.wait_line(r"subscribed to", "err")
+        f = Proc(w, "f-tls", [FWD, "--host", "h3", "-s",
+                              "tls://198.18.3.1:14230", "--tls-ca", cert,
+                              "--tls-hostname", "nats.test", "--prefix",
+                              "tlscore"], ns=net.hosts["h3"])
+        f.wait_line(r"connected to", "err")
+        e = fleet.emit("h3", 3, 200001, 0)
+        e.p.wait(30)
+        rc = sub.p.wait(40)
+        got = [attr(json.loads(x), 100) for x in sub.text("out").splitlines()]
+        check("TLS (--tls-ca, tls://): 3 events through a TLS server",
+              rc == 0 and got == [200001, 200002, 200003],
+              sub.text("out") + sub.text())
+        check("TLS forwarder exits 0 on SIGTERM", f.stop() == 0)
+        bad = Proc(w, "f-badca", [FWD, "--host", "h3", "-s",
+                                  "tls://198.18.3.1:14230", "--tls-ca",
+                                  os.path.join(w, "no-such-ca.pem")],
+                   ns=net.hosts["h3"])
+        rc = bad.p.wait(30)
+        check("--tls-ca with no such file: exit 2",
+              rc == 2 and "--tls-ca" in bad.text(), bad.text())
+    finally:
+        srv.stop()
 
 
 if __name__ == "__main__":
