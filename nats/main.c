@@ -36,18 +36,27 @@ static int block_signals(void)
 	return 0;
 }
 
-static int sub_main(int argc, char **argv)
+/* The exit status of a command line that ends the program (help, version,
+ * an error), or -1 to run. */
+static int parse_exit(int r)
 {
-	struct mcbn_sub_opts o;
-
-	switch (mcbn_sub_opts_parse(&o, argc, argv, stdout, stderr)) {
+	switch (r) {
 	case MCB_OPT_RUN:
-		break;
+		return -1;
 	case MCB_OPT_EXIT_OK:
 		return fflush(stdout) == EOF ? EXIT_RUNTIME : 0;
 	default:
 		return EXIT_SETTING;
 	}
+}
+
+static int sub_main(int argc, char **argv)
+{
+	struct mcbn_sub_opts o;
+	int r = parse_exit(mcbn_sub_opts_parse(&o, argc, argv, stdout, stderr));
+
+	if (r >= 0)
+		return r;
 	if (block_signals() < 0)
 		return EXIT_RUNTIME;
 	return mcbn_sub_run(&o) < 0 ? EXIT_RUNTIME : 0;
@@ -63,14 +72,9 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "sub"))
 		return sub_main(argc - 1, argv + 1);
-	switch (mcbn_fwd_opts_parse(&o, argc, argv, stdout, stderr)) {
-	case MCB_OPT_RUN:
-		break;
-	case MCB_OPT_EXIT_OK:
-		return fflush(stdout) == EOF ? EXIT_RUNTIME : 0;
-	default:
-		return EXIT_SETTING;
-	}
+	err = parse_exit(mcbn_fwd_opts_parse(&o, argc, argv, stdout, stderr));
+	if (err >= 0)
+		return err;
 	if (block_signals() < 0)
 		return EXIT_RUNTIME;
 	mcb_log_open(&lg, MCBN_NAME, o.use_syslog, o.verbose);

@@ -94,21 +94,7 @@ mism=$(tr ' ' '\n' <<<"$vers" | grep -v "=$VERSION\$")
 [ -z "$mism" ] && t_ok "version $VERSION in dkms.conf, .pc, man pages, mcbridged, mcbridge-listen and mcbridge-nats --version" ||
 	t_fail "one version everywhere" "$vers"
 
-# ---- systemd unit ------------------------------------------------------------
-exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
-envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$unit")
-bin=${exec_start%% *}
-[ "$bin" = "$P/sbin/mcbridged" ] && [ -x "$S$bin" ] && [ -f "$S$envfile" ] &&
-	t_ok "unit: ExecStart=$bin and EnvironmentFile=$envfile are the installed files" ||
-	t_fail "unit: ExecStart and EnvironmentFile are the installed files" "ExecStart=$exec_start EnvironmentFile=$envfile"
-missing=
-for kv in Type=notify Restart=on-failure DynamicUser=yes NoNewPrivileges=yes \
-	ProtectSystem=strict AmbientCapabilities=CAP_NET_ADMIN CapabilityBoundingSet=CAP_NET_ADMIN; do
-	grep -qx "$kv" "$unit" || missing+=" $kv"
-done
-[ -z "$missing" ] && t_ok "unit: notify, restart on failure, dynamic user, hardening" ||
-	t_fail "unit: notify, restart on failure, dynamic user, hardening" "missing:$missing"
-
+# ---- systemd units -----------------------------------------------------------
 # systemd-analyze needs the system's own units (targets) beside ours, and
 # finds the Documentation= pages through MANPATH.
 vroot=$out/verify-root
@@ -116,43 +102,45 @@ mkdir -p "$vroot/usr/lib/systemd"
 cp -a "$S/." "$vroot/"
 cp -a /usr/lib/systemd/system "$vroot/usr/lib/systemd/"
 export MANPATH=$S$P/share/man:
-v=$(systemd-analyze verify --root="$vroot" "$P/lib/systemd/system/mcbridged.service" 2>&1)
-rc=$?
-[ "$rc" -eq 0 ] && [ -z "$v" ] && t_ok "systemd-analyze verify: clean" ||
-	t_fail "systemd-analyze verify: clean" "status $rc: $v"
-sec=$(systemd-analyze security --offline=yes --root="$vroot" "$P/lib/systemd/system/mcbridged.service" 2>&1 |
-	sed -n 's/.*Overall exposure level for mcbridged.service: \([0-9.]*\).*/\1/p')
-if [ -n "$sec" ] && awk -v e="$sec" 'BEGIN { exit !(e <= 2.5) }'; then
-	t_ok "systemd-analyze security: exposure $sec (at most 2.5)"
-else
-	t_fail "systemd-analyze security: exposure at most 2.5" "got '${sec:-no figure}'"
-fi
-# The forwarder's unit: no capability at all, the same sandbox.
-nunit=$S$P/lib/systemd/system/mcbridge-nats.service
-exec_start=$(sed -n 's/^ExecStart=//p' "$nunit")
-envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$nunit")
-bin=${exec_start%% *}
-[ "$bin" = "$P/bin/mcbridge-nats" ] && [ -x "$S$bin" ] && [ -f "$S$envfile" ] &&
-	t_ok "mcbridge-nats unit: ExecStart=$bin and EnvironmentFile=$envfile are the installed files" ||
-	t_fail "mcbridge-nats unit: ExecStart and EnvironmentFile are the installed files" "ExecStart=$exec_start EnvironmentFile=$envfile"
-missing=
-for kv in Type=notify Restart=on-failure DynamicUser=yes NoNewPrivileges=yes \
-	ProtectSystem=strict CapabilityBoundingSet= PrivateUsers=yes; do
-	grep -qx "$kv" "$nunit" || missing+=" $kv"
-done
-[ -z "$missing" ] && t_ok "mcbridge-nats unit: notify, restart on failure, dynamic user, no capabilities" ||
-	t_fail "mcbridge-nats unit: notify, restart on failure, dynamic user, no capabilities" "missing:$missing"
-v=$(systemd-analyze verify --root="$vroot" "$P/lib/systemd/system/mcbridge-nats.service" 2>&1)
-rc=$?
-[ "$rc" -eq 0 ] && [ -z "$v" ] && t_ok "systemd-analyze verify mcbridge-nats.service: clean" ||
-	t_fail "systemd-analyze verify mcbridge-nats.service: clean" "status $rc: $v"
-sec=$(systemd-analyze security --offline=yes --root="$vroot" "$P/lib/systemd/system/mcbridge-nats.service" 2>&1 |
-	sed -n 's/.*Overall exposure level for mcbridge-nats.service: \([0-9.]*\).*/\1/p')
-if [ -n "$sec" ] && awk -v e="$sec" 'BEGIN { exit !(e <= 2.5) }'; then
-	t_ok "systemd-analyze security mcbridge-nats.service: exposure $sec (at most 2.5)"
-else
-	t_fail "systemd-analyze security mcbridge-nats.service: exposure at most 2.5" "got '${sec:-no figure}'"
-fi
+
+# check_unit NAME PROGRAM WHAT KEY=VALUE...: ExecStart= runs the installed
+# PROGRAM with the installed EnvironmentFile=, the unit has each line
+# KEY=VALUE (WHAT says what they mean), systemd-analyze verify is clean and
+# its security exposure at most 2.5.
+check_unit() {
+	local name=$1 prog=$2 what=$3 u=$S$P/lib/systemd/system/$1.service
+	local exec_start envfile bin missing= kv v rc sec
+	shift 3
+	exec_start=$(sed -n 's/^ExecStart=//p' "$u")
+	envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$u")
+	bin=${exec_start%% *}
+	[ "$bin" = "$P/$prog" ] && [ -x "$S$bin" ] && [ -f "$S$envfile" ] &&
+		t_ok "$name unit: ExecStart=$bin and EnvironmentFile=$envfile are the installed files" ||
+		t_fail "$name unit: ExecStart and EnvironmentFile are the installed files" "ExecStart=$exec_start EnvironmentFile=$envfile"
+	for kv in "$@"; do
+		grep -qx "$kv" "$u" || missing+=" $kv"
+	done
+	[ -z "$missing" ] && t_ok "$name unit: $what" ||
+		t_fail "$name unit: $what" "missing:$missing"
+	v=$(systemd-analyze verify --root="$vroot" "$P/lib/systemd/system/$name.service" 2>&1)
+	rc=$?
+	[ "$rc" -eq 0 ] && [ -z "$v" ] && t_ok "systemd-analyze verify $name.service: clean" ||
+		t_fail "systemd-analyze verify $name.service: clean" "status $rc: $v"
+	sec=$(systemd-analyze security --offline=yes --root="$vroot" "$P/lib/systemd/system/$name.service" 2>&1 |
+		sed -n "s/.*Overall exposure level for $name.service: \([0-9.]*\).*/\1/p")
+	if [ -n "$sec" ] && awk -v e="$sec" 'BEGIN { exit !(e <= 2.5) }'; then
+		t_ok "systemd-analyze security $name.service: exposure $sec (at most 2.5)"
+	else
+		t_fail "systemd-analyze security $name.service: exposure at most 2.5" "got '${sec:-no figure}'"
+	fi
+}
+check_unit mcbridged sbin/mcbridged "notify, restart on failure, dynamic user, hardening" \
+	Type=notify Restart=on-failure DynamicUser=yes NoNewPrivileges=yes \
+	ProtectSystem=strict AmbientCapabilities=CAP_NET_ADMIN CapabilityBoundingSet=CAP_NET_ADMIN
+# The forwarder: no capability at all, the same sandbox.
+check_unit mcbridge-nats bin/mcbridge-nats "notify, restart on failure, dynamic user, no capabilities" \
+	Type=notify Restart=on-failure DynamicUser=yes NoNewPrivileges=yes \
+	ProtectSystem=strict CapabilityBoundingSet= PrivateUsers=yes
 unset MANPATH
 
 # The system calls the unit allows, in the order systemd applies them: the
