@@ -1048,13 +1048,13 @@ static int setup(struct fwd *f, const struct mcb_key *key)
 	if (f->js)
 		f->inflight = calloc(o->max_inflight, sizeof(*f->inflight));
 	err = mcbn_ring_init(&f->ring, o->buffer);
-	if (err || !f->render_f || (f->js && !f->inflight)) {
+	/* Renderings go straight into render: no stdio buffer between. */
+	if (err || !f->render_f || (f->js && !f->inflight) ||
+	    setvbuf(f->render_f, NULL, _IONBF, 0) != 0) {
 		mcb_log(f->log, LOG_ERR, "out of memory for a %" PRIu64
 			"-byte buffer", o->buffer);
 		return -ENOMEM;
 	}
-	/* Lines are whole renderings: no buffering beyond render. */
-	setvbuf(f->render_f, NULL, _IONBF, 0);
 	f->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (f->ep < 0) {
 		err = -errno;
