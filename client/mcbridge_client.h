@@ -158,6 +158,8 @@ void mcb_print_raw(FILE *out, const void *buf, size_t len, size_t max);
 struct mcb_render_extra {
 	bool has_latency;
 	int64_t latency_ns;
+	/* Came by the repair channel, not the group: "repaired":true. */
+	bool repaired;
 };
 
 /* One line of JSON (same keys as wire.h), ending in "\n". */
