@@ -167,7 +167,7 @@ static void repair_serve(struct mcb_loop *l, bool readable)
 	uint64_t now = mcb_now_ns();
 
 	if (readable) {
-		int r = mcb_repair_recv(&l->rep, now);
+		int r = mcb_repsrv_recv(&l->rep, now);
 
 		/* Not fatal: the events go on whatever the repair socket
 		 * says.  Rate-limited like send errors. */
@@ -180,7 +180,7 @@ static void repair_serve(struct mcb_loop *l, bool readable)
 					(unsigned long long)e);
 		}
 	}
-	repair_arm(l, mcb_repair_pump(&l->rep, now));
+	repair_arm(l, mcb_repsrv_pump(&l->rep, now));
 }
 
 /*
@@ -299,13 +299,13 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 			return err;
 	}
 	if (o->repair) {
-		err = mcb_repair_open(&l->rep, &o->repair_addr, o->repair_rate,
+		err = mcb_repsrv_open(&l->rep, &o->repair_addr, o->repair_rate,
 				      o->repair_rate_total, lg);
 		l->rep_open = true;
 		if (err < 0)
 			return err == -EADDRINUSE || err == -EADDRNOTAVAIL ?
 			       -EADDRNOTAVAIL : err;
-		mcb_repair_set_maps(&l->rep, l->maps, l->n_maps, run);
+		mcb_repsrv_set_maps(&l->rep, l->maps, l->n_maps, run);
 		l->repfd = timer_open(l, 0);
 		if (l->repfd < 0)
 			return l->repfd;
@@ -403,7 +403,7 @@ void mcb_loop_stats(struct mcb_loop *l, const char *what)
 			(unsigned long long)m->tail_errors);
 	}
 	if (l->rep_open) {
-		const struct mcb_repair_stats *r = &l->rep.st;
+		const struct mcb_repsrv_stats *r = &l->rep.st;
 		char addr[MCB_ADDRSTRLEN];
 
 		mcb_log(l->log, LOG_INFO, "%s repair %s: requests=%llu "
@@ -429,7 +429,7 @@ void mcb_loop_stats(struct mcb_loop *l, const char *what)
 			(unsigned long long)r->auth_errors,
 			(unsigned long long)r->send_errors,
 			(unsigned long long)r->recv_errors,
-			mcb_repair_pending(&l->rep));
+			mcb_repsrv_pending(&l->rep));
 	}
 }
 
@@ -604,7 +604,7 @@ void mcb_loop_fini(struct mcb_loop *l)
 		m->open = false;
 	}
 	if (l->rep_open)
-		mcb_repair_close(&l->rep);
+		mcb_repsrv_close(&l->rep);
 	l->rep_open = false;
 	if (l->tailfd >= 0 && close(l->tailfd) < 0)
 		mcb_log(l->log, LOG_DEBUG, "close timerfd: %s", strerror(errno));

@@ -16,7 +16,7 @@
 #include "nlctrl.h"
 #include "nlsource.h"
 #include "options.h"
-#include "repair.h"
+#include "repsrv.h"
 
 typedef size_t (*mcb_sign_fn)(struct mcb_auth *a, void *buf, size_t len,
 			      size_t cap, bool binary, uint64_t epoch);
@@ -59,7 +59,7 @@ struct mcb_loop {
 	int epfd;
 	int sigfd;
 	int tailfd;		/* timerfd: --tail-ms / 4; -1 without tails */
-	struct mcb_repair_srv rep;	/* --repair */
+	struct mcb_repsrv rep;	/* --repair */
 	bool rep_open;
 	int repfd;		/* timerfd: the next paced answer */
 };

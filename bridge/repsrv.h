@@ -4,8 +4,8 @@
  * unicast UDP socket, answered from the mappings' histories to the asking
  * address only, paced by token buckets per requester and in total.
  */
-#ifndef MCB_REPAIR_H
-#define MCB_REPAIR_H
+#ifndef MCB_REPSRV_H
+#define MCB_REPSRV_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,7 +31,7 @@ struct mcb_mapping;
 /* Requests read per wake-up, so a flood cannot hold up the events. */
 #define MCB_REPAIR_RECV_BATCH	64
 
-struct mcb_repair_stats {
+struct mcb_repsrv_stats {
 	uint64_t requests;	/* valid requests taken */
 	uint64_t malformed;	/* not a request */
 	uint64_t unsigned_;	/* --key: no MAC */
@@ -50,7 +50,7 @@ struct mcb_repair_stats {
 	uint64_t recv_errors;
 };
 
-struct mcb_repair_client {
+struct mcb_repsrv_client {
 	union mcb_addr from;
 	bool used;
 	uint64_t active_ns;	/* last request: who is evicted first */
@@ -63,7 +63,7 @@ struct mcb_repair_client {
 	uint64_t until;		/* last seq to resend */
 };
 
-struct mcb_repair_srv {
+struct mcb_repsrv {
 	int fd;
 	union mcb_addr addr;
 	const struct mcb_log *log;
@@ -76,8 +76,8 @@ struct mcb_repair_srv {
 	uint32_t run;
 	unsigned rr;		/* round-robin start of the next pump */
 	unsigned char *buf;	/* one message, MCB_WIRE_MAX_DATAGRAM */
-	struct mcb_repair_client cl[MCB_REPAIR_CLIENTS];
-	struct mcb_repair_stats st;
+	struct mcb_repsrv_client cl[MCB_REPAIR_CLIENTS];
+	struct mcb_repsrv_stats st;
 };
 
 /*
@@ -85,26 +85,26 @@ struct mcb_repair_srv {
  * answers per requester and for all.  Returns 0, or -errno logged
  * (-EADDRINUSE: another process has the port).
  */
-int mcb_repair_open(struct mcb_repair_srv *s, const union mcb_addr *addr,
+int mcb_repsrv_open(struct mcb_repsrv *s, const union mcb_addr *addr,
 		    uint64_t rate, uint64_t total, const struct mcb_log *lg);
-void mcb_repair_close(struct mcb_repair_srv *s);
+void mcb_repsrv_close(struct mcb_repsrv *s);
 /* The mappings answered for, all of bridge run run. */
-void mcb_repair_set_maps(struct mcb_repair_srv *s, struct mcb_mapping *maps,
+void mcb_repsrv_set_maps(struct mcb_repsrv *s, struct mcb_mapping *maps,
 			 size_t n_maps, uint32_t run);
 
 /* Take up to MCB_REPAIR_RECV_BATCH requests.  Returns 1 when more may be
  * queued, 0 when drained, -errno on a receive error (logged). */
-int mcb_repair_recv(struct mcb_repair_srv *s, uint64_t now_ns);
+int mcb_repsrv_recv(struct mcb_repsrv *s, uint64_t now_ns);
 /* Handle one request from from (exposed for tests). */
-void mcb_repair_request(struct mcb_repair_srv *s, const void *buf,
+void mcb_repsrv_request(struct mcb_repsrv *s, const void *buf,
 			size_t len, const union mcb_addr *from,
 			uint64_t now_ns);
 /*
  * Send what the buckets allow now.  Returns 0 when no answer is pending,
  * else the nanoseconds until more can go.
  */
-uint64_t mcb_repair_pump(struct mcb_repair_srv *s, uint64_t now_ns);
+uint64_t mcb_repsrv_pump(struct mcb_repsrv *s, uint64_t now_ns);
 /* Requesters with an answer pending. */
-unsigned mcb_repair_pending(const struct mcb_repair_srv *s);
+unsigned mcb_repsrv_pending(const struct mcb_repsrv *s);
 
-#endif /* MCB_REPAIR_H */
+#endif /* MCB_REPSRV_H */

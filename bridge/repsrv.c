@@ -5,9 +5,9 @@
  * not sent when asked but pumped, as far as the requester's bucket and
  * the total one allow, between the event batches of the loop; a request
  * replaces its requester's pending answer, so asking again and again buys
- * nothing.  Nothing allocates after mcb_repair_open().
+ * nothing.  Nothing allocates after mcb_repsrv_open().
  */
-#include "repair.h"
+#include "repsrv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@
 /* A full socket: try again this much later. */
 #define MCB_REPAIR_RETRY_NS	1000000u
 
-int mcb_repair_open(struct mcb_repair_srv *s, const union mcb_addr *addr,
+int mcb_repsrv_open(struct mcb_repsrv *s, const union mcb_addr *addr,
 		    uint64_t rate, uint64_t total, const struct mcb_log *lg)
 {
 	char a[MCB_ADDRSTRLEN];
@@ -69,7 +69,7 @@ int mcb_repair_open(struct mcb_repair_srv *s, const union mcb_addr *addr,
 	return 0;
 }
 
-void mcb_repair_close(struct mcb_repair_srv *s)
+void mcb_repsrv_close(struct mcb_repsrv *s)
 {
 	if (s->fd >= 0 && close(s->fd) < 0)
 		mcb_log(s->log, LOG_DEBUG, "repair: close: %s", strerror(errno));
@@ -78,7 +78,7 @@ void mcb_repair_close(struct mcb_repair_srv *s)
 	s->buf = NULL;
 }
 
-void mcb_repair_set_maps(struct mcb_repair_srv *s, struct mcb_mapping *maps,
+void mcb_repsrv_set_maps(struct mcb_repsrv *s, struct mcb_mapping *maps,
 			 size_t n_maps, uint32_t run)
 {
 	s->maps = maps;
@@ -100,14 +100,14 @@ static bool same_addr(const union mcb_addr *a, const union mcb_addr *b)
 
 /* The requester's slot: its own, a free one, or the idle one asked least
  * recently; NULL when every slot has an answer pending. */
-static struct mcb_repair_client *client_get(struct mcb_repair_srv *s,
+static struct mcb_repsrv_client *client_get(struct mcb_repsrv *s,
 					    const union mcb_addr *from,
 					    uint64_t now)
 {
-	struct mcb_repair_client *victim = NULL;
+	struct mcb_repsrv_client *victim = NULL;
 
 	for (unsigned i = 0; i < MCB_REPAIR_CLIENTS; i++) {
-		struct mcb_repair_client *c = &s->cl[i];
+		struct mcb_repsrv_client *c = &s->cl[i];
 
 		if (c->used && same_addr(&c->from, from))
 			return c;
@@ -144,7 +144,7 @@ static bool dest_is(const struct mcb_mapping *m, const struct mcb_repair_msg *q)
 	       !memcmp(&to->in.sin_addr, q->addr, 4);
 }
 
-static uint8_t find_map(const struct mcb_repair_srv *s,
+static uint8_t find_map(const struct mcb_repsrv *s,
 			const struct mcb_repair_msg *q,
 			struct mcb_mapping **out)
 {
@@ -169,7 +169,7 @@ static uint8_t find_map(const struct mcb_repair_srv *s,
  * MCB_REPAIR_MAX_RANGE; its part no longer held is unrepairable, the rest
  * is resent.  A refusal status otherwise.
  */
-static uint8_t plan(struct mcb_repair_srv *s, struct mcb_repair_client *c,
+static uint8_t plan(struct mcb_repsrv *s, struct mcb_repsrv_client *c,
 		    const struct mcb_repair_msg *q)
 {
 	struct mcb_repair_msg *e = &c->ans;
@@ -235,7 +235,7 @@ static uint8_t plan(struct mcb_repair_srv *s, struct mcb_repair_client *c,
 
 /* Every slot has an answer going: say so at once if the total bucket
  * allows (an END is smaller than the request was), else nothing. */
-static void refuse_busy(struct mcb_repair_srv *s,
+static void refuse_busy(struct mcb_repsrv *s,
 			const struct mcb_repair_msg *q,
 			const union mcb_addr *from, uint64_t now)
 {
@@ -259,11 +259,11 @@ static void refuse_busy(struct mcb_repair_srv *s,
 	s->st.bytes += len;
 }
 
-void mcb_repair_request(struct mcb_repair_srv *s, const void *buf,
+void mcb_repsrv_request(struct mcb_repsrv *s, const void *buf,
 			size_t len, const union mcb_addr *from,
 			uint64_t now_ns)
 {
-	struct mcb_repair_client *c;
+	struct mcb_repsrv_client *c;
 	struct mcb_repair_msg q;
 	uint8_t st;
 
@@ -329,7 +329,7 @@ void mcb_repair_request(struct mcb_repair_srv *s, const void *buf,
 	c->pending = true;
 }
 
-int mcb_repair_recv(struct mcb_repair_srv *s, uint64_t now_ns)
+int mcb_repsrv_recv(struct mcb_repsrv *s, uint64_t now_ns)
 {
 	/* Requests are 152 bytes at most: anything longer is no request. */
 	unsigned char req[512];
@@ -354,13 +354,13 @@ int mcb_repair_recv(struct mcb_repair_srv *s, uint64_t now_ns)
 			s->st.malformed++;
 			continue;
 		}
-		mcb_repair_request(s, req, (size_t)n, &from, now_ns);
+		mcb_repsrv_request(s, req, (size_t)n, &from, now_ns);
 	}
 	return 1;
 }
 
 /* 1 sent, 0 nothing to send yet (*wait set), -1 the socket is full. */
-static int send_msg(struct mcb_repair_srv *s, struct mcb_repair_client *c,
+static int send_msg(struct mcb_repsrv *s, struct mcb_repsrv_client *c,
 		    size_t len, uint64_t now)
 {
 	ssize_t n = sendto(s->fd, s->buf, len, MSG_DONTWAIT, &c->from.sa,
@@ -382,7 +382,7 @@ static int send_msg(struct mcb_repair_srv *s, struct mcb_repair_client *c,
 	return 1;
 }
 
-static uint64_t avail(struct mcb_repair_srv *s, struct mcb_repair_client *c,
+static uint64_t avail(struct mcb_repsrv *s, struct mcb_repsrv_client *c,
 		      uint64_t now)
 {
 	uint64_t a = mcb_tb_avail(&c->tb, now), t = mcb_tb_avail(&s->total, now);
@@ -390,7 +390,7 @@ static uint64_t avail(struct mcb_repair_srv *s, struct mcb_repair_client *c,
 	return a < t ? a : t;
 }
 
-static uint64_t wait_for(struct mcb_repair_srv *s, struct mcb_repair_client *c,
+static uint64_t wait_for(struct mcb_repsrv *s, struct mcb_repsrv_client *c,
 			 uint64_t n, uint64_t now)
 {
 	uint64_t a = mcb_tb_wait_ns(&c->tb, n, now);
@@ -400,7 +400,7 @@ static uint64_t wait_for(struct mcb_repair_srv *s, struct mcb_repair_client *c,
 }
 
 /* The next DATA message of c's answer. */
-static int send_data(struct mcb_repair_srv *s, struct mcb_repair_client *c,
+static int send_data(struct mcb_repsrv *s, struct mcb_repsrv_client *c,
 		     uint64_t now, uint64_t *wait)
 {
 	const struct mcb_history *h = &c->map->hist;
@@ -450,7 +450,7 @@ static int send_data(struct mcb_repair_srv *s, struct mcb_repair_client *c,
 	return r;
 }
 
-static int send_end(struct mcb_repair_srv *s, struct mcb_repair_client *c,
+static int send_end(struct mcb_repsrv *s, struct mcb_repsrv_client *c,
 		    uint64_t now, uint64_t *wait)
 {
 	size_t len;
@@ -477,7 +477,7 @@ static int send_end(struct mcb_repair_srv *s, struct mcb_repair_client *c,
 	return r;
 }
 
-uint64_t mcb_repair_pump(struct mcb_repair_srv *s, uint64_t now_ns)
+uint64_t mcb_repsrv_pump(struct mcb_repsrv *s, uint64_t now_ns)
 {
 	bool progress = true;
 	uint64_t wait = 0;
@@ -488,7 +488,7 @@ uint64_t mcb_repair_pump(struct mcb_repair_srv *s, uint64_t now_ns)
 		progress = false;
 		wait = 0;
 		for (unsigned k = 0; k < MCB_REPAIR_CLIENTS; k++) {
-			struct mcb_repair_client *c =
+			struct mcb_repsrv_client *c =
 				&s->cl[(s->rr + k) % MCB_REPAIR_CLIENTS];
 			uint64_t w = 0;
 			int r;
@@ -506,10 +506,10 @@ uint64_t mcb_repair_pump(struct mcb_repair_srv *s, uint64_t now_ns)
 		}
 		s->rr = (s->rr + 1) % MCB_REPAIR_CLIENTS;
 	}
-	return mcb_repair_pending(s) ? (wait ? wait : MCB_REPAIR_RETRY_NS) : 0;
+	return mcb_repsrv_pending(s) ? (wait ? wait : MCB_REPAIR_RETRY_NS) : 0;
 }
 
-unsigned mcb_repair_pending(const struct mcb_repair_srv *s)
+unsigned mcb_repsrv_pending(const struct mcb_repsrv *s)
 {
 	unsigned n = 0;
 
