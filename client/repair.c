@@ -617,7 +617,8 @@ int mcb_repair_read(struct mcb_repair *r, uint64_t now)
 }
 
 /* A repaired datagram: checked like one from the group, then decoded. */
-static bool check_repaired(struct mcb_repair *r, const unsigned char *d, size_t len)
+static bool check_repaired(struct mcb_repair *r, const unsigned char *d,
+			   size_t len)
 {
 	uint64_t epoch = 0;
 
