@@ -46,7 +46,7 @@ check() {
 
 # ---------------------------------------------------------------- unit tests
 
-UNIT_TESTS="test_decode_json test_decode_binary test_format test_stats test_options"
+UNIT_TESTS="test_decode_json test_decode_binary test_format test_stats test_options test_repair"
 for san in 0 1; do
 	obj=build
 	[ "$san" = 1 ] && obj=build/san
