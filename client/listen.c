@@ -342,12 +342,13 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 	deliver(s, &s->ev, false, now);
 }
 
-/* What the repair engine has ready, in order. */
+/* What the repair engine has ready, in order; --count stops it. */
 static void repair_drain(struct state *s, uint64_t now)
 {
 	struct mcb_repair_item it;
 
 	while (!s->out_closed && !s->out_failed &&
+	       !(s->o->count && s->c.printed >= s->o->count) &&
 	       mcb_repair_next(s->rep, &it, now)) {
 		if (!it.lost) {
 			deliver(s, it.ev, it.repaired, now);

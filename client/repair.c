@@ -625,8 +625,16 @@ static bool check_repaired(struct mcb_repair *r, const unsigned char *d,
 	if (r->cfg.auth &&
 	    mcb_auth_verify(r->cfg.auth, d, len, &epoch) != MCB_AUTH_OK)
 		return false;
-	if (mcb_decode(d, len, r->cfg.format, &r->ev) != MCB_OK ||
-	    !ours(r, &r->ev) || r->ev.bridge_run != r->run ||
+	if (mcb_decode(d, len, r->cfg.format, &r->ev) != MCB_OK)
+		return false;
+	/* A late join may hear from the history first: the bridge chose
+	 * the mapping by our group, so its names are the stream's. */
+	if (!r->named) {
+		memcpy(r->family, r->ev.family, sizeof(r->family));
+		memcpy(r->group, r->ev.group, sizeof(r->group));
+		r->named = true;
+	}
+	if (!ours(r, &r->ev) || r->ev.bridge_run != r->run ||
 	    r->ev.kind == MCB_KIND_TAIL)
 		return false;
 	if (r->cfg.auth) {
