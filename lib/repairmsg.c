@@ -206,20 +206,23 @@ static enum mcb_repair_parse check_mac(const unsigned char *p, size_t len,
 	}
 }
 
-/* A name field: NUL-terminated within it. */
-static bool get_name(char dst[MCB_WIRE_NAMSIZ], const char *src)
+static bool all_zero(const void *p, size_t n)
 {
-	if (!memchr(src, '\0', MCB_WIRE_NAMSIZ))
-		return false;
-	memcpy(dst, src, MCB_WIRE_NAMSIZ);
+	for (size_t i = 0; i < n; i++)
+		if (((const uint8_t *)p)[i])
+			return false;
 	return true;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
+/* A name field: NUL-padded, as the encoder writes it (so that one
+ * request has one form). */
+static bool get_name(char dst[MCB_WIRE_NAMSIZ], const char *src)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
+	const char *nul = memchr(src, '\0', MCB_WIRE_NAMSIZ);
+
+	if (!nul || !all_zero(nul, (size_t)(src + MCB_WIRE_NAMSIZ - nul)))
+		return false;
+	memcpy(dst, src, MCB_WIRE_NAMSIZ);
 	return true;
 }
 

@@ -107,6 +107,11 @@ static void request_malformed(void **state)
 	memset(bad + offsetof(struct mcb_repair_req, family), 'a', 16);
 	assert_int_equal(mcb_repair_parse_req(bad, len, NULL, &p),
 			 MCB_RP_MALFORMED);
+	/* Bytes after the name's NUL: not the one form. */
+	memcpy(bad, buf, len);
+	bad[offsetof(struct mcb_repair_req, group) + 15] = '@';
+	assert_int_equal(mcb_repair_parse_req(bad, len, NULL, &p),
+			 MCB_RP_MALFORMED);
 	/* Every length but the right one. */
 	for (size_t n = 0; n < len + 40; n++)
 		if (n != len && mcb_repair_parse_req(buf, n, NULL, &p) ==
