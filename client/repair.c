@@ -560,9 +560,13 @@ int mcb_repair_read(struct mcb_repair *r, uint64_t now)
 		r->st.bad++;
 		return 1;
 	}
-	/* Only the last request's answers: DATA may still come after its
-	 * END (loopback reorders), an END only while it is out. */
-	if (a->session != r->session || a->req_seq != r->req_seq ||
+	/* Our session's.  DATA of an earlier request still fills holes (a
+	 * listener slow to read may have asked again meanwhile; each
+	 * datagram is checked and taken only where one is missing); an END
+	 * or the history's first answer only for the request that is out. */
+	if (a->session != r->session || a->req_seq > r->req_seq ||
+	    (a->req_seq != r->req_seq &&
+	     (a->type == MCB_REPAIR_END || r->req_join)) ||
 	    (a->type == MCB_REPAIR_END && !r->req_out)) {
 		r->st.stale++;
 		return 1;
