@@ -127,7 +127,7 @@ static const struct mcb_opt options[] = {
 	  "datagram, which the bridge pays for; adds at most\n"
 	  "US of latency while events keep coming",
 	  mcb_opt_set_u64, F(linger_us), 0, MCB_MAX_LINGER_US },
-	{ "repair", 'R', NULL,
+	{ "repair", 0, NULL,
 	  "ask the bridge's repair channel for what is missing:\n"
 	  "events come out in bridge_seq order, gaps filled\n"
 	  "from its history; what it no longer has is counted\n"
