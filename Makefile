@@ -20,7 +20,8 @@ KERNEL ?=
 
 USER_PARTS := lib client bridge tools
 
-.PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench clean
+.PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench \
+	bench-repair clean
 
 all: kmod $(USER_PARTS)
 

@@ -282,7 +282,8 @@ def main():
     n_hist, rounds = (20000, 1) if q else (200000, 3)
     n_rep = 5000 if q else 100000
     consumer, n_slow = (2000, 2000) if q else (5000, 20000)
-    ladder = (1.25, 2, 4) if q else (1.0, 1.25, 1.5, 2, 3, 5, 10, 20)
+    ladder = ((0.5, 1.25, 2, 4) if q else
+              (0.5, 0.75, 0.9, 1.0, 1.25, 1.5, 2, 3, 5, 10, 20))
     t0 = time.monotonic()
 
     hc = history_cost(n_hist, rounds)
