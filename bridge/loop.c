@@ -590,6 +590,13 @@ int mcb_loop_run(struct mcb_loop *l)
 	}
 }
 
+static void close_fd(const struct mcb_loop *l, int *fd, const char *what)
+{
+	if (*fd >= 0 && close(*fd) < 0)
+		mcb_log(l->log, LOG_DEBUG, "close %s: %s", what, strerror(errno));
+	*fd = -1;
+}
+
 void mcb_loop_fini(struct mcb_loop *l)
 {
 	for (size_t i = 0; i < l->n_maps; i++) {
@@ -606,19 +613,11 @@ void mcb_loop_fini(struct mcb_loop *l)
 	if (l->rep_open)
 		mcb_repsrv_close(&l->rep);
 	l->rep_open = false;
-	if (l->tailfd >= 0 && close(l->tailfd) < 0)
-		mcb_log(l->log, LOG_DEBUG, "close timerfd: %s", strerror(errno));
-	if (l->repfd >= 0 && close(l->repfd) < 0)
-		mcb_log(l->log, LOG_DEBUG, "close timerfd: %s", strerror(errno));
-	l->tailfd = -1;
-	l->repfd = -1;
+	close_fd(l, &l->tailfd, "tail timerfd");
+	close_fd(l, &l->repfd, "repair timerfd");
 	if (l->ctrl_open)
 		mcb_ctrl_close(&l->ctrl);
 	l->ctrl_open = false;
-	if (l->sigfd >= 0 && close(l->sigfd) < 0)
-		mcb_log(l->log, LOG_DEBUG, "close signalfd: %s", strerror(errno));
-	if (l->epfd >= 0 && close(l->epfd) < 0)
-		mcb_log(l->log, LOG_DEBUG, "close epoll: %s", strerror(errno));
-	l->sigfd = -1;
-	l->epfd = -1;
+	close_fd(l, &l->sigfd, "signalfd");
+	close_fd(l, &l->epfd, "epoll");
 }
