@@ -696,7 +696,7 @@ static bool from_answer(struct mcb_repair *r, struct mcb_repair_item *it)
 /* Held datagram next, or the lost range starting at next. */
 static bool from_buffer(struct mcb_repair *r, struct mcb_repair_item *it)
 {
-	if (held(r, r->next)) {
+	while (held(r, r->next)) {
 		struct slot *s = slot_of(r, r->next);
 		struct mcb_ring_rec *rec = mcb_ring_at(&r->ring, s->off);
 		const unsigned char *d = mcb_ring_data(rec);
@@ -704,10 +704,11 @@ static bool from_buffer(struct mcb_repair *r, struct mcb_repair_item *it)
 
 		r->next++;
 		release(r, s->seq);
-		/* Released but still in place until the next push. */
+		/* Released but still in place until the next push.  It was
+		 * decoded when it came: this cannot fail, but is checked. */
 		if (mcb_decode(d, rec->len, r->cfg.format, &r->ev) != MCB_OK) {
 			r->st.bad++;
-			return from_buffer(r, it);
+			continue;
 		}
 		if (repaired)
 			r->st.repaired++;

@@ -59,15 +59,13 @@ int mcb_hostport_parse(const char *s, const union mcb_addr *def,
 {
 	char host[INET6_ADDRSTRLEN];
 	const char *colon = strrchr(s, ':'), *h = s;
-	size_t hlen;
+	/* No colon: a bare port. */
+	size_t hlen = colon ? (size_t)(colon - s) : 0;
 	union mcb_addr out = *def;
 	uint64_t port;
 
-	if (!colon)		/* a bare port */
-		colon = s - 1;
-	if (mcb_parse_u64(colon + 1, 1, 65535, &port))
+	if (mcb_parse_u64(colon ? colon + 1 : s, 1, 65535, &port))
 		return -EINVAL;
-	hlen = colon >= s ? (size_t)(colon - s) : 0;
 	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
 		h++;
 		hlen -= 2;
