@@ -285,6 +285,7 @@ def main():
     ladder = ((0.5, 1.25, 2, 4) if q else
               (0.5, 0.75, 0.9, 1.0, 1.25, 1.5, 2, 3, 5, 10, 20))
     t0 = time.monotonic()
+    load = os.getloadavg()[0]
 
     hc = history_cost(n_hist, rounds)
     ir = (ir_per_event((200, 1200) if q else (1000, 11000), 0),
@@ -293,11 +294,12 @@ def main():
     sl = slow_listener(n_slow, consumer, ladder)
 
     lines = [
-        "mcbridge repair bench, %s, %s (%d cores), kernel %s, native%s" % (
+        "mcbridge repair bench, %s, %s (%d cores, load average %.1f at "
+        "the start), kernel %s, native%s" % (
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                   if l.startswith("model name")), "?"),
-            os.cpu_count(), os.uname().release,
+            os.cpu_count(), load, os.uname().release,
             " [quick run: numbers meaningless]" if q else ""),
         "",
         "history (--history 16M vs 0; %d JSON events of ethtool/monitor, "

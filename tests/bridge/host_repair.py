@@ -462,8 +462,9 @@ def test_flood():
           "bytes/s (limit %d bytes/s, burst %d); bridge: throttled=%s "
           "superseded=%s" % (sent, dt, got, got / dt, rate, burst,
                              rs.get("throttled"), rs.get("superseded")))
-    check("flood: answers within the rate limit (%.0f bytes/s <= %d, "
-          "burst %d)" % (got / dt, rate, burst),
+    check("flood: answers within the rate limit: %.0f bytes/s measured, "
+          "at most %d bytes/s and a burst of %d over %.1f s" % (
+              got / dt, rate, burst, dt),
           got <= rate * dt + burst + 65507 and got >= rate * dt / 4,
           "%d bytes in %.2f s" % (got, dt))
     check("flood: requests over the request rate dropped and counted "
