@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """make bench, repair part: what the history and the repair channel cost,
 and what they buy a slow listener.  Native, on this host's kernel: the
-bridge bridges ethtool/monitor, fed by mcb-genl-emit (numbered messages
+bridge bridges ethtool/monitor, fed by tests/nats/mcb-genl-emit (numbered messages
 multicast from userspace), in a private network namespace (bench/repair.sh
 runs us under unshare -n, as root).
 
@@ -39,7 +39,7 @@ import time
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BRIDGE = os.path.join(TOP, "build", "bin", "mcbridged")
 LISTEN = os.path.join(TOP, "build", "bin", "mcbridge-listen")
-EMIT = os.path.join(TOP, "build", "tests", "bridge", "mcb-genl-emit")
+EMIT = os.path.join(TOP, "build", "tests", "nats", "mcb-genl-emit")
 IR = os.path.join(TOP, "build", "bench", "mcb-bench-ir")
 GROUP, REPAIR = "225.0.0.1", ("127.0.0.1", 7787)
 

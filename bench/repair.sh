@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "bench: valgrind missing: run scripts/deps.sh" >&2; exit 1; }
-make -s -C bridge all tests
+make -s -C bridge all
 make -s -C client all
+make -s -C nats emit
 make -s -C bench
 exec unshare -n python3 bench/repair.py "$@"

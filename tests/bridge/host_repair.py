@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Host tests of the bridge's history, tails and repair channel, on the
-running kernel, with the native event source (mcb-genl-emit: numbered
-ethtool/monitor messages multicast from userspace).
+running kernel, with the native event source (tests/nats/mcb-genl-emit:
+numbered ethtool/monitor messages multicast from userspace).
 
 Run as root inside a private network namespace (suite-bridge.sh does
 `unshare -n`): nobody else sees the messages, and 127.0.0.1:7787 (the
@@ -35,7 +35,7 @@ import host_tests as h
 TOP = h.TOP
 LISTEN = os.environ.get("MCB_LISTEN", os.path.join(TOP, "build", "bin",
                                                    "mcbridge-listen"))
-EMIT = os.environ.get("MCB_EMIT", os.path.join(TOP, "build", "tests", "bridge",
+EMIT = os.environ.get("MCB_EMIT", os.path.join(TOP, "build", "tests", "nats",
                                                "mcb-genl-emit"))
 GROUP = "225.0.0.1"
 REPAIR = ("127.0.0.1", 7787)
@@ -124,12 +124,10 @@ class Listen:
 
 
 def index_of(e):
-    """The emitter's number of the event: its header nest's dev index."""
+    """The emitter's number of the event: its attribute 100 (u64)."""
     for a in e.get("attrs", []):
-        if a["type"] == 1 and "nested" in a:
-            for n in a["nested"]:
-                if n["type"] == 1:
-                    return n.get("u32")
+        if a["type"] == 100:
+            return a.get("u64")
     return None
 
 
