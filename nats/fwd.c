@@ -405,8 +405,18 @@ static void handle(struct fwd *f, unsigned li, size_t len, uint64_t now)
 	uint8_t format;
 	struct rec *r;
 
-	f->c.received++;
 	res = mcb_receive(&s->rx, f->dgram, len, ev, &info);
+	/* An idle bridge's tail repeats a bridge_seq: no datagram of the
+	 * stream (counted apart, not forwarded); a lost end of the stream
+	 * it shows is a gap like any other. */
+	if (res == MCB_RECV_OK && ev->kind == MCB_KIND_TAIL) {
+		f->c.tails++;
+		if (!(ev->has & MCB_HAS_RUN_ID))
+			ev->run_id = 0;
+		track_seq(f, s, now);
+		return;
+	}
+	f->c.received++;
 	if (res != MCB_RECV_OK) {
 		f->c.bad++;
 		if (diag_ok(f, DIAG_BAD, now))
@@ -419,12 +429,6 @@ static void handle(struct fwd *f, unsigned li, size_t len, uint64_t now)
 	if (!(ev->has & MCB_HAS_RUN_ID))
 		ev->run_id = 0;	/* an older bridge: no run to tell */
 	track_seq(f, s, now);
-	/* An idle bridge's tail shows a lost end of the stream (the gap
-	 * above); it repeats a bridge_seq, so it is no record to forward. */
-	if (ev->kind == MCB_KIND_TAIL) {
-		f->c.tails++;
-		return;
-	}
 	if (ev->kind == MCB_KIND_EVENT)
 		f->c.events++;
 	else
