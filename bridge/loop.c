@@ -299,9 +299,27 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 			return err;
 	}
 	if (o->repair) {
+		char a[MCB_ADDRSTRLEN];
+
 		err = mcb_repsrv_open(&l->rep, &o->repair_addr, o->repair_rate,
 				      o->repair_rate_total, lg);
 		l->rep_open = true;
+		/* The default port taken: another bridge on this host has it
+		 * (several may run).  Only one named is a setting to fail. */
+		if (err == -EADDRINUSE && !o->repair_given) {
+			mcb_log(lg, LOG_WARNING, "repair: %s in use (another "
+				"mcbridged?): running without a repair channel;"
+				" --repair ADDR:PORT names another",
+				mcb_addr_str(&o->repair_addr, a));
+			mcb_repsrv_close(&l->rep);
+			l->rep_open = false;
+			return 0;
+		}
+		if (err == -EADDRINUSE)
+			mcb_log(lg, LOG_ERR, "repair: %s in use (another "
+				"mcbridged? choose another with --repair "
+				"ADDR:PORT, or --repair off)",
+				mcb_addr_str(&o->repair_addr, a));
 		if (err < 0)
 			return err == -EADDRINUSE || err == -EADDRNOTAVAIL ?
 			       -EADDRNOTAVAIL : err;

@@ -297,6 +297,7 @@ static int set_repair(const struct mcb_opt *opt, const char *arg, void *cfg,
 		return -EINVAL;
 	}
 	st->o.repair = true;
+	st->o.repair_given = true;
 	return 0;
 }
 

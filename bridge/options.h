@@ -60,6 +60,7 @@ struct mcb_options {
 	size_t history;		/* --history, per mapping; 0: none */
 	uint64_t tail_ms;	/* --tail-ms; 0: no tails */
 	bool repair;		/* --repair (not "off") */
+	bool repair_given;	/* named by --repair: its port must be had */
 	union mcb_addr repair_addr;
 	uint64_t repair_rate;	/* per requester, bytes/s */
 	uint64_t repair_rate_total;

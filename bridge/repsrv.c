@@ -56,11 +56,10 @@ int mcb_repsrv_open(struct mcb_repsrv *s, const union mcb_addr *addr,
 	}
 	if (bind(s->fd, &addr->sa, mcb_addr_len(addr)) < 0) {
 		err = -errno;
-		mcb_log(lg, LOG_ERR, "repair: bind %s: %s%s",
-			mcb_addr_str(addr, a), strerror(-err),
-			err == -EADDRINUSE ? " (another mcbridged? choose "
-			"another with --repair ADDR:PORT, or --repair off)" :
-			"");
+		/* In use: the caller says what it makes of it. */
+		if (err != -EADDRINUSE)
+			mcb_log(lg, LOG_ERR, "repair: bind %s: %s",
+				mcb_addr_str(addr, a), strerror(-err));
 		return err;
 	}
 	if (setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,

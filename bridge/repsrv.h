@@ -82,8 +82,8 @@ struct mcb_repsrv {
 
 /*
  * Bind the socket (non-blocking).  rate and total: bytes per second of
- * answers per requester and for all.  Returns 0, or -errno logged
- * (-EADDRINUSE: another process has the port).
+ * answers per requester and for all.  Returns 0, or -errno logged, but
+ * -EADDRINUSE (another process has the port), left to the caller.
  */
 int mcb_repsrv_open(struct mcb_repsrv *s, const union mcb_addr *addr,
 		    uint64_t rate, uint64_t total, const struct mcb_log *lg);

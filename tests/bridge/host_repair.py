@@ -574,15 +574,24 @@ def test_bad_options():
         check("bridge %s -> exit 2" % " ".join(args),
               p.returncode == 2 and msg.encode() in p.stderr,
               "rc=%d %r" % (p.returncode, p.stderr[-200:]))
-    # The port taken: a setting that cannot work, said so.
+    # The port taken: named by --repair, a setting that cannot work;
+    # the default, a second bridge on the host: it runs without one.
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(REPAIR)
-    p = subprocess.run([h.BRIDGE, "--map", "ethtool/monitor=:7796"],
+    p = subprocess.run([h.BRIDGE, "--map", "ethtool/monitor=:7796",
+                        "--repair", "127.0.0.1:7787"],
                        capture_output=True, timeout=h.WAIT)
-    s.close()
-    check("repair port in use -> exit 2, named",
+    check("--repair port in use -> exit 2, named",
           p.returncode == 2 and b"7787" in p.stderr
           and b"--repair" in p.stderr, repr(p.stderr[-300:]))
+    b = h.Bridge("--map", "ethtool/monitor=:7796")
+    line = b.ready() or ""
+    rc = b.stop()
+    s.close()
+    check("default repair port in use: runs without one, says so",
+          "subscribed" in line and "repair on" not in line and rc == 0
+          and b"7787 in use" in b.err and b"without a repair channel"
+          in b.err, repr((line, b.err[-300:])))
     for args, msg in ((["--last", "0"], "--last"),
                       (["--last", "5", "--since", "3"], "exclude"),
                       (["--repair", "--repair-addr", "x:1"], "--repair-addr")):
