@@ -8,7 +8,7 @@
 #   make test     install what is missing, run every test
 #   make test-debug-kernel  module and bridge suites on a debug kernel
 #   make test-packages  the Debian packages in a systemd VM (not in make test)
-#   make bench    benchmarks (not tests)
+#   make bench    benchmarks (not tests); make bench-repair: the repair part
 #   make deb      Debian packages in build/deb (see "Debian packages" below)
 #   make install  install everything (see "install" below); make uninstall
 
@@ -21,7 +21,8 @@ KERNEL ?=
 
 USER_PARTS := lib client bridge tools nats
 
-.PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench clean
+.PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench \
+	bench-repair clean
 
 all: kmod $(USER_PARTS)
 
@@ -70,9 +71,15 @@ test-packages: deps
 bench: deps
 	$(MAKE) all
 	bench/run.sh
+	bench/repair.sh
 	@# The NATS forwarder beside a raw publisher (bench/nats_bench.py).
 	$(MAKE) -C nats bench-tools
 	bench/nats_bench.py
+
+# The history and repair channel part alone (native, a few minutes).
+bench-repair: deps
+	$(MAKE) all
+	bench/repair.sh
 
 fuzz: deps
 	$(MAKE) -C fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600)

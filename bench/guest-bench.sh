@@ -193,17 +193,18 @@ stop_bridge() {
 	kill -TERM "$BRIDGE_PID"
 	wait "$BRIDGE_PID" || true
 	BRIDGE_PID=
-	count_of "$W/bridge.err" '*final stats *'
+	count_of "$W/bridge.err" '*final stats mcbridge/*'
 	rec "bstats tag=final ${LAST#*final stats }"
 }
 
-# The running bridge's counters: its stats line after SIGUSR1.
+# The running bridge's counters: its mapping's stats line after SIGUSR1 (the
+# repair channel has a line of its own).
 bridge_stats() {	# -> BSTATS
 	local before end=$((SECONDS + 10))
-	count_of "$W/bridge.err" '*mcbridged: stats *'
+	count_of "$W/bridge.err" '*mcbridged: stats mcbridge/*'
 	before=$COUNT
 	kill -USR1 "$BRIDGE_PID"
-	while count_of "$W/bridge.err" '*mcbridged: stats *'; [ "$COUNT" -le "$before" ]; do
+	while count_of "$W/bridge.err" '*mcbridged: stats mcbridge/*'; [ "$COUNT" -le "$before" ]; do
 		[ "$SECONDS" -lt "$end" ] || break
 		nap 0.05
 	done

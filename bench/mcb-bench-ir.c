@@ -3,6 +3,7 @@
  * mcb-bench-ir: the bridge's userspace path per event, for callgrind.
  *
  *   mcb-bench-ir --format json|binary --events N [--text-len L]
+ *                [--history BYTES]
  *
  * Sets up one mapping as mcbridged does (its option parser gives the
  * defaults: batch, datagram limit, receive buffer), with the real netlink
@@ -17,7 +18,8 @@
  *            '--toggle-collect=bridge_wakeup*' mcb-bench-ir ...
  *
  * (the '*': the compiler may clone it as bridge_wakeup.constprop.0).  The
- * default mapping: plain datagrams, no --key.  Netlink unicast between two
+ * default mapping: plain datagrams, no --key, no history unless --history
+ * (what keeping each datagram for the repair channel costs).  Netlink unicast between two
  * user sockets needs CAP_NET_ADMIN.  The datagrams go to 225.0.0.1 on a
  * free port nobody joined.  Prints
  * "ir format=F events=N received=N sent=N lost=N netlink_bytes=B
@@ -61,7 +63,7 @@ static void bridge_wakeup(struct mcb_mapping *m)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mcb-bench-ir --format json|binary --events N "
-		"[--text-len L]\n");
+		"[--text-len L] [--history BYTES]\n");
 	exit(2);
 }
 
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "events", required_argument, NULL, 'n' },
 		{ "text-len", required_argument, NULL, 'l' },
+		{ "history", required_argument, NULL, 'H' },
 		{ 0 }
 	};
 	static struct mcb_options o;
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
 	struct mcb_log lg = { 0 };
 	const char *format = NULL;
 	uint64_t events = 0, text_len = BENCH_TEXT_LEN, seq = 0, dgram_bytes;
+	uint64_t history = 0;
 	char text[MCBRIDGE_TEXT_MAX + 1], port[8];
 	struct sockaddr_nl dst = { .nl_family = AF_NETLINK };
 	struct mmsghdr *msgs;
@@ -108,6 +112,7 @@ int main(int argc, char **argv)
 		case 'f': format = optarg; break;
 		case 'n': events = bench_arg_u64("--events", optarg, 1, 100000000); break;
 		case 'l': text_len = bench_arg_u64("--text-len", optarg, 1, MCBRIDGE_TEXT_MAX); break;
+		case 'H': history = bench_arg_u64("--history", optarg, 0, 1u << 30); break;
 		default: usage();
 		}
 	}
@@ -127,7 +132,8 @@ int main(int argc, char **argv)
 	m.max_datagram = o.max_datagram;
 	m.encode = m.cfg->format == MCB_FMT_BINARY ? mcb_encode_binary :
 						     mcb_encode_json;
-	if (mcb_sink_open(&m.sink, m.cfg, o.max_datagram, o.batch, &lg) < 0 ||
+	if (mcb_history_init(&m.hist, history, o.max_datagram) < 0 ||
+	    mcb_sink_open(&m.sink, m.cfg, o.max_datagram, o.batch, &lg) < 0 ||
 	    mcb_nlsrc_open(&m.src, m.cfg, o.rcvbuf, o.batch, &lg,
 			   mcb_mapping_emit, &m) < 0)
 		return 1;
@@ -236,6 +242,7 @@ int main(int argc, char **argv)
 	close(tx);
 	mcb_nlsrc_close(&m.src);
 	mcb_sink_close(&m.sink);
+	mcb_history_free(&m.hist);
 	return m.src.st.received == events && m.sink.st.sent == events &&
 	       !m.src.st.lost ? 0 : 1;
 }

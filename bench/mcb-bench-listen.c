@@ -100,6 +100,9 @@ static void on_event(struct rx *x, const unsigned char *p, size_t len,
 		x->bad++;
 		return;
 	}
+	/* An idle bridge's tail repeats the last bridge_seq. */
+	if (ev->kind == MCB_KIND_TAIL)
+		return;
 	if (!x->bseq_n || ev->bridge_seq < x->bseq_min)
 		x->bseq_min = ev->bridge_seq;
 	if (ev->bridge_seq > x->bseq_max)

@@ -205,6 +205,7 @@ static const char *kind_name(enum mcb_wire_kind k)
 	case MCB_KIND_EVENT: return MCB_JSON_KIND_EVENT;
 	case MCB_KIND_OVERRUN: return MCB_JSON_KIND_OVERRUN;
 	case MCB_KIND_LOST: return MCB_JSON_KIND_LOST;
+	case MCB_KIND_TAIL: return MCB_JSON_KIND_TAIL;
 	}
 	return "unknown";
 }

@@ -10,11 +10,13 @@
 #include <mcbridge/auth.h>
 
 #include "event.h"
+#include "history.h"
 #include "log.h"
 #include "mcsink.h"
 #include "nlctrl.h"
 #include "nlsource.h"
 #include "options.h"
+#include "repsrv.h"
 
 typedef size_t (*mcb_sign_fn)(struct mcb_auth *a, void *buf, size_t len,
 			      size_t cap, bool binary, uint64_t epoch);
@@ -34,6 +36,12 @@ struct mcb_mapping {
 	uint64_t epoch;		/* random per start (mcbridge/wire.h) */
 	uint64_t truncated;
 	uint64_t encode_errors;
+	/* --history: what was sent, for the repair channel (history.h). */
+	struct mcb_history hist;
+	/* --tail-ms: when the last datagram went, and the tails sent. */
+	uint64_t last_tx_ns;
+	uint64_t tails;
+	uint64_t tail_errors;
 	bool check;		/* nlctrl said something about our family */
 	bool force;		/* ... that our subscribed family went away */
 	unsigned check_drains;	/* bounded drains while checking */
@@ -50,6 +58,10 @@ struct mcb_loop {
 	size_t n_maps;
 	int epfd;
 	int sigfd;
+	int tailfd;		/* timerfd: --tail-ms / 4; -1 without tails */
+	struct mcb_repsrv rep;	/* --repair */
+	bool rep_open;
+	int repfd;		/* timerfd: the next paced answer */
 };
 
 /*
@@ -85,5 +97,10 @@ int mcb_loop_families(struct mcb_loop *l);
 
 /* Encode ev and queue it on the mapping's sink (exposed for tests). */
 void mcb_mapping_emit(void *ctx, struct mcb_nl_event *ev);
+/*
+ * Send a tail datagram for every mapping idle for --tail-ms at now_ns
+ * (exposed for tests).  Returns how many were sent.
+ */
+unsigned mcb_loop_tails(struct mcb_loop *l, uint64_t now_ns);
 
 #endif

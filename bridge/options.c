@@ -11,6 +11,7 @@
 
 #include <linux/mcbridge.h>
 
+#include "history.h"
 #include "lib/num.h"
 #include "lib/opttab.h"
 #include "privdrop.h"
@@ -279,6 +280,27 @@ static int set_iface6(const struct mcb_opt *opt, const char *arg, void *cfg,
 	return 0;
 }
 
+/* --repair ADDR:PORT | PORT | off */
+static int set_repair(const struct mcb_opt *opt, const char *arg, void *cfg,
+		      char *why, size_t why_size)
+{
+	struct parse_state *st = cfg;
+
+	(void)opt;
+	if (!strcmp(arg, "off")) {
+		st->o.repair = false;
+		return 0;
+	}
+	if (mcb_hostport_parse(arg, &st->o.repair_addr, &st->o.repair_addr)) {
+		snprintf(why, why_size, "expected ADDR:PORT, [IPV6]:PORT, "
+			 "PORT or off");
+		return -EINVAL;
+	}
+	st->o.repair = true;
+	st->o.repair_given = true;
+	return 0;
+}
+
 static void print_version(FILE *out)
 {
 	fprintf(out, "mcbridged %s (wire format %d, mcbridge genl version %d)\n",
@@ -336,6 +358,29 @@ static const struct mcb_opt options[] = {
 	  "this key (16..64 bytes, raw or hex; the file must\n"
 	  "not be accessible to group or others)",
 	  mcb_opt_set_str, F(o.key_file) },
+	{ "history", 0, "BYTES",
+	  "keep each mapping's last datagrams, up to BYTES\n"
+	  "(K/M/G suffix; 0: none, else at least 64K and twice\n"
+	  "--max-datagram), for the repair channel (16M)",
+	  mcb_opt_set_size, F(o.history), 0, MCB_HISTORY_MAX },
+	{ "repair", 0, "ADDR:PORT|off",
+	  "answer repair requests on this unicast UDP address\n"
+	  "(" MCB_DEFAULT_REPAIR_ADDR ":" MCB_STR(MCB_DEFAULT_REPAIR_PORT)
+	  "; [IPV6]:PORT, or a port alone)",
+	  .set = set_repair },
+	{ "repair-rate", 0, "BYTES",
+	  "answers to one requester, bytes per second (32M)",
+	  mcb_opt_set_size, F(o.repair_rate), MCB_MIN_REPAIR_RATE,
+	  MCB_MAX_REPAIR_RATE },
+	{ "repair-rate-total", 0, "BYTES",
+	  "answers to all requesters, bytes per second (64M)",
+	  mcb_opt_set_size, F(o.repair_rate_total), MCB_MIN_REPAIR_RATE,
+	  MCB_MAX_REPAIR_RATE },
+	{ "tail-ms", 0, "MS",
+	  "an idle mapping sends a tail datagram with its last\n"
+	  "bridge_seq after MS of silence, and every MS while\n"
+	  "idle (1000; 0: never)",
+	  mcb_opt_set_u64, F(o.tail_ms), 0, MCB_MAX_TAIL_MS },
 	{ "user", 'u', "NAME",
 	  "when started as root, run as NAME once the sockets\n"
 	  "are open (default: " MCB_DEFAULT_USER " if it exists, else\n"
@@ -384,6 +429,15 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 	st.d.port = MCB_DEFAULT_PORT;
 	st.d.ttl = MCB_DEFAULT_TTL;
 	st.d.format = MCB_FMT_JSON;
+	st.o.history = MCB_BRIDGE_DEFAULT_HISTORY;
+	st.o.tail_ms = MCB_BRIDGE_DEFAULT_TAIL_MS;
+	st.o.repair = true;
+	st.o.repair_addr.in.sin_family = AF_INET;
+	st.o.repair_addr.in.sin_port = htons(MCB_DEFAULT_REPAIR_PORT);
+	inet_pton(AF_INET, MCB_DEFAULT_REPAIR_ADDR,
+		  &st.o.repair_addr.in.sin_addr);
+	st.o.repair_rate = MCB_BRIDGE_DEFAULT_REPAIR_RATE;
+	st.o.repair_rate_total = MCB_BRIDGE_DEFAULT_REPAIR_RATE_TOTAL;
 
 	r = mcb_opt_parse(&table, argc, argv, &st, out, err);
 	*o = st.o;
@@ -396,6 +450,13 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 		return mcb_opt_fail(&table, err, "--max-datagram must be at "
 				    "least %zu with --key", MCB_MIN_DATAGRAM +
 				    MCB_JSON_AUTH_EXTRA);
+	/* Two of the largest datagrams at least: one alone is no history. */
+	if (o->history && (o->history < MCB_HISTORY_MIN ||
+			   o->history < 2 * mcb_ring_rec_size(o->max_datagram)))
+		return mcb_opt_fail(&table, err, "--history must be 0, or at "
+				    "least %u and twice --max-datagram (%zu)",
+				    MCB_HISTORY_MIN,
+				    2 * mcb_ring_rec_size(o->max_datagram));
 	if (st.n_specs == 0 || st.want_default) {
 		struct mcb_map_cfg m;
 

@@ -22,6 +22,16 @@
 /* Smallest datagram limit: the binary header plus room for a few attributes,
  * and a JSON object's fixed fields. */
 #define MCB_MIN_DATAGRAM	256
+/* --history: bytes of datagrams kept per mapping for the repair channel. */
+#define MCB_BRIDGE_DEFAULT_HISTORY	(16u << 20)
+/* --tail-ms: an idle mapping's tail datagram, this often. */
+#define MCB_BRIDGE_DEFAULT_TAIL_MS	1000
+#define MCB_MAX_TAIL_MS			3600000
+/* --repair-rate, --repair-rate-total: bytes per second of answers. */
+#define MCB_BRIDGE_DEFAULT_REPAIR_RATE		(32u << 20)
+#define MCB_BRIDGE_DEFAULT_REPAIR_RATE_TOTAL	(64u << 20)
+#define MCB_MIN_REPAIR_RATE			(64u * 1024)
+#define MCB_MAX_REPAIR_RATE			(16ull << 30)
 
 struct mcb_map_cfg {
 	char family[MCB_WIRE_NAMSIZ];
@@ -47,6 +57,13 @@ struct mcb_options {
 	bool verbose;
 	const char *key_file;	/* --key: sign every datagram */
 	const char *user;	/* --user: run as (NULL: the default) */
+	size_t history;		/* --history, per mapping; 0: none */
+	uint64_t tail_ms;	/* --tail-ms; 0: no tails */
+	bool repair;		/* --repair (not "off") */
+	bool repair_given;	/* named by --repair: its port must be had */
+	union mcb_addr repair_addr;
+	uint64_t repair_rate;	/* per requester, bytes/s */
+	uint64_t repair_rate_total;
 };
 
 

@@ -26,5 +26,7 @@ int mcb_loop_auth(struct mcb_loop *l, struct mcb_auth *auth)
 		m->auth = auth;
 		m->sign = mcb_auth_sign;
 	}
+	/* Requests must then be signed with the same key. */
+	l->rep.auth = auth;
 	return 0;
 }

@@ -162,7 +162,7 @@ enum mcb_err mcb_decode_binary(const void *buf, size_t len,
 	if (h.attr_len < body)
 		return MCB_ERR_TRAILING;
 	if (h.kind != MCB_KIND_EVENT && h.kind != MCB_KIND_OVERRUN &&
-	    h.kind != MCB_KIND_LOST)
+	    h.kind != MCB_KIND_LOST && h.kind != MCB_KIND_TAIL)
 		return MCB_ERR_KIND;
 
 	ev->kind = h.kind;

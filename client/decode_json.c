@@ -595,6 +595,8 @@ static enum mcb_err parse_member(struct jp *jp, const char *key,
 			ev->kind = MCB_KIND_OVERRUN;
 		else if (!strcmp(kind, MCB_JSON_KIND_LOST))
 			ev->kind = MCB_KIND_LOST;
+		else if (!strcmp(kind, MCB_JSON_KIND_TAIL))
+			ev->kind = MCB_KIND_TAIL;
 		else
 			return MCB_ERR_KIND;
 		*seen |= SEEN_KIND;

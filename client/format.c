@@ -275,6 +275,7 @@ static const char *kind_name(enum mcb_wire_kind kind)
 	case MCB_KIND_EVENT: return MCB_JSON_KIND_EVENT;
 	case MCB_KIND_OVERRUN: return MCB_JSON_KIND_OVERRUN;
 	case MCB_KIND_LOST: return MCB_JSON_KIND_LOST;
+	case MCB_KIND_TAIL: return MCB_JSON_KIND_TAIL;
 	}
 	return "?";
 }
@@ -363,6 +364,9 @@ void mcb_render_json(FILE *out, const struct mcb_event *ev,
 	}
 	if (ev->truncated)
 		fprintf(out, ",\"%s\":true", MCB_JSON_TRUNCATED);
+	/* Not wire keys: what the receiver knows about the datagram. */
+	if (extra && extra->repaired)
+		fputs(",\"repaired\":true", out);
 	if (extra && extra->has_latency)
 		fprintf(out, ",\"latency_ns\":%" PRId64, extra->latency_ns);
 	fputs("}\n", out);
@@ -473,6 +477,9 @@ void mcb_render_human(FILE *out, const struct mcb_event *ev,
 	case MCB_KIND_LOST:
 		fputs("LOST ", out);
 		break;
+	case MCB_KIND_TAIL:
+		fputs("TAIL ", out);
+		break;
 	}
 	human_escape(out, ev->family, strlen(ev->family));
 	putc('/', out);
@@ -482,6 +489,8 @@ void mcb_render_human(FILE *out, const struct mcb_event *ev,
 		fprintf(out, " count=%" PRIu64, ev->count);
 		if (has & MCB_HAS_KERNEL_SEQ)
 			fprintf(out, " kernel_seq=%" PRIu64, ev->kernel_seq);
+		if (extra && extra->repaired)
+			fputs(" REPAIRED", out);
 		putc('\n', out);
 		return;
 	}
@@ -505,6 +514,8 @@ void mcb_render_human(FILE *out, const struct mcb_event *ev,
 		human_generic(out, ev);
 	if (ev->truncated)
 		fputs(" TRUNCATED", out);
+	if (extra && extra->repaired)
+		fputs(" REPAIRED", out);
 	if (extra && extra->has_latency) {
 		fputs(" latency=", out);
 		human_time(out, extra->latency_ns);

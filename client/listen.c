@@ -33,6 +33,7 @@ enum diag_class {
 	DIAG_RESTART,
 	DIAG_NOTICE,
 	DIAG_EPOCH,
+	DIAG_REPAIR,
 	DIAG__COUNT
 };
 
@@ -42,6 +43,7 @@ static const char *const diag_names[DIAG__COUNT] = {
 	[DIAG_RESTART] = "restart",
 	[DIAG_NOTICE] = "notice",
 	[DIAG_EPOCH] = "epoch",
+	[DIAG_REPAIR] = "unrepairable",
 };
 
 struct diag_limit {
@@ -58,6 +60,7 @@ struct counters {
 	uint64_t overrun_notices, overruns;
 	uint64_t lost_notices, lost_events;
 	uint64_t bad;
+	uint64_t tails;		/* idle markers, not printed */
 	uint64_t bad_by[MCB_ERR__COUNT + 1];	/* last: oversized */
 	/* --key: dropped, by reason */
 	uint64_t unsigned_, bad_mac, replayed, auth_errors, epochs;
@@ -70,6 +73,7 @@ struct state {
 	struct mcb_latency lat;
 	struct mcb_event ev;
 	struct mcb_receiver rx;
+	struct mcb_repair *rep;	/* --repair */
 	struct diag_limit diag[DIAG__COUNT];
 	uint64_t now;		/* receive time of the current datagram */
 	bool out_closed;	/* stdout gone (EPIPE): stop quietly */
@@ -117,9 +121,8 @@ static void report_bad(struct state *s, const union mcb_addr *src,
 	putc('\n', stderr);
 }
 
-static void check_seq(struct state *s)
+static void check_seq(struct state *s, const struct mcb_event *ev)
 {
-	const struct mcb_event *ev = &s->ev;
 	uint64_t missed;
 
 	switch (mcb_seq_check(&s->seq, ev, &missed)) {
@@ -159,10 +162,8 @@ static void check_seq(struct state *s)
 	}
 }
 
-static void note_notice(struct state *s)
+static void note_notice(struct state *s, const struct mcb_event *ev)
 {
-	const struct mcb_event *ev = &s->ev;
-
 	if (ev->kind == MCB_KIND_OVERRUN) {
 		s->c.overrun_notices++;
 		s->c.overruns += ev->count;
@@ -200,10 +201,10 @@ static bool wanted(const struct listen_opts *o, const struct mcb_event *ev)
 	return o->type_mask & (1u << bit);
 }
 
-static void print_event(struct state *s, uint64_t now)
+static void print_event(struct state *s, const struct mcb_event *ev,
+			uint64_t now, bool repaired)
 {
-	const struct mcb_event *ev = &s->ev;
-	struct mcb_render_extra extra = { 0 };
+	struct mcb_render_extra extra = { .repaired = repaired };
 
 	if (s->o->latency && ev->kind == MCB_KIND_EVENT &&
 	    (ev->has & MCB_HAS_KERNEL_TIME)) {
@@ -253,6 +254,28 @@ static void refused(struct state *s, enum mcb_recv_result res,
 	}
 }
 
+/* One datagram in order: stream checks, counts, output. */
+static void deliver(struct state *s, const struct mcb_event *ev,
+		    bool repaired, uint64_t now)
+{
+	/* A tail says how far the stream went: a gap at its end shows. */
+	if (ev->kind == MCB_KIND_TAIL) {
+		s->c.tails++;
+		check_seq(s, ev);
+		return;
+	}
+	check_seq(s, ev);
+	if (ev->kind == MCB_KIND_EVENT)
+		s->c.events++;
+	else
+		note_notice(s, ev);
+	if (!wanted(s->o, ev))
+		return;
+	print_event(s, ev, now, repaired);
+	if (ev->kind == MCB_KIND_EVENT)
+		s->c.printed++;
+}
+
 static void handle(struct state *s, const unsigned char *buf, size_t len,
 		   size_t cap, const union mcb_addr *src)
 {
@@ -276,16 +299,39 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 				"from bridge_seq %" PRIu64 "\n", info.epoch,
 				s->ev.family, s->ev.group, s->ev.bridge_seq);
 	}
-	check_seq(s);
-	if (s->ev.kind == MCB_KIND_EVENT)
-		s->c.events++;
-	else
-		note_notice(s);
-	if (!wanted(s->o, &s->ev))
-		return;
-	print_event(s, now);
-	if (s->ev.kind == MCB_KIND_EVENT)
-		s->c.printed++;
+	if (s->rep) {
+		switch (mcb_repair_offer(s->rep, &s->ev, buf, len, info.epoch,
+					 now)) {
+		case MCB_RO_PASS:
+			break;
+		case MCB_RO_TAIL:
+			s->c.tails++;
+			return;
+		default:	/* held, had, or to be asked for */
+			return;
+		}
+	}
+	deliver(s, &s->ev, false, now);
+}
+
+/* What the repair engine has ready, in order; --count stops it. */
+static void repair_drain(struct state *s, uint64_t now)
+{
+	struct mcb_repair_item it;
+
+	while (!s->out_closed && !s->out_failed &&
+	       !(s->o->count && s->c.printed >= s->o->count) &&
+	       mcb_repair_next(s->rep, &it, now)) {
+		if (!it.lost) {
+			deliver(s, it.ev, it.repaired, now);
+			continue;
+		}
+		if (diag_ok(s, DIAG_REPAIR))
+			fprintf(stderr, TAG "unrepairable: %s/%s bridge_seq "
+				"%" PRIu64 "..%" PRIu64 " (%" PRIu64 ")\n",
+				s->ev.family, s->ev.group, it.first, it.last,
+				it.last - it.first + 1);
+	}
 }
 
 static void summary(struct state *s)
@@ -298,10 +344,28 @@ static void summary(struct state *s)
 		" printed=%" PRIu64 " gaps=%" PRIu64 " missing=%" PRIu64
 		" restarts=%" PRIu64 " overrun_notices=%" PRIu64
 		" overruns=%" PRIu64 " lost_notices=%" PRIu64
-		" lost_events=%" PRIu64 " bad=%" PRIu64 " late=%" PRIu64 "\n",
+		" lost_events=%" PRIu64 " bad=%" PRIu64 " late=%" PRIu64
+		" tails=%" PRIu64 "\n",
 		c->received, c->events, c->printed, c->gaps, c->missing,
 		c->restarts, c->overrun_notices, c->overruns, c->lost_notices,
-		c->lost_events, c->bad, c->late);
+		c->lost_events, c->bad, c->late, c->tails);
+	if (s->rep) {
+		const struct mcb_repair_stats *r = mcb_repair_stats(s->rep);
+
+		fprintf(stderr, TAG "repair: repaired=%" PRIu64
+			" unrepairable=%" PRIu64 " requests=%" PRIu64
+			" retries=%" PRIu64 " answers=%" PRIu64 " refused=%"
+			PRIu64 " held=%" PRIu64 " held_max=%" PRIu64
+			" dropped=%" PRIu64 " dups=%" PRIu64 " bad=%" PRIu64
+			" stale=%" PRIu64, r->repaired, r->unrepairable,
+			r->requests, r->retries, r->answers, r->refused,
+			r->held, r->held_max, r->dropped, r->dups, r->bad,
+			r->stale);
+		if (r->joined)
+			fprintf(stderr, " history=%" PRIu64 "..%" PRIu64,
+				r->join_first, r->join_last);
+		putc('\n', stderr);
+	}
 	if (c->bad) {
 		fputs(TAG "bad:", stderr);
 		for (int i = 1; i <= MCB_ERR__COUNT; i++)
@@ -385,11 +449,104 @@ static int drain(struct state *s, int fd, unsigned char *buf, size_t cap,
 			return err;
 		}
 		handle(s, buf, (size_t)n, cap, &src);
+		if (s->rep)
+			repair_drain(s, s->now);
 		if (s->out_closed || s->out_failed ||
 		    (o->count && s->c.printed >= o->count))
 			*done = true;
 	}
 	return 1;
+}
+
+/* The repair channel: answers (at most DRAIN_BATCH), then what is due.
+ * Returns 1 when more answers may be queued, 0 when not, -errno. */
+static int repair_serve(struct state *s, bool *done)
+{
+	const struct listen_opts *o = s->o;
+	uint64_t due;
+	int r = 0, err;
+
+	s->now = mcb_now_ns();
+	for (int i = 0; i < DRAIN_BATCH && !*done; i++) {
+		r = mcb_repair_read(s->rep, s->now);
+		if (r < 0) {
+			fprintf(stderr, TAG "repair: recv: %s\n", strerror(-r));
+			return r;
+		}
+		if (r == 0)
+			break;
+		repair_drain(s, s->now);
+		if (s->out_closed || s->out_failed ||
+		    (o->count && s->c.printed >= o->count))
+			*done = true;
+	}
+	due = mcb_repair_deadline(s->rep);
+	if (due && s->now >= due) {
+		err = mcb_repair_tick(s->rep, s->now);
+		if (err < 0) {
+			fprintf(stderr, TAG "repair: send: %s\n",
+				strerror(-err));
+			return err;
+		}
+		repair_drain(s, s->now);
+	}
+	if (s->out_closed || s->out_failed ||
+	    (o->count && s->c.printed >= o->count))
+		*done = true;
+	return r;
+}
+
+/* The repair engine on the command line's settings. */
+static int repair_open(struct state *s)
+{
+	const struct listen_opts *o = s->o;
+	struct mcb_repair_cfg rc;
+	int err;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.server = o->repair_to;
+	if (o->cfg.family == AF_INET6) {
+		struct sockaddr_in6 *g = (struct sockaddr_in6 *)&rc.group;
+
+		g->sin6_family = AF_INET6;
+		g->sin6_addr = o->cfg.group6;
+		g->sin6_port = htons(o->cfg.port);
+	} else {
+		struct sockaddr_in *g = (struct sockaddr_in *)&rc.group;
+
+		g->sin_family = AF_INET;
+		g->sin_addr = o->cfg.group;
+		g->sin_port = htons(o->cfg.port);
+	}
+	rc.format = o->format;
+	rc.auth = s->rx.authenticate ? &s->rx.auth : NULL;
+	rc.buffer = o->repair_buffer;
+	rc.join = o->last ? MCB_REPAIR_JOIN_LAST :
+		  o->since ? MCB_REPAIR_JOIN_SINCE : MCB_REPAIR_JOIN_LIVE;
+	rc.join_arg = o->last ? o->last : o->since;
+	err = mcb_repair_open(&s->rep, &rc);
+	if (err < 0)
+		fprintf(stderr, TAG "repair channel %s: %s\n", o->repair_addr,
+			strerror(-err));
+	return err;
+}
+
+/* Until what comes first: --timeout, or the repair engine's next tick. */
+static struct timespec *wait_time(const struct state *s, uint64_t deadline,
+				  struct timespec *ts)
+{
+	uint64_t now = mcb_now_ns(), until = deadline, due;
+
+	if (s->rep && (due = mcb_repair_deadline(s->rep)) &&
+	    (!until || due < until))
+		until = due;
+	if (!until)
+		return NULL;
+	if (until < now)
+		until = now;
+	ts->tv_sec = (time_t)((until - now) / 1000000000u);
+	ts->tv_nsec = (long)((until - now) % 1000000000u);
+	return ts;
 }
 
 int listen_run(const struct listen_opts *o, const struct mcb_key *key,
@@ -399,7 +556,8 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	 * shows up as oversized; on the stack: no global state. */
 	unsigned char buf[MCB_WIRE_MAX_DATAGRAM + 1];
 	struct state s = { .o = o };
-	struct pollfd pfd;
+	struct pollfd pfd[2];
+	nfds_t nfds = 1;
 	const char *what;
 	uint64_t deadline = 0;
 	bool done = false, more = false;
@@ -412,39 +570,39 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 		fprintf(stderr, TAG "libcrypto has no HMAC-SHA256\n");
 		return rc;
 	}
-	pfd.fd = mcb_listen_open(&o->cfg, &what);
-	pfd.events = POLLIN;
-	if (pfd.fd < 0) {
+	pfd[0].fd = mcb_listen_open(&o->cfg, &what);
+	pfd[0].events = POLLIN;
+	if (pfd[0].fd < 0) {
 		rc = -errno;
 		fprintf(stderr, TAG "%s (group %s port %u interface %s): %s\n",
 			what, o->group_str, o->cfg.port, o->iface_str,
 			strerror(-rc));
-		mcb_receiver_fini(&s.rx);
-		return rc;
+		goto out_auth;
 	}
-	rc = announce(o, pfd.fd);
-	if (rc < 0) {
-		close(pfd.fd);
-		mcb_receiver_fini(&s.rx);
-		return rc;
+	/* Joined before asking: what the bridge sends after its answer is
+	 * then caught live, with no gap at the seam. */
+	if (o->repair) {
+		rc = repair_open(&s);
+		if (rc < 0)
+			goto out_fd;
+		pfd[1].fd = mcb_repair_fd(s.rep);
+		pfd[1].events = POLLIN;
+		nfds = 2;
 	}
+	rc = announce(o, pfd[0].fd);
+	if (rc < 0)
+		goto out_fd;
 	if (o->timeout_ms)
 		deadline = mcb_now_ns() + o->timeout_ms * 1000000u;
 
 	while (!done && !*stop) {
-		struct timespec ts, *tsp = NULL;
+		struct timespec ts, *tsp;
 		uint64_t received = s.c.received;
-		int r;
+		int r, rr = 0;
 
-		if (deadline) {
-			uint64_t now = mcb_now_ns();
-
-			if (now >= deadline)
-				break;
-			ts.tv_sec = (time_t)((deadline - now) / 1000000000u);
-			ts.tv_nsec = (long)((deadline - now) % 1000000000u);
-			tsp = &ts;
-		}
+		if (deadline && mcb_now_ns() >= deadline)
+			break;
+		tsp = wait_time(&s, deadline, &ts);
 		if (more) {
 			/* Still datagrams queued: ppoll on the socket would
 			 * return at once without delivering a pending
@@ -465,7 +623,7 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 			/* Signals are blocked except inside ppoll, so a
 			 * SIGTERM between the check of *stop and the wait
 			 * is not lost. */
-			r = ppoll(&pfd, 1, tsp, wait_mask);
+			r = ppoll(pfd, nfds, tsp, wait_mask);
 			if (r < 0) {
 				if (errno == EINTR)
 					continue;
@@ -474,15 +632,22 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 					strerror(-rc));
 				break;
 			}
-			if (r == 0)
-				continue;	/* the deadline check ends it */
+			/* r == 0: the deadline check ends it, or the repair
+			 * engine has something due. */
 		}
-		r = drain(&s, pfd.fd, buf, sizeof(buf) - 1, &done);
+		r = drain(&s, pfd[0].fd, buf, sizeof(buf) - 1, &done);
 		if (r < 0) {
 			rc = r;
 			break;
 		}
-		more = r > 0;
+		if (s.rep && !done) {
+			rr = repair_serve(&s, &done);
+			if (rr < 0) {
+				rc = rr;
+				break;
+			}
+		}
+		more = r > 0 || rr > 0;
 		/* Asleep off the socket's wait queue, datagrams of a burst
 		 * queue up with no wake-up each (the sender pays for those);
 		 * signals still end the pause.  Only once the queue is
@@ -507,10 +672,13 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 		rc = -EIO;
 	}
 	summary(&s);
-	mcb_receiver_fini(&s.rx);
-	if (close(pfd.fd) < 0 && rc == 0) {
+out_fd:
+	mcb_repair_close(s.rep);
+	if (close(pfd[0].fd) < 0 && rc == 0) {
 		rc = -errno;
 		fprintf(stderr, TAG "close: %s\n", strerror(-rc));
 	}
+out_auth:
+	mcb_receiver_fini(&s.rx);
 	return rc;
 }

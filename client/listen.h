@@ -35,6 +35,14 @@ struct listen_opts {
 	int ready_fd;		/* -1 = none */
 	uint32_t linger_us;	/* pause after reading, 0 = none */
 	const char *key_file;	/* --key: accept only authenticated datagrams */
+	/* --repair, --last, --since: lossless, through the bridge's repair
+	 * channel (mcbridge_client.h's mcb_repair_*). */
+	bool repair;
+	const char *repair_addr;	/* --repair-addr, as given */
+	struct sockaddr_storage repair_to;
+	uint64_t last;		/* --last N: history first */
+	uint64_t since;		/* --since SEQ */
+	size_t repair_buffer;	/* --repair-buffer */
 };
 
 /* listen_opts_parse()'s results (lib/opttab.h's). */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <mcbridge/attrs.h>
 #include <mcbridge/auth.h>
@@ -207,6 +208,8 @@ struct mcb_render_extra {
 	/* The host the event came from (a fleet's events, mcbridge-nats
 	 * sub), NULL: none.  JSON "host" after "kind"; human: "HOST: ". */
 	const char *host;
+	/* Came by the repair channel, not the group: "repaired":true. */
+	bool repaired;
 };
 
 /* One line of JSON (same keys as wire.h), ending in "\n". */
@@ -223,7 +226,8 @@ void mcb_render_human(FILE *out, const struct mcb_event *ev,
 enum mcb_seq_verdict {
 	MCB_SEQ_FIRST,		/* first datagram of this stream */
 	MCB_SEQ_OK,		/* the expected next seq */
-	MCB_SEQ_GAP,		/* missed = seqs skipped */
+	MCB_SEQ_GAP,		/* missed = seqs skipped (a tail: seqs it
+				 * shows missing at the end of the run) */
 	MCB_SEQ_RESTART,	/* a new bridge run: another run_id, or seq
 				 * back with a later bridge_time_ns, or back to
 				 * a seq seen before (missed = seqs lost at the
@@ -294,5 +298,121 @@ int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what);
 
 /* Current monotonic time in ns (CLOCK_MONOTONIC, like timestamp_ns). */
 uint64_t mcb_now_ns(void);
+
+/* ---- repair (repair.c) ---- */
+
+/*
+ * Lossless delivery of one mapping's stream through the bridge's repair
+ * channel (mcbridge/wire.h, mcbridge-events(7)).  On a gap in bridge_seq,
+ * seen from a later datagram or a tail, the missing range is asked for
+ * after a small random delay (so that listeners who lost the same
+ * datagrams do not all ask at once); later datagrams wait in a bounded
+ * reorder buffer; everything comes out in bridge_seq order, each datagram
+ * once; what the bridge no longer holds comes out as a lost range.  A late
+ * joiner may first get the last N datagrams, or all since a bridge_seq,
+ * from the history, then the live stream, with no duplicate and no gap at
+ * the seam.  Memory is allocated by mcb_repair_open() only.
+ *
+ * Use: for every datagram received from the group, decode it (and check
+ * its MAC and replay window with a key, except for tails, which repeat a
+ * bridge_seq), then mcb_repair_offer(); handle it yourself when that says
+ * MCB_RO_PASS.  When mcb_repair_fd() is readable, mcb_repair_read(); at
+ * mcb_repair_deadline(), mcb_repair_tick().  After each of these calls,
+ * take mcb_repair_next() until it returns false.
+ *
+ * One stream is repaired: the (family, group) named in the configuration,
+ * or else of the first datagram offered; others pass through.
+ */
+enum mcb_repair_join {
+	MCB_REPAIR_JOIN_LIVE = 0,	/* from the first datagram seen */
+	MCB_REPAIR_JOIN_LAST,		/* the last join_arg datagrams first */
+	MCB_REPAIR_JOIN_SINCE,		/* from bridge_seq join_arg on */
+};
+
+struct mcb_repair_cfg {
+	struct sockaddr_storage server;	/* the bridge's repair address */
+	struct sockaddr_storage group;	/* the group (and port) joined */
+	char family[MCB_WIRE_NAMSIZ];	/* "": the first datagram's */
+	char group_name[MCB_WIRE_NAMSIZ];
+	enum mcb_format format;		/* as mcb_decode()'s expect */
+	struct mcb_auth *auth;		/* with a key: sign requests, check
+					 * repaired datagrams; NULL: none */
+	size_t buffer;			/* reorder bytes; 0: the default */
+	uint64_t delay_min_ns;		/* random wait before asking, */
+	uint64_t delay_max_ns;		/* 0 and 0: the defaults */
+	uint64_t timeout_ns;		/* for an answer; 0: the default */
+	unsigned retries;		/* before giving up; 0: the default */
+	enum mcb_repair_join join;
+	uint64_t join_arg;
+};
+
+#define MCB_REPAIR_DEFAULT_BUFFER	(8u << 20)
+#define MCB_REPAIR_DEFAULT_DELAY_MIN_NS	2000000u	/* 2 ms */
+#define MCB_REPAIR_DEFAULT_DELAY_MAX_NS	20000000u	/* 20 ms */
+#define MCB_REPAIR_DEFAULT_TIMEOUT_NS	500000000u	/* 0.5 s */
+#define MCB_REPAIR_DEFAULT_RETRIES	5
+
+enum mcb_repair_offer {
+	MCB_RO_PASS,		/* handle it now: next in order, or not ours */
+	MCB_RO_HELD,		/* kept: mcb_repair_next() gives it */
+	MCB_RO_DUP,		/* had it already */
+	MCB_RO_DROPPED,		/* no room: it will be asked for */
+	MCB_RO_TAIL,		/* a tail of the stream, taken in */
+};
+
+struct mcb_repair_item {
+	bool lost;			/* else a datagram */
+	uint64_t first, last;		/* lost: bridge_seqs, unrepairable */
+	const struct mcb_event *ev;	/* a datagram, decoded, */
+	const unsigned char *buf;	/* its bytes (valid until the next */
+	size_t len;			/* call) */
+	bool repaired;			/* came by the repair channel */
+};
+
+struct mcb_repair_stats {
+	uint64_t requests;	/* sent, retries included */
+	uint64_t retries;	/* asked again: no answer in time */
+	uint64_t answers;	/* ENDs taken */
+	uint64_t refused;	/* ENDs refusing (another run, ...) */
+	uint64_t repaired;	/* datagrams delivered from answers */
+	uint64_t unrepairable;	/* bridge_seqs given up */
+	uint64_t held;		/* datagrams that waited for order */
+	uint64_t held_max;	/* the most waiting at once */
+	uint64_t dropped;	/* no room to wait: asked for later */
+	uint64_t dups;		/* a datagram had already */
+	uint64_t bad;		/* answers or repaired datagrams refused */
+	uint64_t stale;		/* answers to an older request */
+	bool joined;		/* a late join's history arrived: */
+	uint64_t join_first;	/* its range (first > last: empty) */
+	uint64_t join_last;
+};
+
+struct mcb_repair;
+
+/*
+ * Open the repair socket (connected to cfg->server) and the buffers; with
+ * a join other than LIVE, the history is asked for at the first tick.
+ * Returns 0, or -errno (-EINVAL: a bad configuration).
+ */
+int mcb_repair_open(struct mcb_repair **r, const struct mcb_repair_cfg *cfg);
+void mcb_repair_close(struct mcb_repair *r);
+int mcb_repair_fd(const struct mcb_repair *r);
+
+/* A datagram from the group, decoded into ev, with its epoch (0: not
+ * signed). */
+enum mcb_repair_offer mcb_repair_offer(struct mcb_repair *r,
+				       const struct mcb_event *ev,
+				       const void *buf, size_t len,
+				       uint64_t epoch, uint64_t now_ns);
+/* Read one answer.  1: read one, 0: nothing queued, -errno. */
+int mcb_repair_read(struct mcb_repair *r, uint64_t now_ns);
+/* Send what is due and give up on what timed out.  0 or -errno. */
+int mcb_repair_tick(struct mcb_repair *r, uint64_t now_ns);
+/* When to call mcb_repair_tick() next (CLOCK_MONOTONIC ns), 0: no need. */
+uint64_t mcb_repair_deadline(const struct mcb_repair *r);
+/* The next datagram in order, or lost range; false when none is ready. */
+bool mcb_repair_next(struct mcb_repair *r, struct mcb_repair_item *it,
+		     uint64_t now_ns);
+const struct mcb_repair_stats *mcb_repair_stats(const struct mcb_repair *r);
 
 #endif /* MCBRIDGE_CLIENT_H */

@@ -127,6 +127,29 @@ static const struct mcb_opt options[] = {
 	  "datagram, which the bridge pays for; adds at most\n"
 	  "US of latency while events keep coming",
 	  mcb_opt_set_u64, F(linger_us), 0, MCB_MAX_LINGER_US },
+	{ "repair", 0, NULL,
+	  "ask the bridge's repair channel for what is missing:\n"
+	  "events come out in bridge_seq order, gaps filled\n"
+	  "from its history; what it no longer has is counted\n"
+	  "as unrepairable",
+	  mcb_opt_set_flag, F(repair) },
+	{ "repair-addr", 0, "ADDR:PORT",
+	  "the bridge's repair channel (" MCB_DEFAULT_REPAIR_ADDR ":"
+	  MCB_STR(MCB_DEFAULT_REPAIR_PORT) ")",
+	  mcb_opt_set_str, F(repair_addr) },
+	{ "last", 0, "N",
+	  "start with the last N events of the bridge's history,\n"
+	  "then go on live, with no duplicate and no gap\n"
+	  "(implies --repair)",
+	  mcb_opt_set_u64, F(last), 1, MCB_REPAIR_MAX_RANGE },
+	{ "since", 0, "SEQ",
+	  "start with the history from bridge_seq SEQ of the\n"
+	  "bridge's current run, then live (implies --repair)",
+	  mcb_opt_set_u64, F(since), 1, UINT64_MAX },
+	{ "repair-buffer", 0, "BYTES",
+	  "events waiting for a gap to be filled, at most BYTES\n"
+	  "(8M); more are dropped and asked for again later",
+	  mcb_opt_set_size, F(repair_buffer), 256 * 1024, 1ull << 30 },
 	{ "key", 'k', "FILE",
 	  "accept only datagrams authenticated with this key\n"
 	  "(mcbridged --key); forged, altered and replayed\n"
@@ -169,10 +192,29 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 	o->cfg.rcvbuf = MCB_LISTEN_DEFAULT_RCVBUF;
 	o->format = MCB_FMT_AUTO;
 	o->ready_fd = -1;
+	o->repair_addr = MCB_DEFAULT_REPAIR_ADDR ":"
+			 MCB_STR(MCB_DEFAULT_REPAIR_PORT);
+	o->repair_buffer = MCB_REPAIR_DEFAULT_BUFFER;
 
 	r = mcb_opt_parse(&table, argc, argv, o, out, err);
 	if (r != MCB_OPT_RUN)
 		return r;
+	if (o->last && o->since)
+		return mcb_opt_fail(&table, err, "--last and --since exclude "
+				    "each other");
+	if (o->last || o->since)
+		o->repair = true;
+	if (o->repair) {
+		union mcb_addr def = { .in = { .sin_family = AF_INET } }, to;
+
+		if (mcb_hostport_parse(o->repair_addr, &def, &to) ||
+		    (to.sa.sa_family == AF_INET && !to.in.sin_addr.s_addr))
+			return mcb_opt_fail(&table, err, "--repair-addr '%s': "
+					    "expected ADDR:PORT or [IPV6]:PORT",
+					    o->repair_addr);
+		memset(&o->repair_to, 0, sizeof(o->repair_to));
+		memcpy(&o->repair_to, &to, mcb_addr_len(&to));
+	}
 	bad = mcb_mcast_parse(o->group_str, &group);
 	if (bad)
 		return mcb_opt_fail(&table, err, "'%s' is %s", o->group_str,

@@ -69,8 +69,12 @@ enum mcb_recv_result mcb_receive(struct mcb_receiver *r, const void *buf,
 		return MCB_RECV_BAD;
 	if (!r->authenticate)
 		return MCB_RECV_OK;
-	/* After decoding: bridge_seq is read from the authenticated bytes. */
-	switch (mcb_replay_check(&r->replay, epoch, ev->bridge_seq)) {
+	/* After decoding: bridge_seq is read from the authenticated bytes.
+	 * A tail repeats its run's last bridge_seq on purpose, every
+	 * --tail-ms: outside the window (it only ever says what was sent,
+	 * and receivers heed it for the run they follow only). */
+	switch (ev->kind == MCB_KIND_TAIL ? MCB_REPLAY_FRESH :
+		mcb_replay_check(&r->replay, epoch, ev->bridge_seq)) {
 	case MCB_REPLAY_NEW_EPOCH:
 		info->new_epoch = true;
 		break;

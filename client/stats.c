@@ -58,6 +58,36 @@ static void start_run(struct mcb_seq_stream *s, const struct mcb_event *ev)
 	s->run_id = (ev->has & MCB_HAS_RUN_ID) ? ev->run_id : 0;
 }
 
+/*
+ * A tail repeats the run's last bridge_seq: beyond the last seen, the
+ * datagrams in between are missing (the end of a burst lost).  It moves
+ * nothing else: not the time, not the run - a tail of another run than
+ * the one followed (a replayed one, say) says nothing about it.
+ */
+static enum mcb_seq_verdict check_tail(struct mcb_seq_stream *s,
+				       const struct mcb_event *ev,
+				       bool created, uint64_t *missed)
+{
+	uint64_t seq = ev->bridge_seq, ahead;
+
+	if (created) {
+		/* Joined while idle: the next datagram follows this seq. */
+		s->last = seq;
+		s->seen = 1;
+		s->run_id = (ev->has & MCB_HAS_RUN_ID) ? ev->run_id : 0;
+		return MCB_SEQ_FIRST;
+	}
+	if (!(ev->has & MCB_HAS_RUN_ID) || ev->run_id != s->run_id ||
+	    seq <= s->last)
+		return MCB_SEQ_OK;
+	ahead = seq - s->last;
+	*missed = ahead;
+	s->seen = ahead >= MCB_SEQ_WINDOW ? 0 : s->seen << ahead;
+	/* Bit 0 (seq itself) stays clear: it is missing too. */
+	s->last = seq;
+	return MCB_SEQ_GAP;
+}
+
 enum mcb_seq_verdict mcb_seq_check(struct mcb_seq_tracker *t,
 				   const struct mcb_event *ev,
 				   uint64_t *missed)
@@ -69,6 +99,8 @@ enum mcb_seq_verdict mcb_seq_check(struct mcb_seq_tracker *t,
 	*missed = 0;
 	if (!s)
 		return MCB_SEQ_UNTRACKED;
+	if (ev->kind == MCB_KIND_TAIL)
+		return check_tail(s, ev, created, missed);
 	if (created) {
 		/* Joined mid-stream: what came before is not ours to miss. */
 		start_run(s, ev);

@@ -4,7 +4,9 @@
  * mcbridge events of each type, another family's event with nested, string
  * and binary attributes, a raw stream of two messages) and
  * corpus/fuzz_decode/ (the datagrams the bridge makes of them, JSON and
- * binary, and its loss notices).   gen-seeds DIR
+ * binary, and its loss notices) and corpus/fuzz_repair/ (repair requests,
+ * a DATA message carrying datagrams, ENDs; plain and signed with the
+ * target's key).   gen-seeds DIR
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <linux/netlink.h>
 
 #include <linux/mcbridge.h>
+#include <mcbridge/repair.h>
 
 #include "event.h"
 
@@ -78,6 +81,53 @@ static void seed(const char *name, bool mcbridge, uint8_t cmd, uint64_t kseq)
 	n = mcb_encode_binary(&ev, out, sizeof(out), &trunc);
 	snprintf(fname, sizeof(fname), "%s.bin", name);
 	write_file("fuzz_decode", fname, out, n);
+}
+
+/* Repair channel messages, plain and signed (fuzz_repair.c's key). */
+static void repair_seeds(const void *dgram, size_t dlen)
+{
+	static const char k[] = "mcbridge fuzz key, 32 bytes long";
+	static unsigned char out[65536];
+	struct mcb_key key = { .len = sizeof(k) - 1 };
+	struct mcb_auth auth;
+	struct mcb_repair_msg m = {
+		.type = MCB_REPAIR_RANGE, .run = 7, .session = 8, .req_seq = 9,
+		.first = 1, .last = 5, .af = 4, .addr = { 225, 0, 0, 1 },
+		.port = 7788, .family = "mcbridge", .group = "events",
+	};
+	size_t n;
+
+	memcpy(key.bytes, k, key.len);
+	if (mcb_auth_init(&auth, &key) < 0)
+		exit(1);
+	for (int s = 0; s < 2; s++) {
+		struct mcb_auth *sign = s ? &auth : NULL;
+		char name[32];
+
+		m.type = MCB_REPAIR_RANGE;
+		snprintf(name, sizeof(name), "range%s", s ? "-signed" : "");
+		write_file("fuzz_repair", name, out,
+			   mcb_repair_encode(&m, sign, out, sizeof(out)));
+		m.type = MCB_REPAIR_LAST;
+		m.count = 100;
+		snprintf(name, sizeof(name), "last%s", s ? "-signed" : "");
+		write_file("fuzz_repair", name, out,
+			   mcb_repair_encode(&m, sign, out, sizeof(out)));
+		m.type = MCB_REPAIR_END;
+		m.lost_first = 1;
+		m.lost_last = 2;
+		m.held_first = 3;
+		m.held_last = 5;
+		snprintf(name, sizeof(name), "end%s", s ? "-signed" : "");
+		write_file("fuzz_repair", name, out,
+			   mcb_repair_encode(&m, sign, out, sizeof(out)));
+	}
+	m.type = MCB_REPAIR_DATA;
+	n = mcb_repair_data_begin(&m, out);
+	n = mcb_repair_data_add(out, n, sizeof(out), dgram, dlen);
+	n = mcb_repair_data_add(out, n, sizeof(out), dgram, dlen);
+	write_file("fuzz_repair", "data", out, n);
+	mcb_auth_fini(&auth);
 }
 
 static void mcb_head(uint64_t seq, uint32_t type)
@@ -171,6 +221,8 @@ int main(int argc, char **argv)
 		n = mcb_encode_binary(&ev, out, sizeof(out), &trunc);
 		snprintf(fname, sizeof(fname), "%s.bin", name);
 		write_file("fuzz_decode", fname, out, n);
+		if (i == 0)
+			repair_seeds(out, n);
 	}
 	return 0;
 }

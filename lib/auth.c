@@ -55,8 +55,8 @@ void mcb_auth_fini(struct mcb_auth *a)
 }
 
 /* The MAC of n bytes; a NULL key re-initialises with the same key. */
-static int mac(struct mcb_auth *a, const void *p, size_t n,
-	       unsigned char out[MCB_WIRE_MAC_LEN])
+int mcb_auth_mac(struct mcb_auth *a, const void *p, size_t n,
+		 unsigned char out[MCB_WIRE_MAC_LEN])
 {
 	size_t outl = 0;
 
@@ -85,7 +85,7 @@ static size_t sign_binary(struct mcb_auth *a, unsigned char *p, size_t len,
 	memcpy(p + offsetof(struct mcb_wire_hdr, flags), &flags, 2);
 	t.epoch = htobe64(epoch);
 	memcpy(p + len, &t.epoch, sizeof(t.epoch));
-	if (mac(a, p, len + sizeof(t.epoch), t.mac) < 0)
+	if (mcb_auth_mac(a, p, len + sizeof(t.epoch), t.mac) < 0)
 		return 0;
 	memcpy(p + len + sizeof(t.epoch), t.mac, sizeof(t.mac));
 	return len + sizeof(t);
@@ -108,7 +108,7 @@ static size_t sign_json(struct mcb_auth *a, unsigned char *p, size_t len,
 	mcb_hex_encode(q, e, sizeof(e));
 	q += MCB_JSON_EPOCH_HEX;
 	*q++ = '"';
-	if (mac(a, p, (size_t)((unsigned char *)q - p), m) < 0)
+	if (mcb_auth_mac(a, p, (size_t)((unsigned char *)q - p), m) < 0)
 		return 0;
 	memcpy(q, JSON_MAC_PREFIX, LIT_LEN(JSON_MAC_PREFIX));
 	q += LIT_LEN(JSON_MAC_PREFIX);
@@ -128,12 +128,12 @@ size_t mcb_auth_sign(struct mcb_auth *a, void *buf, size_t len, size_t cap,
 			sign_json(a, buf, len, cap, epoch);
 }
 
-static enum mcb_auth_result check(struct mcb_auth *a, const void *p,
-				  size_t n, const unsigned char *want)
+enum mcb_auth_result mcb_auth_check(struct mcb_auth *a, const void *p,
+				    size_t n, const unsigned char *want)
 {
 	unsigned char got[MCB_WIRE_MAC_LEN];
 
-	if (mac(a, p, n, got) < 0)
+	if (mcb_auth_mac(a, p, n, got) < 0)
 		return MCB_AUTH_ERROR;
 	/* Constant time: no timing hint about how much of a guess was right. */
 	return CRYPTO_memcmp(got, want, sizeof(got)) == 0 ? MCB_AUTH_OK :
@@ -154,7 +154,7 @@ static enum mcb_auth_result verify_binary(struct mcb_auth *a,
 		return MCB_AUTH_UNSIGNED;
 	memcpy(&t, p + len - sizeof(t), sizeof(t));
 	*epoch = be64toh(t.epoch);
-	return check(a, p, len - sizeof(t.mac), t.mac);
+	return mcb_auth_check(a, p, len - sizeof(t.mac), t.mac);
 }
 
 static enum mcb_auth_result verify_json(struct mcb_auth *a,
@@ -183,7 +183,7 @@ static enum mcb_auth_result verify_json(struct mcb_auth *a,
 		return MCB_AUTH_UNSIGNED;
 	memcpy(&v, eb, sizeof(v));
 	*epoch = be64toh(v);
-	return check(a, p, (size_t)(m - (const char *)p), mb);
+	return mcb_auth_check(a, p, (size_t)(m - (const char *)p), mb);
 }
 
 enum mcb_auth_result mcb_auth_verify(struct mcb_auth *a, const void *buf,

@@ -92,6 +92,42 @@ const char *mcb_mcast_strerror(const char *s, int err)
 	return v6 ? "not an IPv6 address" : "not an IPv4 address";
 }
 
+int mcb_hostport_parse(const char *s, const union mcb_addr *def,
+		       union mcb_addr *a)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon = strrchr(s, ':'), *h = s;
+	/* No colon: a bare port. */
+	size_t hlen = colon ? (size_t)(colon - s) : 0;
+	union mcb_addr out = *def;
+	uint64_t port;
+
+	if (mcb_parse_u64(colon ? colon + 1 : s, 1, 65535, &port))
+		return -EINVAL;
+	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	} else if (memchr(h, ':', hlen)) {
+		return -EINVAL;	/* IPv6 needs brackets: [::1]:7787 */
+	}
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (hlen && inet_pton(AF_INET, host, &out.in.sin_addr) == 1) {
+		out.in.sin_family = AF_INET;
+	} else if (hlen) {
+		memset(&out, 0, sizeof(out));
+		if (inet_pton(AF_INET6, host, &out.in6.sin6_addr) != 1)
+			return -EINVAL;
+		out.in6.sin6_family = AF_INET6;
+	}
+	/* The port sits at the same place in both. */
+	out.in.sin_port = htons((uint16_t)port);
+	*a = out;
+	return 0;
+}
+
 socklen_t mcb_addr_len(const union mcb_addr *a)
 {
 	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);

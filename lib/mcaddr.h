@@ -37,6 +37,14 @@ int mcb_mcast_parse_port(const char *s, uint16_t default_port,
 /* What mcb_mcast_parse(s) = err says: "not an IPv4 multicast address"... */
 const char *mcb_mcast_strerror(const char *s, int err);
 
+/*
+ * A unicast endpoint: "ADDR:PORT", "[IPV6]:PORT", or ":PORT" / "PORT"
+ * (then the address is def's, and so is the family).  Returns 0, or
+ * -EINVAL with nothing changed.
+ */
+int mcb_hostport_parse(const char *s, const union mcb_addr *def,
+		       union mcb_addr *a);
+
 socklen_t mcb_addr_len(const union mcb_addr *a);
 
 /* "225.0.0.1:7788" or "[ff01::4d43:1]:7788"; returns buf. */

@@ -7,7 +7,7 @@ MCB_LIB_OBJDIR := $(O)/libmcbridge
 # `make gen` at the top); its table knows the client's struct mcb_event.
 MCB_LIB_SRCS := auth.c keyfile.c replay.c clock.c hex.c num.c sockbuf.c \
 	jsonstr.c nla.c opttab.c mcb_attr.c mcb_attr_gen.c mcaddr.c \
-	log.c sdnotify.c cred.c
+	log.c sdnotify.c cred.c bytering.c repairmsg.c
 MCB_LIB_OBJS := $(MCB_LIB_SRCS:%.c=$(MCB_LIB_OBJDIR)/%.o)
 
 ifneq ($(notdir $(CURDIR)),lib)

@@ -96,7 +96,7 @@ struct sock {
 };
 
 struct counters {
-	uint64_t received, bad, events, notices, unconverted;
+	uint64_t received, bad, events, notices, tails, unconverted;
 	uint64_t published, retries, acknowledged, duplicates, nacks;
 	uint64_t timeouts, publish_errors, stale_acks, reordered;
 	uint64_t lost, lost_records, gaps, missing, restarts;
@@ -405,8 +405,18 @@ static void handle(struct fwd *f, unsigned li, size_t len, uint64_t now)
 	uint8_t format;
 	struct rec *r;
 
-	f->c.received++;
 	res = mcb_receive(&s->rx, f->dgram, len, ev, &info);
+	/* An idle bridge's tail repeats a bridge_seq: no datagram of the
+	 * stream (counted apart, not forwarded); a lost end of the stream
+	 * it shows is a gap like any other. */
+	if (res == MCB_RECV_OK && ev->kind == MCB_KIND_TAIL) {
+		f->c.tails++;
+		if (!(ev->has & MCB_HAS_RUN_ID))
+			ev->run_id = 0;
+		track_seq(f, s, now);
+		return;
+	}
+	f->c.received++;
 	if (res != MCB_RECV_OK) {
 		f->c.bad++;
 		if (diag_ok(f, DIAG_BAD, now))
@@ -838,13 +848,14 @@ static void stats(struct fwd *f, const char *what)
 		" missing=%" PRIu64 " restarts=%" PRIu64 " reordered=%" PRIu64
 		" unconverted=%" PRIu64 " publish_errors=%" PRIu64
 		" disconnects=%" PRIu64 " reconnects=%" PRIu64
-		" acks_dropped=%" PRIu64 " connected=%s", what, c->received,
+		" acks_dropped=%" PRIu64 " tails=%" PRIu64 " connected=%s",
+		what, c->received,
 		c->bad, c->events, c->notices, c->published, c->retries,
 		c->acknowledged, c->duplicates, c->nacks, c->timeouts,
 		f->ring.count, f->ring.used, c->buffered_max, c->lost,
 		c->lost_records, f->nlosses, c->gaps, c->missing, c->restarts,
 		c->reordered, c->unconverted, c->publish_errors,
-		lc.disconnects, lc.reconnects, lc.acks_dropped,
+		lc.disconnects, lc.reconnects, lc.acks_dropped, c->tails,
 		f->was_connected ? "yes" : "no");
 }
 

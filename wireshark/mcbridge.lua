@@ -115,8 +115,10 @@ local HDR_LEN = 96
 local AUTH_LEN = 40			-- epoch (8) + HMAC-SHA256 (32)
 local NAMSIZ = 16
 
-local KINDS = { [1] = "event", [2] = "overrun", [3] = "lost" }
-local KIND_BY_NAME = { event = 1, overrun = 2, lost = 3 }
+-- 4, "tail": an idle bridge's marker, the last bridge_seq again and, in
+-- count, what its history holds (mcbridge/wire.h).
+local KINDS = { [1] = "event", [2] = "overrun", [3] = "lost", [4] = "tail" }
+local KIND_BY_NAME = { event = 1, overrun = 2, lost = 3, tail = 4 }
 
 local F_TRUNCATED = 0x0001
 local F_KERNEL_SEQ = 0x0002

@@ -67,6 +67,16 @@ enum mcb_auth_result mcb_auth_verify(struct mcb_auth *a, const void *buf,
 const char *mcb_auth_strerror(enum mcb_auth_result r);
 
 /*
+ * The MAC of any n bytes (the repair channel's messages sign this way).
+ * Returns 0, or -1 when libcrypto failed.
+ */
+int mcb_auth_mac(struct mcb_auth *a, const void *p, size_t n,
+		 unsigned char mac[MCB_WIRE_MAC_LEN]);
+/* Whether mac is the MAC of the n bytes at p, compared in constant time. */
+enum mcb_auth_result mcb_auth_check(struct mcb_auth *a, const void *p,
+				    size_t n, const unsigned char *mac);
+
+/*
  * Replay window (as in IPsec, RFC 4303 3.4.3): per epoch the highest
  * bridge_seq accepted and a bitmap of the MCB_REPLAY_WINDOW below it.  Any
  * authenticated epoch not seen before is accepted (a bridge start, or

@@ -27,6 +27,14 @@
  *   the netlink socket (events lost, number unknown), or events missing from
  *   the kernel sequence (a gap in MCBRIDGE_ATTR_SEQ), with "kernel_seq" the
  *   first seq seen after the gap.
+ *   Tails ("kind":"tail") are sent by a mapping that sent nothing for
+ *   mcbridged --tail-ms, then again every --tail-ms while it stays idle:
+ *   "bridge_seq" is the mapping's last datagram's (a tail takes no number
+ *   of its own and is not kept in the history) and "count" the datagrams
+ *   the bridge's history holds (the oldest is bridge_seq - count + 1), so
+ *   a receiver learns of a lost last datagram, and what it can still ask
+ *   the repair channel for.  Decoders older than the tail report it as an
+ *   unknown kind; plain JSON readers see one more object to skip.
  *
  * Bridge run: a random non-zero 32-bit number drawn when the bridge
  *   starts, the same for all its mappings ("bridge_run" in JSON; hdr.run with MCB_WIRE_F_RUN in
@@ -92,6 +100,8 @@ enum mcb_wire_kind {
 	MCB_KIND_EVENT = 1,	/* a netlink event, attributes follow */
 	MCB_KIND_OVERRUN = 2,	/* count = netlink receive overruns */
 	MCB_KIND_LOST = 3,	/* count = events missing from kernel seq */
+	MCB_KIND_TAIL = 4,	/* idle: bridge_seq = the last one sent,
+				 * count = datagrams held in the history */
 };
 
 /* hdr.flags */
@@ -174,8 +184,136 @@ _Static_assert(sizeof(struct mcb_wire_auth) == 40,
 #define MCB_JSON_KIND_EVENT	"event"
 #define MCB_JSON_KIND_OVERRUN	"overrun"
 #define MCB_JSON_KIND_LOST	"lost"
+#define MCB_JSON_KIND_TAIL	"tail"
 
 /* The mcbridge family's attributes have the keys of its spec,
  * kmod/mcbridge.yaml (lib/mcb_attr.h). */
+
+/*
+ * Repair channel (mcbridged --repair; mcbridge-events(7) describes it too).
+ *
+ * mcbridged keeps the last datagrams of each mapping, as sent (signed when
+ * signed), by bridge_seq (--history).  On a unicast UDP socket, by default
+ * MCB_DEFAULT_REPAIR_ADDR port MCB_DEFAULT_REPAIR_PORT, a listener asks for
+ * a range of them; the bridge sends them to the asking address and port
+ * only, each byte for byte as it was multicast (so its MAC still checks),
+ * packed into DATA messages, then one END.  Messages are at most
+ * MCB_WIRE_MAX_DATAGRAM bytes; every field is big-endian; every message
+ * starts with struct mcb_repair_hdr.
+ *
+ * Request, listener -> bridge: struct mcb_repair_req, hdr.type one of
+ *   RANGE  bridge_seq first..last (inclusive) of run hdr.run (required);
+ *   SINCE  first..the newest, of hdr.run, or of the current run when 0;
+ *   LAST   the newest count datagrams, of hdr.run or the current run.
+ *   The mapping is the one sending to af/addr/port (the group the listener
+ *   joined) with these family and group names; empty names match the one
+ *   mapping of that destination, if there is exactly one.  hdr.run and,
+ *   when the mapping signs, epoch must be the bridge's: a request about
+ *   another run is refused (status RUN), never answered with this run's
+ *   datagrams.  At most MCB_REPAIR_MAX_RANGE datagrams are answered per
+ *   request: a longer range is cut at its end (END names what was
+ *   answered).  session is random per requester, req_seq +1 per request;
+ *   both come back in the answers.  With MCB_REPAIR_F_AUTH, an HMAC-SHA256
+ *   (the datagrams' key) of every byte before it follows the request;
+ *   a bridge with a key ignores requests without a valid one, and any
+ *   (session, req_seq) it accepted before (a replay), without answering.
+ *   A new request from the same address and port replaces its pending one.
+ *
+ * DATA, bridge -> listener: struct mcb_repair_data, then count records:
+ *   a 32-bit length, that many bytes of one datagram, zero padding to a
+ *   multiple of 4.  first..last is the whole answer's range; the datagrams
+ *   come in bridge_seq order, each named by its own bridge_seq.  DATA has
+ *   no MAC of its own: signed datagrams carry theirs.
+ *
+ * END, bridge -> listener: struct mcb_repair_end, hdr.status saying how it
+ *   went.  first..last: what was resent (first > last: nothing);
+ *   lost_first..lost_last: what was asked but is no longer (or never was)
+ *   in the history - unrepairable; held_first..held_last: what the history
+ *   holds now.  With a key, followed by its MAC like a request.
+ *
+ * Answers are paced by a token bucket per requester (bytes/s) and one for
+ * all: a request never buys more than its share of the bridge's sending.
+ */
+#define MCB_REPAIR_MAGIC	0x4d434250u	/* "MCBP" */
+#define MCB_REPAIR_VERSION	1
+#define MCB_DEFAULT_REPAIR_ADDR	"127.0.0.1"
+#define MCB_DEFAULT_REPAIR_PORT	7787
+#define MCB_REPAIR_MAX_RANGE	65536
+
+enum mcb_repair_type {
+	MCB_REPAIR_RANGE = 1,
+	MCB_REPAIR_SINCE = 2,
+	MCB_REPAIR_LAST = 3,
+	MCB_REPAIR_DATA = 4,
+	MCB_REPAIR_END = 5,
+};
+
+enum mcb_repair_status {
+	MCB_REPAIR_OK = 0,		/* first..last resent; lost_* unrepairable */
+	MCB_REPAIR_ST_RUN = 1,		/* another bridge run: refused */
+	MCB_REPAIR_ST_NO_MAPPING = 2,	/* no mapping of that destination */
+	MCB_REPAIR_ST_AMBIGUOUS = 3,	/* several: name family and group */
+	MCB_REPAIR_ST_BUSY = 4,		/* too many requesters: ask later */
+	MCB_REPAIR_ST_BAD = 5,		/* a range that names nothing */
+};
+
+/* hdr.flags */
+#define MCB_REPAIR_F_AUTH	0x01	/* the message ends in its MAC */
+
+struct mcb_repair_hdr {
+	uint32_t magic;			/* MCB_REPAIR_MAGIC */
+	uint8_t version;		/* MCB_REPAIR_VERSION */
+	uint8_t type;			/* enum mcb_repair_type */
+	uint8_t status;			/* END: enum mcb_repair_status, else 0 */
+	uint8_t flags;			/* MCB_REPAIR_F_* */
+	uint32_t run;			/* request: asked; answers: the bridge's */
+	uint32_t reserved;		/* 0 */
+	uint64_t session;		/* the requester's, echoed */
+	uint64_t req_seq;		/* the request's, echoed */
+};
+
+struct mcb_repair_req {
+	struct mcb_repair_hdr hdr;
+	uint64_t first;			/* RANGE, SINCE */
+	uint64_t last;			/* RANGE */
+	uint64_t count;			/* LAST */
+	uint64_t epoch;			/* the mapping's when it signs, else 0 */
+	uint8_t addr[16];		/* the group; IPv4 in the first 4 bytes */
+	uint16_t port;			/* the group's port */
+	uint8_t af;			/* 4 or 6 */
+	uint8_t reserved[5];		/* 0 */
+	char family[MCB_WIRE_NAMSIZ];	/* NUL-padded; empty: any */
+	char group[MCB_WIRE_NAMSIZ];
+};
+
+struct mcb_repair_data {
+	struct mcb_repair_hdr hdr;
+	uint64_t first;			/* the answer's range */
+	uint64_t last;
+	uint32_t count;			/* records in this message */
+	uint32_t reserved;		/* 0 */
+};
+
+struct mcb_repair_end {
+	struct mcb_repair_hdr hdr;
+	uint64_t first;			/* resent */
+	uint64_t last;
+	uint64_t lost_first;		/* unrepairable */
+	uint64_t lost_last;
+	uint64_t held_first;		/* the history now */
+	uint64_t held_last;
+};
+
+_Static_assert(sizeof(struct mcb_repair_hdr) == 32, "repair wire format");
+_Static_assert(sizeof(struct mcb_repair_req) == 120, "repair wire format");
+_Static_assert(sizeof(struct mcb_repair_data) == 56, "repair wire format");
+_Static_assert(sizeof(struct mcb_repair_end) == 80, "repair wire format");
+
+/* Bytes of a DATA record's length field; records are padded to 4. */
+#define MCB_REPAIR_REC_HDR	4
+/* The largest datagram one DATA message can carry. */
+#define MCB_REPAIR_MAX_RECORD	(MCB_WIRE_MAX_DATAGRAM - \
+				 sizeof(struct mcb_repair_data) - \
+				 MCB_REPAIR_REC_HDR)
 
 #endif /* MCBRIDGE_WIRE_H */

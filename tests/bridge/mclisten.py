@@ -16,6 +16,7 @@ JSON parsing.  Prints one JSON summary object on stdout:
   kseq_gaps / kseq_back / kseq_late (kernel seq of mcbridge events, the
   same with timestamp_ns; a new bridge run also starts a new baseline),
   lost [counts], overruns, first_kseq_after_back [..], bad (unparsable),
+  tails (idle markers of the bridge: counted apart, never stored),
   elapsed_s (first to last datagram), until_seen
 With --dump FILE every datagram is also written there (JSON lines).
 """
@@ -92,6 +93,7 @@ def main():
 
     marker = ('"text":%s' % json.dumps(a.until)).encode()
     got = []
+    tails = 0
     t0 = t1 = None
     until_seen = False
     while True:
@@ -104,6 +106,11 @@ def main():
                 d = s.recv(70000, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 break
+            # An idle bridge's tail repeats the last bridge_seq: counted,
+            # not kept with the events and notices.
+            if d.startswith(b'{"kind":"tail"'):
+                tails += 1
+                continue
             t1 = time.monotonic()
             if t0 is None:
                 t0 = t1
@@ -119,6 +126,7 @@ def main():
     summ = {"datagrams": len(got), "events": 0, "texts": {}, "kinds": {},
             "bseq_gaps": 0, "bseq_back": 0, "kseq_gaps": 0, "kseq_back": 0,
             "lost": [], "overruns": 0, "bad": 0, "first_bseq": None,
+            "tails": tails,
             "first_kseq_after_back": [], "until_seen": until_seen,
             "elapsed_s": (t1 - t0) if t0 is not None else 0.0}
     for n in ("bseq", "kseq"):

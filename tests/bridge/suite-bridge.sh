@@ -47,4 +47,18 @@ for variant in normal san; do
 		unshare -n python3 tests/bridge/host_ipv6.py
 done
 
+# History, tails and the repair channel, with the native event source
+# (tests/nats/mcb-genl-emit multicasts into ethtool/monitor from userspace:
+# a private network namespace keeps it, and the repair port, ours).
+for variant in normal san; do
+	dir=build label= mk=
+	[ "$variant" = san ] && dir=build/san label="SAN=1" mk=SAN=1
+	t_check "build mcbridge-listen and mcb-genl-emit ($variant)" \
+		sh -c "make -s -C client $mk all && make -s -C nats $mk emit"
+	t_tally "host repair tests ($variant)" env MCBRIDGED=$dir/bin/mcbridged \
+		MCB_LISTEN=$dir/bin/mcbridge-listen \
+		MCB_EMIT=$dir/tests/nats/mcb-genl-emit MCB_TEST_LABEL=$label \
+		unshare -n python3 tests/bridge/host_repair.py
+done
+
 t_done

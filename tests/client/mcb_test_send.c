@@ -9,7 +9,7 @@
  *   raw:TEXT           TEXT as it is                zeros:N          N zero bytes
  *   random:N:SEED      N pseudo-random bytes
  *
- * KEYs: kind=event|overrun|lost family group cmd cmdname bseq btime
+ * KEYs: kind=event|overrun|lost|tail family group cmd cmdname bseq run btime
  * kseq ktime(=N|now|now-N) count type netdev state cpu ifindex ifflags mtu
  * ifname module text truncated=1 be=1 generic=1 (canned attributes of
  * another family), and to break it: magic version hdrlen attrdelta cut=N
@@ -112,6 +112,7 @@ static void parse_spec(char *kv, struct spec *s)
 			e->kind = !strcmp(v, "event") ? MCB_KIND_EVENT :
 				  !strcmp(v, "overrun") ? MCB_KIND_OVERRUN :
 				  !strcmp(v, "lost") ? MCB_KIND_LOST :
+				  !strcmp(v, "tail") ? MCB_KIND_TAIL :
 				  (uint8_t)num(v);
 		} else if (!strcmp(tok, "family")) {
 			e->family = v;
@@ -123,6 +124,8 @@ static void parse_spec(char *kv, struct spec *s)
 			e->cmd_name = v;
 		} else if (!strcmp(tok, "bseq")) {
 			e->bridge_seq = num(v);
+		} else if (!strcmp(tok, "run")) {
+			e->bridge_run = (uint32_t)num(v);
 		} else if (!strcmp(tok, "btime")) {
 			e->bridge_time_ns = num(v);
 		} else if (!strcmp(tok, "kseq")) {

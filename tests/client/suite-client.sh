@@ -46,7 +46,7 @@ check() {
 
 # ---------------------------------------------------------------- unit tests
 
-UNIT_TESTS="test_decode_json test_decode_binary test_format test_stats test_options"
+UNIT_TESTS="test_decode_json test_decode_binary test_format test_stats test_options test_repair"
 for san in 0 1; do
 	obj=build
 	[ "$san" = 1 ] && obj=build/san
@@ -627,6 +627,9 @@ w = sys.argv[1]
 def load(name):
     return [json.loads(l) for l in open(w + "/" + name, encoding="utf-8")]
 js, bn, py, so = load("bj.out"), load("bb.out"), load("bpy.out"), load("bsocat.out")
+# Plain clients see an idle bridge's tails too; mcbridge-listen counts them.
+py = [e for e in py if e["kind"] != "tail"]
+so = [e for e in so if e["kind"] != "tail"]
 assert len(js) == len(bn) == len(py) == len(so) == 2, (js, bn, py, so)
 assert js == py == so, (js, py, so)
 for e in js + bn:

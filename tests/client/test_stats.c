@@ -180,6 +180,47 @@ static void restart_by_run_id(void **state)
 	assert_int_equal(missed, 0);
 }
 
+static enum mcb_seq_verdict tail_at(struct mcb_seq_tracker *t, uint64_t seq,
+				    uint64_t run, uint64_t *missed)
+{
+	mcb_event_reset(&ev);
+	ev.kind = MCB_KIND_TAIL;
+	snprintf(ev.family, sizeof(ev.family), "mcbridge");
+	snprintf(ev.group, sizeof(ev.group), "events");
+	ev.bridge_seq = seq;
+	ev.bridge_time_ns = 1;
+	ev.run_id = run;
+	ev.has |= MCB_HAS_RUN_ID;
+	return mcb_seq_check(t, &ev, missed);
+}
+
+/* A tail shows what was lost at the end of a burst; it repeats a seq
+ * without harm, and another run's tail says nothing. */
+static void tails(void **state)
+{
+	struct mcb_seq_tracker t;
+	uint64_t missed;
+
+	(void)state;
+	mcb_seq_init(&t);
+	/* Joined while idle: the tail is where the stream is. */
+	assert_int_equal(tail_at(&t, 10, 7, &missed), MCB_SEQ_FIRST);
+	assert_int_equal(seen_at(&t, 11, 100, 7, &missed), MCB_SEQ_OK);
+	assert_int_equal(tail_at(&t, 11, 7, &missed), MCB_SEQ_OK);
+	assert_int_equal(tail_at(&t, 11, 7, &missed), MCB_SEQ_OK);
+	/* 12..14 sent, none seen: the tail says so. */
+	assert_int_equal(tail_at(&t, 14, 7, &missed), MCB_SEQ_GAP);
+	assert_int_equal(missed, 3);
+	assert_int_equal(tail_at(&t, 14, 7, &missed), MCB_SEQ_OK);
+	/* One of them late after all; the next is simply next. */
+	assert_int_equal(seen_at(&t, 13, 130, 7, &missed), MCB_SEQ_LATE);
+	assert_int_equal(seen_at(&t, 15, 150, 7, &missed), MCB_SEQ_OK);
+	/* A tail of another run (replayed, or a bridge we do not follow). */
+	assert_int_equal(tail_at(&t, 99, 8, &missed), MCB_SEQ_OK);
+	assert_int_equal(missed, 0);
+	assert_int_equal(seen_at(&t, 16, 160, 7, &missed), MCB_SEQ_OK);
+}
+
 static void streams_are_bounded(void **state)
 {
 	struct mcb_seq_tracker t;
@@ -243,6 +284,7 @@ int main(void)
 		cmocka_unit_test(late_arrivals),
 		cmocka_unit_test(restart_is_not_loss),
 		cmocka_unit_test(restart_by_run_id),
+		cmocka_unit_test(tails),
 		cmocka_unit_test(streams_are_bounded),
 		cmocka_unit_test(latency_quantiles),
 		cmocka_unit_test(latency_small_and_huge),

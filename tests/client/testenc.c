@@ -229,7 +229,8 @@ size_t tenc_json(const struct tenc_event *e, char *buf, size_t cap)
 	struct out o = { .buf = buf, .cap = cap };
 	const char *kind = e->kind == MCB_KIND_EVENT ? MCB_JSON_KIND_EVENT :
 		e->kind == MCB_KIND_OVERRUN ? MCB_JSON_KIND_OVERRUN :
-		e->kind == MCB_KIND_LOST ? MCB_JSON_KIND_LOST : "bogus";
+		e->kind == MCB_KIND_LOST ? MCB_JSON_KIND_LOST :
+		e->kind == MCB_KIND_TAIL ? MCB_JSON_KIND_TAIL : "bogus";
 
 	put(&o, "{\"%s\":\"%s\"", MCB_JSON_KIND, kind);
 	put_str(&o, MCB_JSON_FAMILY, e->family);

@@ -35,7 +35,7 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MAGIC = 0x4D434252
 HDR = struct.Struct(">IBBHHBBIII5Q16s16s")
 F_TRUNCATED, F_KERNEL_SEQ, F_KERNEL_TIME, F_ATTR_BE, F_AUTH, F_RUN = 1, 2, 4, 8, 0x10, 0x20
-KINDS = {"event": 1, "overrun": 2, "lost": 3}
+KINDS = {"event": 1, "overrun": 2, "lost": 3, "tail": 4}
 # The listener's keys that are not attributes of the family.
 HEADER_KEYS = {"kind", "family", "group", "cmd", "cmd_id", "bridge_seq",
                "bridge_time_ns", "bridge_run", "truncated", "attrs", "count",

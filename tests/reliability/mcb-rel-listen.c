@@ -73,6 +73,7 @@ static struct {
 	uint64_t restart_gaps, restart_missing;
 	uint64_t silent_gaps, silent_missing;
 	uint64_t overrun_notices, overruns;
+	uint64_t tails;
 	bool until_seen;
 } c;
 
@@ -246,6 +247,12 @@ static void handle(const struct mcb_event *ev, const char *until)
 			    (ev->has & MCB_HAS_KERNEL_SEQ),
 	};
 
+	/* An idle bridge's tail repeats the last bridge_seq: no datagram
+	 * of the stream. */
+	if (ev->kind == MCB_KIND_TAIL) {
+		c.tails++;
+		return;
+	}
 	/* Behind what was released: only a new bridge run starts lower. */
 	if (expect && e.bseq < expect) {
 		drain_heap(true);
@@ -298,14 +305,16 @@ static void report(int fd)
 	       " restart_missing=%" PRIu64 " silent_gaps=%" PRIu64
 	       " silent_missing=%" PRIu64 " overrun_notices=%" PRIu64
 	       " overruns=%" PRIu64 " first_kseq=%" PRIu64
-	       " last_kseq=%" PRIu64 " until_seen=%d sock_drops=%lld\n",
+	       " last_kseq=%" PRIu64 " until_seen=%d sock_drops=%lld"
+	       " tails=%" PRIu64 "\n",
 	       c.datagrams, c.events, c.bad, c.bseq_gaps, c.bseq_missing,
 	       c.restarts, ninst, c.kseq_gaps, c.kseq_missing, c.kseq_back,
 	       c.lost_notices, c.lost_events, c.announced_gaps,
 	       c.announced_missing, c.own_gaps, c.restart_gaps,
 	       c.restart_missing, c.silent_gaps, c.silent_missing,
 	       c.overrun_notices, c.overruns, ninst ? insts[0].first : 0,
-	       have_kseq ? last_kseq : 0, c.until_seen, sock_drops(fd));
+	       have_kseq ? last_kseq : 0, c.until_seen, sock_drops(fd),
+	       c.tails);
 	for (unsigned i = 0; i < ntexts; i++)
 		printf("text %s %" PRIu64 "\n", texts[i].text, texts[i].n);
 	for (unsigned i = 0; i < ninst; i++)

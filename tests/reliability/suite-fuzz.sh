@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Userspace bad input: each libFuzzer target of fuzz/ (client decoder;
-# bridge netlink message -> datagram, decoded again by the client) for
+# bridge netlink message -> datagram, decoded again by the client; the
+# repair channel's request and answer parsers) for
 # MCB_FUZZ_SECONDS (default 60) from the seeds in fuzz/corpus/.  Prints the
 # executions reached; fails on any crash, sanitizer report or leak.
 # `make fuzz` runs them longer.
@@ -22,4 +23,4 @@ p=$(grep -c '^fuzz [a-z_]*: [0-9]' "$out")
 f=$(grep -c 'FAILED' "$out")
 [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 echo "fuzz: $p passed, $f failed"
-[ "$rc" -eq 0 ] && [ "$f" -eq 0 ] && [ "$p" -eq 2 ]
+[ "$rc" -eq 0 ] && [ "$f" -eq 0 ] && [ "$p" -eq 3 ]

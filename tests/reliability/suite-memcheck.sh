@@ -85,5 +85,19 @@ kill -TERM "$lpid"
 wait "$lpid"
 vg_check "mcbridge-listen ($(grep -c . "$W/listen.out") events, $(sed -n 's/.* bad=\([0-9]*\).*/\1/p' "$W/listen.err" | head -n 1) bad datagrams, notices, SIGTERM)" "$W/listen.vg" $?
 
+# The listener with --repair and nobody on the repair port: in-order
+# events pass, the ones after gaps wait, the gaps are asked for, asked
+# again, then given up; a tail shows one more gap at the end.
+"${VG[@]}" --log-file="$W/repair.vg" build/bin/mcbridge-listen --repair \
+	--ready-fd 4 4>"$W/rready" >"$W/repair.out" 2>"$W/repair.err" &
+lpid=$!
+for _ in $(seq 1 600); do grep -q ready "$W/rready" && break; sleep 0.1; done
+$SEND "json:bseq=1,run=5,n=10" "bin:bseq=14,run=5,n=10" "json:bseq=30,run=5" \
+	"json:kind=tail,bseq=40,run=5,count=40" >/dev/null
+for _ in $(seq 1 300); do grep -q 'unrepairable: .* 31\.\.40' "$W/repair.err" && break; sleep 0.1; done
+kill -TERM "$lpid"
+wait "$lpid"
+vg_check "mcbridge-listen --repair ($(grep -c . "$W/repair.out") events, gaps given up: $(sed -n 's/.* unrepairable=\([0-9]*\).*/\1/p' "$W/repair.err"))" "$W/repair.vg" $?
+
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
