@@ -338,11 +338,15 @@ static int fake_dump(struct mcb_refill *rf, int family_id, uint64_t from,
 	return r ? r : -EPROTO;
 }
 
-/* A source of the mcbridge family refilling from the fake history. */
-static void src_refill(struct mcb_nlsrc *s, struct rec *r)
+/* A source of the mcbridge family refilling from a fake history that
+ * holds first..last. */
+static void src_refill(struct mcb_nlsrc *s, struct rec *r, uint64_t first,
+		       uint64_t last)
 {
 	src_init(s, &cfg_mcb, r);
 	memset(&fh, 0, sizeof(fh));
+	fh.first = first;
+	fh.last = last;
 	s->refill_dump = fake_dump;
 	subscribe(s, 30, 4);
 	assert_true(s->refill_on);
@@ -372,9 +376,7 @@ static void refill_gap(void **state)
 	struct rec r;
 
 	(void)state;
-	src_refill(&s, &r);
-	fh.first = 1;
-	fh.last = 100;
+	src_refill(&s, &r, 1, 100);
 	feed(&s, 30, 4, 10);
 	feed(&s, 30, 4, 15);
 	assert_int_equal(fh.calls, 1);
@@ -414,9 +416,7 @@ static void refill_refused(void **state)
 	struct rec r;
 
 	(void)state;
-	src_refill(&s, &r);
-	fh.first = 1;
-	fh.last = 100;
+	src_refill(&s, &r, 1, 100);
 	fh.err = -EOPNOTSUPP;
 	feed(&s, 30, 4, 10);
 	feed(&s, 30, 4, 15);
@@ -446,9 +446,7 @@ static void refill_fails_midway(void **state)
 	struct rec r;
 
 	(void)state;
-	src_refill(&s, &r);
-	fh.first = 1;
-	fh.last = 100;
+	src_refill(&s, &r, 1, 100);
 	fh.err = -ETIMEDOUT;
 	fh.fail_after = 2;
 	feed(&s, 30, 4, 10);
@@ -472,9 +470,7 @@ static void refill_tail(void **state)
 	struct rec r;
 
 	(void)state;
-	src_refill(&s, &r);
-	fh.first = 1;
-	fh.last = 30;
+	src_refill(&s, &r, 1, 30);
 	feed(&s, 30, 4, 10);
 	/* Nothing to do without an overrun. */
 	mcb_nlsrc_refill_tail(&s, 9);

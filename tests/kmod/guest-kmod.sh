@@ -60,6 +60,18 @@ family_id() {
 	genl ctrl get name mcbridge | sed -n 's/.*ID: \(0x[0-9a-f]*\).*/\1/p' | head -n 1
 }
 
+# COUNT events of TEXT while a monitor (NAME) listens: the module builds
+# events only for a listener.  Prints emit's reply once all arrived; the
+# monitor's buffer holds the burst, so that the marker cannot be dropped.
+emit_heard() {	# NAME COUNT TEXT
+	start_monitor "$1" --until END --quiet --rcvbuf 268435456 ||
+		{ t_fail "$1" "monitor did not start"; return 1; }
+	"$CTL" emit --count "$2" --text "$3"
+	marker
+	wait "$MON_PID"
+	return 0
+}
+
 kstat() {	# NAME: a counter of mcbridge-ctl stats
 	"$CTL" stats | sed -n "s/^$1 //p"
 }
@@ -388,10 +400,7 @@ test_history_skbs() {
 	local n reply first before f=$WORK/hist-skbs.out
 
 	n=$(t_events 50000)
-	start_monitor histskb --until END --quiet || { t_fail "history skbs" "monitor did not start"; return; }
-	reply=$("$CTL" emit --count "$n" --text skbs)
-	marker
-	wait "$MON_PID"
+	reply=$(emit_heard histskb "$n" skbs) || return
 	first=$(sed -n "s/^emitted $n first_seq \([0-9]*\)\$/\1/p" <<<"$reply")
 	before=$(kstat history_dumped)
 	if "$CTL" history --quiet --from "$first" --to $((first + n - 1)) >"$f" 2>&1 &&
@@ -411,10 +420,7 @@ test_history_wrap() {
 
 	unload || return
 	load heartbeat_ms=0 history=64K || return
-	start_monitor histwrap --until END --quiet || { t_fail "history wrap" "monitor did not start"; return; }
-	"$CTL" emit --count 3000 --text wrapwrap >/dev/null
-	marker
-	wait "$MON_PID"
+	emit_heard histwrap 3000 wrapwrap >/dev/null || return
 	start=$(kstat history_first)
 	"$CTL" history --quiet >"$f" 2>&1 || { t_fail "history wrap" "$(cat "$f")"; return; }
 	events=$(hist_field "$f" events)
@@ -465,10 +471,7 @@ test_history_off() {
 test_history_unload() {
 	local fam i out pid ok=1
 
-	start_monitor histunl --until END --quiet || { t_fail "history unload" "monitor did not start"; return; }
-	"$CTL" emit --count 5000 --text hold >/dev/null
-	marker
-	wait "$MON_PID"
+	emit_heard histunl 5000 hold >/dev/null || return
 	for i in finish close; do
 		fam=$(family_id)
 		rm -f "$WORK/hold.in"
@@ -498,10 +501,7 @@ test_history_unload() {
 		unload || ok=0
 		load heartbeat_ms=0 || return
 		if [ $i = finish ]; then
-			start_monitor histunl --until END --quiet || { t_fail "history unload" "monitor did not start"; return; }
-			"$CTL" emit --count 5000 --text hold >/dev/null
-			marker
-			wait "$MON_PID"
+			emit_heard histunl 5000 hold >/dev/null || return
 		fi
 	done
 	[ $ok -eq 1 ] && t_ok "rmmod under an unfinished dump: refused (module in use); the dump read to its end (5001 events) or its socket closed, rmmod goes through"
@@ -516,10 +516,7 @@ test_fuzz() {
 	unload || return
 	load heartbeat_ms=0 history=64K || return
 	fam=$(family_id)
-	start_monitor fuzzfill --until END --quiet || { t_fail "fuzz" "monitor did not start"; return; }
-	"$CTL" emit --count 2000 --text fill >/dev/null
-	marker
-	wait "$MON_PID"
+	emit_heard fuzzfill 2000 fill >/dev/null || return
 	out_root=$("$FUZZ" "$fam" "$FUZZ_ITERATIONS" 1 2>&1) ||
 		{ t_fail "fuzz as root" "$out_root"; return; }
 	out_user=$("${NOBODY[@]}" "$USER_FUZZ" "$fam" "$FUZZ_ITERATIONS" 2 2>&1) ||
