@@ -243,9 +243,12 @@ st=$(bridge_stats)
 
 # --- refill: 1,000,000 events into a 32 KiB netlink buffer, history on ---
 # The bridge fetches every kernel seq gap from the module's history and
-# bridges it in order; only what left the history is announced lost.  Two
-# accounting listeners (mcb-rel-listen) per run; the EMIT reply gives the
-# burst's first seq, and the module's history is read at the end.
+# bridges it in order; only what left the history is announced lost.  An
+# accounting listener (mcb-rel-listen) per run, ahead of the bridge in the
+# scheduler and with a buffer for the whole burst: the bridge sends the
+# refilled events as fast as it can, and what the listener drops itself
+# would hide what is checked here.  The EMIT reply gives the burst's first
+# seq; the module's history is read at the end.
 rl_text() {	# NAME TEXT: events of that text
 	awk -v t="$2" '$1 == "text" && $2 == t { n = $3 } END { print n + 0 }' "$WORK/$1.out"
 }
@@ -254,8 +257,8 @@ start_rel() {	# NAME UNTIL: returns once it has joined
 	local line=
 	rm -f "$WORK/$1.rdy"
 	mkfifo "$WORK/$1.rdy"
-	"$REL" --until "$2" --idle 120 --rcvbuf 268435456 --ready-fd 3 3>"$WORK/$1.rdy" \
-		>"$WORK/$1.out" 2>"$WORK/$1.err" &
+	nice -n -10 "$REL" --until "$2" --idle 120 --rcvbuf 1073741824 --ready-fd 3 \
+		3>"$WORK/$1.rdy" >"$WORK/$1.out" 2>"$WORK/$1.err" &
 	eval "PID_$1=$!"
 	read -r -t 30 line <"$WORK/$1.rdy"
 	[ "$line" = ready ]
@@ -263,7 +266,7 @@ start_rel() {	# NAME UNTIL: returns once it has joined
 
 # One run with the module's history of HISTORY bytes; checks the exact
 # accounting and that every event the history still holds at the end
-# arrived.  Sets RF_LOST and RF_GOT (listener f1).
+# arrived.  Sets RF_LOST and RF_GOT.
 refill_run() {	# HISTORY
 	local h=$1 out first t0 ms st s l got lost hfirst ok=1
 	kill -TERM "$BRIDGE_PID"
@@ -271,23 +274,21 @@ refill_run() {	# HISTORY
 	rmmod mcbridge
 	insmod "$KO" heartbeat_ms=0 history="$h" || { t_fail "refill history=$h" "insmod failed"; return 1; }
 	start_bridge --rcvbuf 32K || { t_fail "refill history=$h: bridge" "$(berr)"; return 1; }
-	for l in f1 f2; do
-		start_rel "$l" refill-end || t_fail "refill listener $l" "did not start"
-	done
+	start_rel f1 refill-end || t_fail "refill listener" "did not start"
 	t0=$(date +%s%N)
 	out=$("$CTL" emit --count "$REFILL_BURST" --text flood 2>&1)
 	first=$(sed -n 's/^emitted [0-9]* first_seq \([0-9]*\)$/\1/p' <<<"$out")
 	[ "$out" = "emitted $REFILL_BURST first_seq $first" ] || { ok=0; t_fail "refill: emit" "$out"; }
 	for i in $(seq 1 20); do "$CTL" emit --text after-flood >/dev/null; done
 	"$CTL" emit --text refill-end >/dev/null
-	for l in f1 f2; do eval "wait \$PID_$l"; done
+	wait "$PID_f1"
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	st=$(bridge_stats)
 	"$CTL" history --quiet --from "$first" >"$WORK/refill-hist.out" 2>&1 ||
 		{ ok=0; t_fail "refill: history" "$(cat "$WORK/refill-hist.out")"; }
 	hfirst=$(stat_of "$(cat "$WORK/refill-hist.out")" first)
 	echo "info: history=$h: $REFILL_BURST events into a 32 KiB netlink buffer, listeners done after $ms ms; module's history now starts at seq $hfirst; bridge: $st"
-	for l in f1 f2; do
+	for l in f1; do
 		s=$(grep '^summary ' "$WORK/$l.out")
 		got=$(rl_text "$l" flood)
 		lost=$(stat_of "$s" lost_events)

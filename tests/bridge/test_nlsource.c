@@ -505,9 +505,27 @@ static void refill_tail(void **state)
 	fh.hole = 50;
 	mcb_nlsrc_overrun(&s, 9);
 	mcb_nlsrc_refill_tail(&s, 9);
-	assert_int_equal(r.n, 33);
+	/* Announced with the next event, in one notice with what the
+	 * socket lost after it. */
+	assert_int_equal(r.n, 32);
+	assert_true(s.kseq_next == 46 && s.st.lost == 8);
+	fh.last = 53;
+	feed(&s, 30, 4, 54);
+	assert_int_equal(fh.calls, 4);
+	assert_true(fh.from == 46 && fh.to == 53);
 	assert_lost(&r, 32, 5, 51);
-	assert_true(s.kseq_next == 51 && s.st.lost == 13);
+	assert_events(&r, 33, 51, 4);
+	assert_true(s.kseq_next == 55 && s.st.lost == 13);
+	/* The live copy of an event the history lost is bridged (55..59
+	 * sent, all gone from the history while the copy was queued). */
+	fh.first = 60;
+	fh.last = 59;
+	mcb_nlsrc_overrun(&s, 9);
+	mcb_nlsrc_refill_tail(&s, 9);
+	feed(&s, 30, 4, 55);
+	assert_int_equal(r.n, 39);
+	assert_events(&r, 38, 55, 1);
+	assert_true(s.st.lost == 13 && s.st.refill_dups == 6);
 }
 
 /* Waiting, subscribing, reload with new ids, with the same ids, stale. */
