@@ -6,9 +6,9 @@
  * notifier, the module notifier, a heartbeat timer and the EMIT command.
  * Every event carries a module-wide sequence number, so a listener that sees
  * a gap knows it lost events; the history (a ring of the last events) lets
- * it fetch them again with the GET_EVENTS dump.  ABI: include/uapi/linux/mcbridge.h, and
- * the request policies in mcbridge-nl-gen.h, both generated from
- * mcbridge.yaml.
+ * it fetch them again with the GET_EVENTS dump.  ABI:
+ * include/uapi/linux/mcbridge.h, and the request policies in
+ * mcbridge-nl-gen.h, both generated from mcbridge.yaml.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
