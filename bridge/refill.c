@@ -40,6 +40,13 @@ static void ext_ack_msg(const unsigned char *tlvs, const unsigned char *end,
 	}
 }
 
+/* A kernel error is -1..-4095 (-MAX_ERRNO); anything else is garbage,
+ * which callers would negate (INT_MIN cannot be). */
+static int kernel_error(int err)
+{
+	return err < 0 && err >= -4095 ? err : -EPROTO;
+}
+
 /* The dump's last message: the range it covered, where the ring starts. */
 static int parse_end(const unsigned char *attrs, size_t len,
 		     struct mcb_refill_reply *rep)
@@ -112,7 +119,7 @@ int mcb_refill_parse(const void *buf, size_t len, int family_id, uint32_t seq,
 			if (err < 0) {
 				if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
 					ext_ack_msg(data + sizeof(err), end, rep);
-				return err;
+				return kernel_error(err);
 			}
 			return 1;
 		case NLMSG_ERROR: {
@@ -131,12 +138,12 @@ int mcb_refill_parse(const void *buf, size_t len, int family_id, uint32_t seq,
 				if (e.msg.nlmsg_len < NLMSG_HDRLEN ||
 				    e.msg.nlmsg_len - NLMSG_HDRLEN >
 				    (size_t)(end - tlvs))
-					return e.error;
+					return kernel_error(e.error);
 				tlvs += e.msg.nlmsg_len - NLMSG_HDRLEN;
 			}
 			if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
 				ext_ack_msg(tlvs, end, rep);
-			return e.error;
+			return kernel_error(e.error);
 		}
 		}
 		if (nlh->nlmsg_type != family_id)

@@ -163,6 +163,13 @@ static void errors(void **state)
 	put_done(&d, 3, -EINVAL, "mcbridge: to-seq is before from-seq");
 	assert_int_equal(parse(&d, 3, &rep, &s), -EINVAL);
 	assert_string_equal(rep.ext_msg, "mcbridge: to-seq is before from-seq");
+	/* An error no kernel sends (the fuzzer's: it was negated). */
+	d.len = 0;
+	put_done(&d, 3, INT32_MIN, NULL);
+	assert_int_equal(parse(&d, 3, &rep, &s), -EPROTO);
+	d.len = 0;
+	put_done(&d, 3, -5000, NULL);
+	assert_int_equal(parse(&d, 3, &rep, &s), -EPROTO);
 	/* A positive status or a success ack is no answer to a dump. */
 	d.len = 0;
 	put_done(&d, 3, 5, NULL);
