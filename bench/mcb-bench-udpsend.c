@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		.dest = { .sin_family = AF_INET,
 			  .sin_port = htons(MCB_DEFAULT_PORT) },
 	};
-	struct mcb_log lg = { false, false };
+	struct mcb_log lg = { 0 };
 	struct mcb_sink sink;
 	struct bench_raw h = { .magic = BENCH_RAW_MAGIC };
 	const char *tag = NULL, *group = MCB_DEFAULT_GROUP;
