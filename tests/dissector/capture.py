@@ -284,8 +284,9 @@ def capture(a, family, group, maps, procs):
     bridges = {}
     for b in ("plain", "signed", "trunc"):
         # A buffer that a stopped bridge overflows within a few thousand
-        # messages; ample for the rest of the run.
-        argv = [os.path.join(BIN, "mcbridged"), "--rcvbuf", "256K"]
+        # messages; ample for the rest of the run.  No refill from the
+        # module's history: the gap must stay, as a lost notice.
+        argv = [os.path.join(BIN, "mcbridged"), "--rcvbuf", "256K", "--no-refill"]
         if b == "signed":
             argv += ["--key", key]
         if b == "trunc":
