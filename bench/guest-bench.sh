@@ -4,7 +4,9 @@
 # $MCB_VM_OUT/raw.txt; bench/report.py turns them into the table.
 #
 #   A    direct netlink: an EMIT burst into a libnl subscriber with a big
-#        receive buffer (and into one receiving with recvmmsg, for reference)
+#        receive buffer (and into one receiving with recvmmsg, for reference),
+#        with the module's default history and again with history=0: what
+#        keeping the history costs when nobody reads it
 #   B    raw UDP multicast: a burst from one sender to one listener, in
 #        datagrams the size of the bridge's json and binary datagrams, sent
 #        with the bridge's own sink (bridge/mcsink.c); the UDP hop of LAT too
@@ -316,6 +318,12 @@ while IFS=: read -r a b; do
 done </proc/cpuinfo
 rec "info guest_kernel=$(uname -r) vcpus=$(nproc) rounds=$ROUNDS step_s=$STEP_S lat_rate=$LAT_RATE lat_ms=$LAT_MS lat_rounds=$LAT_ROUNDS linger_us=$LINGER_US quick=$quick netdev_max_backlog=$backlog guest_cpu=${cpu// /_}"
 
+# The module again, with PARAMS (the default history without).
+reload_module() {	# PARAMS...
+	rmmod mcbridge
+	insmod kmod/mcbridge.ko heartbeat_ms=0 "$@"
+}
+
 measure_a() {	# VARIANT ROUND
 	local extra=()
 	[ "$1" = mmsg ] && extra=(--mmsg)
@@ -370,6 +378,9 @@ measure_b() {	# FMT ROUND
 for ((r = 1; r <= ROUNDS; r++)); do
 	measure_a libnl "$r"
 	measure_a mmsg "$r"
+	reload_module history=0
+	measure_a nohist "$r"
+	reload_module
 	for fmt in json binary; do
 		start_bridge --format "$fmt" --rcvbuf $BIG
 		for n in $NS; do

@@ -284,12 +284,29 @@ def main():
 
     row("A  netlink, libnl", "A-libnl")
     row("A' netlink, recvmmsg", "A-mmsg")
+    row("A0 netlink, history=0", "A-nohist")
     for f in ("json", "binary"):
         row(f"B  UDP {sizes.get('B-' + f, '?')} B ({f} size)", "B-" + f)
     for f in ("json", "binary"):
         for n in ns:
             row(f"E2E {f:<6} N={n}", f"E-{f}-{n}", f, n)
     p("")
+    # The module's history when nobody reads it: A with the default
+    # history against A with history=0, per round (minutes apart at most).
+    hist = [(r["A-libnl"], r["A-nohist"]) for r in rounds.values()
+            if r.get("A-libnl") and r.get("A-nohist")]
+    if hist:
+        rate = median([on["rate"] / off["rate"] for on, off in hist
+                       if off["rate"]])
+        tx_on = median([on.get("cpu_tx_us") for on, _ in hist])
+        tx_off = median([off.get("cpu_tx_us") for _, off in hist])
+        p("History cost (A with the default history against A0, "
+          "history=0; median of the rounds):")
+        p(f"  rate A/A0 {rate:.2f}; emitter CPU per event "
+          + ("-" if tx_on is None or tx_off is None else
+             f"{tx_on:.2f} us on, {tx_off:.2f} us off "
+             f"({tx_on - tx_off:+.2f} us)"))
+        p("")
     # What the CPU allows: all work shared perfectly by the vCPUs, and the
     # one thread that does a path's serial part (UDP sender or bridge).
     vcpus = num(info.get("vcpus", "0"))

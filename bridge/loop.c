@@ -392,7 +392,9 @@ void mcb_loop_stats(struct mcb_loop *l, const char *what)
 		char addr[MCB_ADDRSTRLEN];
 
 		mcb_log(l->log, LOG_INFO, "%s %s/%s -> %s: received=%llu "
-			"sent=%llu overruns=%llu lost=%llu send_errors=%llu "
+			"sent=%llu overruns=%llu lost=%llu refills=%llu "
+			"refilled=%llu refill_dups=%llu refill_errors=%llu "
+			"send_errors=%llu "
 			"truncated=%llu stale=%llu restarts=%llu "
 			"resubscribes=%llu rx_dropped=%llu state=%s "
 			"bridge_seq=%llu history=%llu history_bytes=%zu "
@@ -404,6 +406,10 @@ void mcb_loop_stats(struct mcb_loop *l, const char *what)
 			(unsigned long long)m->sink.st.sent,
 			(unsigned long long)s->overruns,
 			(unsigned long long)s->lost,
+			(unsigned long long)s->refills,
+			(unsigned long long)s->refilled,
+			(unsigned long long)s->refill_dups,
+			(unsigned long long)s->refill_errors,
 			(unsigned long long)m->sink.st.send_errors,
 			(unsigned long long)m->truncated,
 			(unsigned long long)s->stale,

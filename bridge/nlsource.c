@@ -2,7 +2,9 @@
 /*
  * Netlink event source: one socket per mapping, subscribed to its group
  * through mcb_nl_ops (nlctrl.c resolves the names), drained with recvmmsg
- * and parsed with libnl's nlmsg/nla helpers.
+ * and parsed with libnl's nlmsg/nla helpers.  For the mcbridge family, what
+ * the socket missed is fetched from the module's history (refill.c) and
+ * bridged in kernel seq order, before the event that showed the gap.
  */
 #include "nlsource.h"
 
@@ -50,6 +52,7 @@ int mcb_nlsrc_open(struct mcb_nlsrc *s, const struct mcb_map_cfg *cfg,
 	s->cfg = cfg;
 	s->log = lg;
 	s->fd = -1;
+	s->rf.fd = -1;
 	s->family_id = -1;
 	s->state = MCB_SRC_WAIT_FAMILY;
 	s->is_mcbridge = strcmp(cfg->family, MCBRIDGE_GENL_NAME) == 0;
@@ -118,6 +121,14 @@ int mcb_nlsrc_open(struct mcb_nlsrc *s, const struct mcb_map_cfg *cfg,
 		s->msgs[i].msg_hdr.msg_iovlen = 1;
 		s->msgs[i].msg_hdr.msg_control = s->cbufs + i * clen;
 	}
+	if (s->is_mcbridge && cfg->refill) {
+		/* Opened now: the bridge may not open sockets later. */
+		err = mcb_refill_open(&s->rf, lg);
+		if (err < 0)
+			goto fail;
+		s->refill_dump = mcb_refill_dump;
+		s->refill_on = true;
+	}
 	return 0;
 fail:
 	mcb_nlsrc_close(s);
@@ -130,6 +141,7 @@ void mcb_nlsrc_close(struct mcb_nlsrc *s)
 		nl_socket_free(s->sk);	/* closes the fd */
 	s->sk = NULL;
 	s->fd = -1;
+	mcb_refill_close(&s->rf);
 	free(s->msgs);
 	free(s->iov);
 	free(s->bufs);
@@ -163,6 +175,18 @@ static void set_waiting(struct mcb_nlsrc *s, const struct mcb_nl_ops *ops,
 	s->family_id = -1;
 	s->group_id = 0;
 	s->kseq_valid = false;
+}
+
+/*
+ * A new instance of the family: nothing of the old one's is a duplicate
+ * or to be fetched, and its history may be on where the old one's was off.
+ */
+static void refill_reset(struct mcb_nlsrc *s)
+{
+	s->refill_on = s->refill_dump != NULL;
+	s->overrun_open = false;
+	s->dup_lo = 1;
+	s->dup_hi = 0;
 }
 
 int mcb_nlsrc_sync(struct mcb_nlsrc *s, const struct mcb_nl_ops *ops,
@@ -210,6 +234,7 @@ int mcb_nlsrc_sync(struct mcb_nlsrc *s, const struct mcb_nl_ops *ops,
 	s->group_id = gid;
 	/* New subscription: the next kernel seq is the new baseline. */
 	s->kseq_valid = false;
+	refill_reset(s);
 	return 0;
 }
 
@@ -233,6 +258,9 @@ static void emit_notice(struct mcb_nlsrc *s, enum mcb_wire_kind kind,
 void mcb_nlsrc_overrun(struct mcb_nlsrc *s, uint64_t now_ns)
 {
 	s->st.overruns++;
+	/* What was dropped after the last event to come is fetched once
+	 * the socket is drained (mcb_nlsrc_refill_tail). */
+	s->overrun_open = true;
 	mcb_log(s->log, LOG_WARNING, "%s/%s: netlink receive overrun, events "
 		"lost", s->cfg->family, s->cfg->group);
 	emit_notice(s, MCB_KIND_OVERRUN, 1, false, 0, now_ns);
@@ -279,16 +307,96 @@ static void kernel_seq_time(struct mcb_nl_event *ev)
 	}
 }
 
-/* Kernel seq: a gap is announced as "lost"; going back is a restart. */
-static void check_kseq(struct mcb_nlsrc *s, uint64_t seq, uint64_t now_ns)
+static void announce_lost(struct mcb_nlsrc *s, uint64_t lost,
+			  uint64_t next_seq, uint64_t now_ns)
 {
-	if (s->kseq_valid) {
-		if (seq > s->kseq_next) {
-			uint64_t lost = seq - s->kseq_next;
+	s->st.lost += lost;
+	emit_notice(s, MCB_KIND_LOST, lost, true, next_seq, now_ns);
+}
 
-			s->st.lost += lost;
-			emit_notice(s, MCB_KIND_LOST, lost, true, seq, now_ns);
+static void deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh,
+		    uint64_t now_ns, bool refill);
+
+/* Each event of a dump: a genetlink message of the family, command event. */
+static void on_refill_event(void *ctx, const struct nlmsghdr *nlh)
+{
+	struct mcb_nlsrc *s = ctx;
+
+	if (!genlmsg_valid_hdr((struct nlmsghdr *)nlh, 0)) {
+		s->st.malformed++;
+		return;
+	}
+	deliver(s, nlh, s->refill_time, true);
+}
+
+/*
+ * Bridge kernel seqs from..to (to 0: up to the last sent) from the
+ * module's history, each through deliver() and so in order, a hole in
+ * them announced lost on the way (gone from the history before we asked).
+ * Returns 0 with rep filled, or -errno: then nothing more is fetched and
+ * the gap is announced lost by the caller, as without a history.
+ */
+static int refill(struct mcb_nlsrc *s, uint64_t from, uint64_t to,
+		  struct mcb_refill_reply *rep)
+{
+	int err;
+
+	s->st.refills++;
+	s->refilling = true;
+	s->refill_to = to ? to : UINT64_MAX;
+	s->refill_time = mcb_now_ns();
+	err = s->refill_dump(&s->rf, s->family_id, from, to, rep,
+			     on_refill_event, s);
+	s->refilling = false;
+	if (!err) {
+		/* Live events of the range still in the socket come again. */
+		s->dup_lo = from;
+		s->dup_hi = rep->to;
+		return 0;
+	}
+	s->st.refill_errors++;
+	if (err == -EOPNOTSUPP || err == -EPERM) {
+		/* Until the family comes back (refill_reset). */
+		s->refill_on = false;
+		mcb_log(s->log, LOG_NOTICE, "%s/%s: the module's history "
+			"cannot be read (%s%s%s): gaps are announced lost",
+			s->cfg->family, s->cfg->group, strerror(-err),
+			rep->ext_msg[0] ? ": " : "", rep->ext_msg);
+	} else if ((s->st.refill_errors & (s->st.refill_errors - 1)) == 0) {
+		/* The 1st, 2nd, 4th, ... */
+		mcb_log(s->log, LOG_WARNING, "%s/%s: refill of kernel seq "
+			"%llu..: %s%s%s (%llu failed)", s->cfg->family,
+			s->cfg->group, (unsigned long long)from, strerror(-err),
+			rep->ext_msg[0] ? ": " : "", rep->ext_msg,
+			(unsigned long long)s->st.refill_errors);
+	}
+	return err;
+}
+
+/*
+ * Kernel seq: a gap is fetched from the history (not while bridging a
+ * dump), what stays missing is announced "lost"; going back is a restart,
+ * or an event the history already gave.  Returns whether to bridge seq.
+ */
+static bool check_kseq(struct mcb_nlsrc *s, uint64_t seq, uint64_t now_ns,
+		       bool from_history)
+{
+	struct mcb_refill_reply rep;
+
+	if (from_history && (seq < s->kseq_next || seq > s->refill_to)) {
+		s->st.refill_dups++;
+		return false;
+	}
+	if (s->kseq_valid) {
+		if (seq > s->kseq_next && s->refill_on && !from_history)
+			refill(s, s->kseq_next, seq - 1, &rep);
+		if (seq > s->kseq_next) {
+			announce_lost(s, seq - s->kseq_next, seq, now_ns);
 		} else if (seq < s->kseq_next) {
+			if (seq >= s->dup_lo && seq <= s->dup_hi) {
+				s->st.refill_dups++;
+				return false;
+			}
 			s->st.restarts++;
 			mcb_log(s->log, LOG_NOTICE, "%s/%s: kernel seq restarted "
 				"at %llu (expected %llu)", s->cfg->family,
@@ -298,6 +406,55 @@ static void check_kseq(struct mcb_nlsrc *s, uint64_t seq, uint64_t now_ns)
 	}
 	s->kseq_valid = true;
 	s->kseq_next = seq + 1;
+	return true;
+}
+
+/*
+ * What stays missing at the end of the range is not announced here but,
+ * as any gap, right before the next event bridged (one notice per gap,
+ * where it is): that event may even be the live copy of one of them.
+ */
+void mcb_nlsrc_refill_tail(struct mcb_nlsrc *s, uint64_t now_ns)
+{
+	struct mcb_refill_reply rep;
+
+	(void)now_ns;
+	if (!s->overrun_open)
+		return;
+	s->overrun_open = false;
+	if (!s->refill_on || !s->kseq_valid || s->state != MCB_SRC_SUBSCRIBED)
+		return;
+	refill(s, s->kseq_next, 0, &rep);
+}
+
+/* One event message, live or from the history: to the emitter, in order. */
+static void deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh,
+		    uint64_t now_ns, bool from_history)
+{
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct mcb_nl_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = MCB_KIND_EVENT;
+	ev.family = s->cfg->family;
+	ev.group = s->cfg->group;
+	ev.is_mcbridge = s->is_mcbridge;
+	ev.cmd = g->cmd;
+	ev.genl_version = g->version;
+	ev.bridge_time_ns = now_ns;
+	ev.attrs = genlmsg_attrdata(g, 0);
+	ev.attr_len = (uint32_t)genlmsg_attrlen(g, 0);
+	if (!from_history)
+		s->st.received++;
+	if (s->is_mcbridge) {
+		kernel_seq_time(&ev);
+		if (ev.has_kernel_seq &&
+		    !check_kseq(s, ev.kernel_seq, now_ns, from_history))
+			return;
+	}
+	if (from_history)
+		s->st.refilled++;
+	s->emit(s->emit_ctx, &ev);
 }
 
 void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
@@ -307,9 +464,6 @@ void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
 	int rem = len > INT32_MAX ? INT32_MAX : (int)len;
 
 	for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem)) {
-		struct genlmsghdr *g;
-		struct mcb_nl_event ev;
-
 		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 			continue;	/* NOOP / ERROR / DONE: not events */
 		/* Only the current family id and group: anything else is left
@@ -324,24 +478,7 @@ void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
 			s->st.malformed++;
 			continue;
 		}
-		g = nlmsg_data(nlh);
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = MCB_KIND_EVENT;
-		ev.family = s->cfg->family;
-		ev.group = s->cfg->group;
-		ev.is_mcbridge = s->is_mcbridge;
-		ev.cmd = g->cmd;
-		ev.genl_version = g->version;
-		ev.bridge_time_ns = now_ns;
-		ev.attrs = genlmsg_attrdata(g, 0);
-		ev.attr_len = (uint32_t)genlmsg_attrlen(g, 0);
-		s->st.received++;
-		if (s->is_mcbridge) {
-			kernel_seq_time(&ev);
-			if (ev.has_kernel_seq)
-				check_kseq(s, ev.kernel_seq, now_ns);
-		}
-		s->emit(s->emit_ctx, &ev);
+		deliver(s, nlh, now_ns, false);
 	}
 }
 
@@ -377,8 +514,10 @@ int mcb_nlsrc_drain(struct mcb_nlsrc *s, unsigned max_rounds)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				mcb_nlsrc_refill_tail(s, mcb_now_ns());
 				return 0;
+			}
 			if (errno == ENOBUFS) {
 				/* The kernel dropped events for us; the queue
 				 * is usable again, so announce and go on. */
@@ -405,8 +544,10 @@ int mcb_nlsrc_drain(struct mcb_nlsrc *s, unsigned max_rounds)
 					  s->msgs[i].msg_len, has_group, group,
 					  now);
 		}
-		if ((unsigned)n < s->batch)
+		if ((unsigned)n < s->batch) {
+			mcb_nlsrc_refill_tail(s, now);
 			return 0;
+		}
 	}
 	return 1;
 }

@@ -15,6 +15,7 @@
 #include "lib/clock.h"
 #include "log.h"
 #include "options.h"
+#include "refill.h"
 
 struct nl_sock;
 
@@ -48,7 +49,17 @@ struct mcb_src_stats {
 	uint64_t rx_truncated;	/* message larger than the receive slot */
 	uint64_t malformed;	/* not a valid genetlink message */
 	uint64_t rx_errors;
+	uint64_t refills;	/* GET_EVENTS dumps asked for missed seqs */
+	uint64_t refilled;	/* events bridged from the kernel's history */
+	uint64_t refill_dups;	/* events dropped: the history gave them */
+	uint64_t refill_errors;	/* dumps that failed (then: announced lost) */
 };
+
+/* A GET_EVENTS dump (refill.h's mcb_refill_dump; tests fake it). */
+typedef int (*mcb_refill_dump_fn)(struct mcb_refill *r, int family_id,
+				  uint64_t from, uint64_t to,
+				  struct mcb_refill_reply *rep,
+				  mcb_refill_event_fn ev, void *ctx);
 
 /* Called for each datagram to send: events and notices, in order. */
 typedef void (*mcb_emit_fn)(void *ctx, struct mcb_nl_event *ev);
@@ -65,6 +76,22 @@ struct mcb_nlsrc {
 	bool kseq_valid;	/* kseq_next is known (mcbridge family) */
 	uint64_t kseq_next;
 	int rcvbuf_got;
+
+	/*
+	 * Refill (mcbridge family, unless --no-refill): a kernel seq gap is
+	 * fetched from the module's history and bridged, in order, before
+	 * the event after it; an overrun with no event after it, once the
+	 * socket is drained.  Live events the history already gave
+	 * (dup_lo..dup_hi, behind kseq_next) are dropped.
+	 */
+	bool refill_on;		/* off: not ours, --no-refill, or refused */
+	bool refilling;		/* a dump is being bridged */
+	bool overrun_open;	/* ENOBUFS since the last drained socket */
+	uint64_t refill_to;	/* last seq of the dump being bridged */
+	uint64_t refill_time;	/* its bridge time */
+	uint64_t dup_lo, dup_hi;
+	struct mcb_refill rf;
+	mcb_refill_dump_fn refill_dump;
 
 	mcb_emit_fn emit;
 	void *emit_ctx;
@@ -113,6 +140,11 @@ void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
 void mcb_nlsrc_overrun(struct mcb_nlsrc *s, uint64_t now_ns);
 /* Account and announce a message too large for its slot, dropped. */
 void mcb_nlsrc_truncated(struct mcb_nlsrc *s, uint64_t now_ns);
+/*
+ * After an overrun, the socket drained: fetch what came after the last
+ * event seen (exposed for tests; mcb_nlsrc_drain calls it).
+ */
+void mcb_nlsrc_refill_tail(struct mcb_nlsrc *s, uint64_t now_ns);
 
 const char *mcb_src_state_name(enum mcb_src_state st);
 

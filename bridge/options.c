@@ -48,6 +48,7 @@ struct defaults {
 	unsigned ifindex;	/* --iface6 */
 	int ttl;
 	enum mcb_format format;
+	bool no_refill;
 };
 
 static void init_map(struct mcb_map_cfg *m, const struct defaults *d)
@@ -59,6 +60,7 @@ static void init_map(struct mcb_map_cfg *m, const struct defaults *d)
 	m->ifindex = d->ifindex;
 	m->ttl = d->ttl;
 	m->format = d->format;
+	m->refill = !d->no_refill;
 }
 
 /* IPv6 multicast leaves by interface index: the default one, unless an
@@ -353,6 +355,11 @@ static const struct mcb_opt options[] = {
 	  "messages per recvmmsg/sendmmsg, 1.." MCB_STR(MCB_MAX_BATCH) " ("
 	  MCB_STR(MCB_BRIDGE_DEFAULT_BATCH) ")",
 	  mcb_opt_set_u64, F(o.batch), 1, MCB_MAX_BATCH },
+	{ "no-refill", 0, NULL,
+	  "on a gap in the mcbridge family's kernel seq, do not\n"
+	  "fetch the missed events from the module's history\n"
+	  "(GET_EVENTS dump) but announce them lost",
+	  mcb_opt_set_flag, F(d.no_refill) },
 	{ "key", 'k', "FILE",
 	  "authenticate every datagram with HMAC-SHA256 under\n"
 	  "this key (16..64 bytes, raw or hex; the file must\n"

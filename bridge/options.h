@@ -45,6 +45,7 @@ struct mcb_map_cfg {
 	unsigned ifindex;	/* IPv6: IPV6_MULTICAST_IF, lo's by default */
 	int ttl;		/* TTL or hop limit */
 	enum mcb_format format;
+	bool refill;		/* mcbridge family: fetch gaps from the history */
 };
 
 struct mcb_options {

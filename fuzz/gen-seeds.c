@@ -2,11 +2,13 @@
 /*
  * Writes the seed corpora: corpus/fuzz_encode/ (fuzz_encode inputs: real
  * mcbridge events of each type, another family's event with nested, string
- * and binary attributes, a raw stream of two messages) and
+ * and binary attributes, a raw stream of two messages),
  * corpus/fuzz_decode/ (the datagrams the bridge makes of them, JSON and
- * binary, and its loss notices) and corpus/fuzz_repair/ (repair requests,
+ * binary, and its loss notices), corpus/fuzz_repair/ (repair requests,
  * a DATA message carrying datagrams, ENDs; plain and signed with the
- * target's key).   gen-seeds DIR
+ * target's key) and corpus/fuzz_refill/ (replies to a GET_EVENTS dump:
+ * events with a hole and the dump's end, a refusal in NLMSG_DONE, one in
+ * NLMSG_ERROR).   gen-seeds DIR
  */
 #include <errno.h>
 #include <stdio.h>
@@ -139,6 +141,70 @@ static void mcb_head(uint64_t seq, uint32_t type)
 	put_u32(MCBRIDGE_ATTR_CPU, 1);
 }
 
+/* Appends a netlink message (family 30, netlink seq 1) of the attributes
+ * in a[] to buf; returns the new length. */
+static size_t dump_msg(unsigned char *buf, size_t len, uint16_t type,
+		       uint8_t cmd)
+{
+	struct nlmsghdr nlh = { .nlmsg_type = type, .nlmsg_seq = 1,
+				.nlmsg_flags = NLM_F_MULTI };
+	struct genlmsghdr g = { .cmd = cmd, .version = 1 };
+
+	nlh.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + GENL_HDRLEN + alen);
+	memcpy(buf + len, &nlh, sizeof(nlh));
+	memcpy(buf + len + NLMSG_HDRLEN, &g, sizeof(g));
+	memcpy(buf + len + NLMSG_HDRLEN + GENL_HDRLEN, a, alen);
+	return len + NLMSG_ALIGN(nlh.nlmsg_len);
+}
+
+/* NLMSG_DONE or NLMSG_ERROR (capped) with error err and a reason. */
+static size_t dump_end(unsigned char *buf, size_t len, uint16_t type, int err)
+{
+	struct nlmsghdr nlh = { .nlmsg_type = type, .nlmsg_seq = 1,
+				.nlmsg_flags = NLM_F_ACK_TLVS |
+				(type == NLMSG_ERROR ? NLM_F_CAPPED : NLM_F_MULTI) };
+	struct nlmsgerr e = { .error = err, .msg = { .nlmsg_len = NLMSG_HDRLEN } };
+	size_t head = type == NLMSG_ERROR ? sizeof(e) : sizeof(err);
+
+	alen = 0;
+	if (err)
+		put_str(NLMSGERR_ATTR_MSG, "mcbridge: history is off");
+	nlh.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + head + alen);
+	memcpy(buf + len, &nlh, sizeof(nlh));
+	if (type == NLMSG_ERROR)
+		memcpy(buf + len + NLMSG_HDRLEN, &e, sizeof(e));
+	else
+		memcpy(buf + len + NLMSG_HDRLEN, &err, sizeof(err));
+	memcpy(buf + len + NLMSG_HDRLEN + head, a, alen);
+	return len + NLMSG_ALIGN(nlh.nlmsg_len);
+}
+
+static void refill_seeds(void)
+{
+	static unsigned char buf[8192];
+	size_t len = 0;
+
+	/* Events 5, 6 and 8 (7 left the history), the range, the end. */
+	for (uint64_t q = 5; q <= 8; q++) {
+		if (q == 7)
+			continue;
+		mcb_head(q, MCBRIDGE_EVENT_INJECTED);
+		put_str(MCBRIDGE_ATTR_TEXT, "refill");
+		len = dump_msg(buf, len, 30, MCBRIDGE_CMD_EVENT);
+	}
+	alen = 0;
+	put_u64(MCBRIDGE_ATTR_FROM_SEQ, 2);
+	put_u64(MCBRIDGE_ATTR_TO_SEQ, 8);
+	put_u64(MCBRIDGE_ATTR_HISTORY_FIRST, 5);
+	len = dump_msg(buf, len, 30, MCBRIDGE_CMD_GET_EVENTS);
+	len = dump_end(buf, len, NLMSG_DONE, 0);
+	write_file("fuzz_refill", "dump", buf, len);
+	write_file("fuzz_refill", "refused-done", buf,
+		   dump_end(buf, 0, NLMSG_DONE, -95));
+	write_file("fuzz_refill", "refused-error", buf,
+		   dump_end(buf, 0, NLMSG_ERROR, -95));
+}
+
 int main(int argc, char **argv)
 {
 	static unsigned char out[65536], raw[8192];
@@ -224,5 +290,6 @@ int main(int argc, char **argv)
 		if (i == 0)
 			repair_seeds(out, n);
 	}
+	refill_seeds();
 	return 0;
 }

@@ -15,6 +15,7 @@
 #ifndef MCB_COMPAT_H
 #define MCB_COMPAT_H
 
+#include <linux/netlink.h>
 #include <linux/timer.h>
 #include <net/genetlink.h>
 
@@ -47,6 +48,49 @@
 #ifndef HAVE_GENL_MCAST_CAP_NET_ADMIN
 #undef GENL_MCAST_CAP_NET_ADMIN		/* defined only under MCB_ALL_SHIMS */
 #define GENL_MCAST_CAP_NET_ADMIN	0
+#endif
+
+/*
+ * v6.2, commit "netlink: support extack in dump ->start()": before it a
+ * dump's start() has no extack, so a request it refused would get no
+ * message.  There, the GET_EVENTS request is checked by the first dumpit
+ * instead, whose error and message end the dump in NLMSG_DONE.
+ */
+#ifdef HAVE_DUMP_START_EXTACK
+#define MCB_DUMP_START_EXTACK	1
+#else
+#define MCB_DUMP_START_EXTACK	0
+#endif
+
+/*
+ * NL_ASSERT_CTX_FITS() is the newer name (in 7.3, not in 6.12) of v6.2's
+ * NL_ASSERT_DUMP_CTX_FITS(); cb->ctx itself is in 6.1.  Before either,
+ * the same check by hand.
+ */
+#ifndef HAVE_NL_ASSERT_CTX_FITS
+#undef NL_ASSERT_CTX_FITS		/* defined only under MCB_ALL_SHIMS */
+#define NL_ASSERT_CTX_FITS(type_name) \
+	BUILD_BUG_ON(sizeof(type_name) > sizeof_field(struct netlink_callback, ctx))
+#endif
+
+/*
+ * v6.6, commits "genetlink: add struct genl_info to struct
+ * genl_dumpit_info" and "genetlink: add genl_info_dump() helper": before
+ * them a dump's parsed request attributes are genl_dumpit_info's own attrs.
+ * This genl_info_dump() gives that member only, under the same name.
+ */
+#ifndef HAVE_GENL_INFO_DUMP
+struct mcb_genl_info_dump {
+	struct nlattr **attrs;
+};
+
+static inline const struct mcb_genl_info_dump *
+mcb_genl_info_dump(struct netlink_callback *cb)
+{
+	return container_of(&genl_dumpit_info(cb)->attrs,
+			    struct mcb_genl_info_dump, attrs);
+}
+#define genl_info_dump(cb)	mcb_genl_info_dump(cb)
 #endif
 
 #endif /* MCB_COMPAT_H */

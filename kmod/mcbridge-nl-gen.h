@@ -20,6 +20,18 @@ static struct netlink_range_validation mcbridge_a_count_range
 	.max = MCBRIDGE_EMIT_MAX_COUNT,
 };
 
+static struct netlink_range_validation mcbridge_a_from_seq_range
+	__ro_after_init = {
+	.min = 1,
+	.max = U64_MAX,
+};
+
+static struct netlink_range_validation mcbridge_a_to_seq_range
+	__ro_after_init = {
+	.min = 1,
+	.max = U64_MAX,
+};
+
 /* Strict: any attribute not listed here is rejected by the core. */
 static const struct nla_policy mcbridge_emit_nl_policy[MCBRIDGE_ATTR_COUNT + 1] = {
 	[MCBRIDGE_ATTR_TEXT] = { .type = NLA_NUL_STRING, .len = MCBRIDGE_TEXT_MAX },
@@ -34,8 +46,16 @@ static const struct nla_policy mcbridge_emit_nl_policy[MCBRIDGE_ATTR_COUNT + 1] 
  */
 static const struct nla_policy mcbridge_get_stats_nl_policy[MCBRIDGE_ATTR_MAX + 1] = {};
 
+/* Strict: any attribute not listed here is rejected by the core. */
+static const struct nla_policy mcbridge_get_events_nl_policy[MCBRIDGE_ATTR_TO_SEQ + 1] = {
+	[MCBRIDGE_ATTR_FROM_SEQ] = NLA_POLICY_FULL_RANGE(NLA_U64, &mcbridge_a_from_seq_range),
+	[MCBRIDGE_ATTR_TO_SEQ] = NLA_POLICY_FULL_RANGE(NLA_U64, &mcbridge_a_to_seq_range),
+};
+
 static int mcbridge_nl_emit_doit(struct sk_buff *skb, struct genl_info *info);
 static int mcbridge_nl_get_stats_doit(struct sk_buff *skb, struct genl_info *info);
+static int mcbridge_nl_get_events_start(struct netlink_callback *cb);
+static int mcbridge_nl_get_events_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 static const struct genl_ops mcbridge_nl_ops[] = {
 	{
@@ -50,6 +70,13 @@ static const struct genl_ops mcbridge_nl_ops[] = {
 		.doit		= mcbridge_nl_get_stats_doit,
 		.policy		= mcbridge_get_stats_nl_policy,
 		.maxattr	= ARRAY_SIZE(mcbridge_get_stats_nl_policy) - 1,
+	},
+	{
+		.cmd		= MCBRIDGE_CMD_GET_EVENTS,
+		.start		= mcbridge_nl_get_events_start,
+		.dumpit		= mcbridge_nl_get_events_dumpit,
+		.policy		= mcbridge_get_events_nl_policy,
+		.maxattr	= ARRAY_SIZE(mcbridge_get_events_nl_policy) - 1,
 	},
 };
 

@@ -5,9 +5,10 @@
  * Family "mcbridge", multicast group "events".  Sources: the netdevice
  * notifier, the module notifier, a heartbeat timer and the EMIT command.
  * Every event carries a module-wide sequence number, so a listener that sees
- * a gap knows it lost events.  ABI: include/uapi/linux/mcbridge.h, and
- * the request policies in mcbridge-nl-gen.h, both generated from
- * mcbridge.yaml.
+ * a gap knows it lost events; the history (a ring of the last events) lets
+ * it fetch them again with the GET_EVENTS dump.  ABI:
+ * include/uapi/linux/mcbridge.h, and the request policies in
+ * mcbridge-nl-gen.h, both generated from mcbridge.yaml.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -16,6 +17,8 @@
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -40,6 +43,26 @@
 
 #define MCB_HEARTBEAT_TEXT	"Hello, I am server!"
 #define MCB_HEARTBEAT_MAX_MS	3600000U
+
+/*
+ * History: bytes of event records kept (module parameter history).  The
+ * default holds about 200,000 injected events of a short text (80 bytes
+ * each), a few seconds of the fastest bursts the test VM sees.
+ */
+#define MCB_HISTORY_DEFAULT	(16UL << 20)
+#define MCB_HISTORY_MIN		(64UL << 10)
+#define MCB_HISTORY_MAX		(1UL << 30)
+/* Records start on this boundary; the buffer is a multiple of it. */
+#define MCB_HIST_ALIGN		16
+/*
+ * The smallest record: its header and the attributes of an event with an
+ * empty text.  The ring holds at most size / MCB_HIST_REC_MIN events, and
+ * its index one slot for each.
+ */
+#define MCB_HIST_REC_MIN	64
+#define MCB_HIST_NONE		U32_MAX	/* index: no record for this seq */
+/* A dump puts at most this many records per hold of mcb_send_lock. */
+#define MCB_HIST_BATCH		64
 
 enum mcb_multicast_groups {
 	MCB_MCGRP_EVENTS,
@@ -75,12 +98,77 @@ MODULE_PARM_DESC(all_netns,
 		 "Report devices of every network namespace, with its identity "
 		 "(default: no, the initial namespace's only)");
 
+/*
+ * Bytes of event records the history keeps (K, M, G suffixes), fixed at
+ * load: the ring is allocated once, so the memory is bounded by it (plus
+ * an index of 4 bytes per MCB_HIST_REC_MIN bytes, rounded up to a power
+ * of two).  0: off, GET_EVENTS is refused.
+ */
+static unsigned long history = MCB_HISTORY_DEFAULT;
+
+static int mcb_history_param_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	unsigned long long size;
+	char *end;
+
+	size = memparse(val, &end);
+	if (end == val || (*end && *end != '\n'))
+		return -EINVAL;
+	if (size && (size < MCB_HISTORY_MIN || size > MCB_HISTORY_MAX))
+		return -ERANGE;
+	*(unsigned long *)kp->arg = size;
+	return 0;
+}
+
+static const struct kernel_param_ops mcb_history_param_ops = {
+	.set = mcb_history_param_set,
+	.get = param_get_ulong,
+};
+module_param_cb(history, &mcb_history_param_ops, &history, 0444);
+MODULE_PARM_DESC(history,
+		 "Bytes of past events kept for GET_EVENTS, 0 = off (default "
+		 "16M, else 64K to 1G; memory: this plus at most an eighth)");
+
 /* Set at unload before the sources stop: no new event starts after it. */
 static bool mcb_stopping;
+
+/*
+ * One event of the history: its seq and the attributes of its message as
+ * multicast, byte for byte.  seq 0 is padding up to the end of the buffer
+ * (len is then the bytes it covers): a record never wraps.
+ */
+struct mcb_hist_rec {
+	u64 seq;
+	u32 len;
+	u32 reserved;
+	u8 data[];
+};
+
+/*
+ * The history ring, written by the send path under mcb_send_lock together
+ * with the seq (ring order is seq order), read by GET_EVENTS dumps under
+ * the same lock.  buf, size, index and mask are set at load and freed at
+ * unload, when no event is sent and no command runs; the rest is protected
+ * by mcb_send_lock.  index[seq & mask] is the offset of seq's record, or
+ * MCB_HIST_NONE for a seq that was skipped (its event was lost); the ring
+ * never spans more than mask + 1 seqs, so a slot is never shared.
+ */
+struct mcb_history {
+	u8 *buf;		/* NULL: history off */
+	u32 size;
+	u32 *index;
+	u32 mask;
+	u32 head;		/* offset of the next record */
+	u32 tail;		/* offset of the oldest record or padding */
+	u32 used;		/* bytes in use, padding included */
+	u64 first;		/* oldest seq kept; older ones are gone */
+};
 
 /* Orders events: the seq a listener sees grows by one per event. */
 static DEFINE_SPINLOCK(mcb_send_lock);
 static u64 mcb_seq;			/* protected by mcb_send_lock */
+static struct mcb_history mcb_hist;	/* see struct mcb_history */
 
 static atomic64_t mcb_stats[__MCBRIDGE_STATS_MAX];
 
@@ -203,11 +291,162 @@ nla_put_failure:
 	return -EMSGSIZE;
 }
 
+/* ---- history: the ring of the last events (struct mcb_history) ---- */
+
+static u32 mcb_hist_rec_size(u32 len)
+{
+	return ALIGN(sizeof(struct mcb_hist_rec) + len, MCB_HIST_ALIGN);
+}
+
+static struct mcb_hist_rec *mcb_hist_at(u32 off)
+{
+	return (struct mcb_hist_rec *)(mcb_hist.buf + off);
+}
+
+/* Drops the oldest record, or the padding before it.  Needs used > 0. */
+static void mcb_hist_evict(void)
+{
+	struct mcb_history *h = &mcb_hist;
+	struct mcb_hist_rec *rec = mcb_hist_at(h->tail);
+	u32 size = rec->len;
+
+	if (rec->seq) {
+		size = mcb_hist_rec_size(rec->len);
+		h->first = rec->seq + 1;
+	}
+	h->tail += size;
+	if (h->tail == h->size)
+		h->tail = 0;
+	h->used -= size;
+}
+
+/* Free bytes from head on, without wrapping. */
+static u32 mcb_hist_room(void)
+{
+	struct mcb_history *h = &mcb_hist;
+
+	if (!h->used) {
+		h->head = 0;
+		h->tail = 0;
+		return h->size;
+	}
+	if (h->head > h->tail)
+		return h->size - h->head;
+	return h->tail - h->head;	/* 0 when full */
+}
+
+/*
+ * Keeps seq's event (@len bytes of attributes at @data), or notes that seq
+ * has none (@data NULL: its event was lost), dropping the oldest records
+ * to make room.  Called under mcb_send_lock for every seq, in order.
+ */
+static void mcb_hist_add(u64 seq, const void *data, u32 len)
+{
+	struct mcb_history *h = &mcb_hist;
+	struct mcb_hist_rec *rec;
+	u32 size = mcb_hist_rec_size(len), room;
+
+	if (!h->buf)
+		return;
+	/* The index spans mask + 1 seqs: older ones leave the ring. */
+	if (seq - h->first > h->mask) {
+		u64 oldest = seq - h->mask;
+
+		while (h->used) {
+			rec = mcb_hist_at(h->tail);
+			if (rec->seq >= oldest)
+				break;
+			mcb_hist_evict();
+		}
+		h->first = max(h->first, oldest);
+	}
+	/* Never more than a quarter of the ring for one event. */
+	if (!data || size > h->size / 4) {
+		h->index[seq & h->mask] = MCB_HIST_NONE;
+		goto out;
+	}
+	while ((room = mcb_hist_room()) < size) {
+		if (h->head > h->tail) {
+			/* Too little before the end: pad it, go on at 0. */
+			rec = mcb_hist_at(h->head);
+			rec->seq = 0;
+			rec->len = room;
+			h->used += room;
+			h->head = 0;
+		} else {
+			mcb_hist_evict();
+		}
+	}
+	rec = mcb_hist_at(h->head);
+	rec->seq = seq;
+	rec->len = len;
+	rec->reserved = 0;
+	memcpy(rec->data, data, len);
+	h->index[seq & h->mask] = h->head;
+	h->head += size;
+	if (h->head == h->size)
+		h->head = 0;
+	h->used += size;
+out:
+	atomic64_set(&mcb_stats[MCBRIDGE_STATS_HISTORY_FIRST], h->first);
+}
+
+/* seq's record while the ring holds it, under mcb_send_lock; else NULL. */
+static const struct mcb_hist_rec *mcb_hist_find(u64 seq)
+{
+	struct mcb_history *h = &mcb_hist;
+	struct mcb_hist_rec *rec;
+	u32 off;
+
+	if (seq < h->first || seq > mcb_seq)
+		return NULL;
+	off = h->index[seq & h->mask];
+	if (off == MCB_HIST_NONE)
+		return NULL;
+	rec = mcb_hist_at(off);
+	return rec->seq == seq ? rec : NULL;
+}
+
+static int mcb_hist_init(void)
+{
+	struct mcb_history *h = &mcb_hist;
+	u32 size = rounddown(history, MCB_HIST_ALIGN), slots;
+
+	if (!size)
+		return 0;
+	slots = roundup_pow_of_two(size / MCB_HIST_REC_MIN);
+	h->buf = kvmalloc(size, GFP_KERNEL);
+	h->index = kvmalloc_array(slots, sizeof(*h->index), GFP_KERNEL);
+	if (!h->buf || !h->index) {
+		kvfree(h->buf);
+		kvfree(h->index);
+		h->buf = NULL;
+		h->index = NULL;
+		return -ENOMEM;
+	}
+	/* Every slot MCB_HIST_NONE. */
+	memset(h->index, 0xff, slots * sizeof(*h->index));
+	h->size = size;
+	h->mask = slots - 1;
+	h->first = 1;
+	atomic64_set(&mcb_stats[MCBRIDGE_STATS_HISTORY_FIRST], h->first);
+	return 0;
+}
+
+static void mcb_hist_free(void)
+{
+	kvfree(mcb_hist.buf);
+	kvfree(mcb_hist.index);
+	mcb_hist.buf = NULL;
+	mcb_hist.index = NULL;
+}
+
 /* A failed event still takes a seq, so listeners see the loss as a gap. */
 static void mcb_seq_skip(void)
 {
 	spin_lock_bh(&mcb_send_lock);
 	mcb_seq++;
+	mcb_hist_add(mcb_seq, NULL, 0);
 	spin_unlock_bh(&mcb_send_lock);
 }
 
@@ -219,6 +458,7 @@ static void mcb_seq_skip(void)
  */
 static int mcb_event_send(const struct mcb_event *ev, gfp_t gfp, u64 *seqp)
 {
+	struct genlmsghdr *ghdr;
 	struct nlattr *seq_attr;
 	struct sk_buff *skb;
 	u64 seq;
@@ -244,9 +484,12 @@ static int mcb_event_send(const struct mcb_event *ev, gfp_t gfp, u64 *seqp)
 		return err;
 	}
 
+	ghdr = nlmsg_data(nlmsg_hdr(skb));
 	spin_lock_bh(&mcb_send_lock);
 	seq = ++mcb_seq;
 	memcpy(nla_data(seq_attr), &seq, sizeof(seq));
+	/* Kept before the multicast consumes the message. */
+	mcb_hist_add(seq, genlmsg_data(ghdr), genlmsg_len(ghdr));
 	err = genlmsg_multicast(&mcb_family, skb, 0, MCB_MCGRP_EVENTS,
 				GFP_ATOMIC);
 	atomic64_set(&mcb_stats[MCBRIDGE_STATS_LAST_SEQ], seq);
@@ -560,6 +803,180 @@ err_free:
 	return err;
 }
 
+/*
+ * GET_EVENTS: a dump of the history from from-seq to to-seq.  Its state
+ * lives in cb->ctx between the skbs of the dump.
+ */
+struct mcb_dump_ctx {
+	u64 from;		/* as asked */
+	u64 last;		/* last seq of the dump */
+	u64 next;		/* next seq to look for */
+	bool checked;		/* request checked and the range fixed */
+	bool ended;		/* the last message is in */
+};
+
+static struct mcb_dump_ctx *mcb_dump_ctx(struct netlink_callback *cb)
+{
+	NL_ASSERT_CTX_FITS(struct mcb_dump_ctx);
+	return (struct mcb_dump_ctx *)cb->ctx;
+}
+
+/*
+ * Who may read the history and what was asked.  The range ends at to-seq
+ * or at the last event sent now: a dump never chases a stream that
+ * outruns it.
+ */
+static int mcb_get_events_check(struct netlink_callback *cb,
+				struct netlink_ext_ack *extack)
+{
+	struct nlattr **attrs = genl_info_dump(cb)->attrs;
+	struct mcb_dump_ctx *ctx = mcb_dump_ctx(cb);
+	u64 to = U64_MAX;
+
+	/* Readable by whoever may listen to the events themselves. */
+	if (listen_admin_only && !netlink_capable(cb->skb, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG_MOD(extack, "listen_admin_only: reading the history needs CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	if (!mcb_hist.buf) {
+		NL_SET_ERR_MSG_MOD(extack, "history is off (module parameter history=0)");
+		return -EOPNOTSUPP;
+	}
+	if (NL_REQ_ATTR_CHECK(extack, NULL, attrs, MCBRIDGE_ATTR_FROM_SEQ)) {
+		NL_SET_ERR_MSG_MOD(extack, "missing from-seq attribute");
+		return -EINVAL;
+	}
+	ctx->from = nla_get_u64(attrs[MCBRIDGE_ATTR_FROM_SEQ]);
+	if (attrs[MCBRIDGE_ATTR_TO_SEQ]) {
+		to = nla_get_u64(attrs[MCBRIDGE_ATTR_TO_SEQ]);
+		if (to < ctx->from) {
+			NL_SET_BAD_ATTR(extack, attrs[MCBRIDGE_ATTR_TO_SEQ]);
+			NL_SET_ERR_MSG_MOD(extack, "to-seq is before from-seq");
+			return -EINVAL;
+		}
+	}
+	spin_lock_bh(&mcb_send_lock);
+	ctx->last = min(to, mcb_seq);
+	spin_unlock_bh(&mcb_send_lock);
+	ctx->next = ctx->from;
+	ctx->checked = true;
+	mcb_stat_inc(MCBRIDGE_STATS_HISTORY_DUMPS);
+	return 0;
+}
+
+/*
+ * Checked here, where an error refuses the request with its message; where
+ * start() has no extack (compat.h), by the first dumpit instead, whose
+ * error ends the dump with the message in NLMSG_DONE.
+ */
+static int mcbridge_nl_get_events_start(struct netlink_callback *cb)
+{
+	if (!MCB_DUMP_START_EXTACK)
+		return 0;
+	return mcb_get_events_check(cb, cb->extack);
+}
+
+/* A record as the event message it was, under mcb_send_lock. */
+static int mcb_hist_rec_fill(struct sk_buff *skb, struct netlink_callback *cb,
+			     const struct mcb_hist_rec *rec)
+{
+	void *hdr;
+
+	if (skb_tailroom(skb) < nlmsg_total_size(GENL_HDRLEN + rec->len))
+		return -EMSGSIZE;
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &mcb_family, NLM_F_MULTI, MCBRIDGE_CMD_EVENT);
+	if (!hdr)
+		return -EMSGSIZE;
+	skb_put_data(skb, rec->data, rec->len);
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Up to MCB_HIST_BATCH seqs of the range into @skb under one hold of the
+ * lock, so senders wait for a few records only.  Seqs the ring no longer
+ * holds are skipped: the caller sees them missing.  -EMSGSIZE: skb full.
+ */
+static int mcb_hist_dump_batch(struct sk_buff *skb, struct netlink_callback *cb,
+			       struct mcb_dump_ctx *ctx)
+{
+	const struct mcb_hist_rec *rec;
+	unsigned int i, dumped = 0;
+	int err = 0;
+
+	spin_lock_bh(&mcb_send_lock);
+	if (ctx->next < mcb_hist.first)
+		ctx->next = mcb_hist.first;
+	for (i = 0; i < MCB_HIST_BATCH && ctx->next <= ctx->last; i++) {
+		rec = mcb_hist_find(ctx->next);
+		if (rec) {
+			err = mcb_hist_rec_fill(skb, cb, rec);
+			if (err)
+				break;
+			dumped++;
+		}
+		ctx->next++;
+	}
+	spin_unlock_bh(&mcb_send_lock);
+	atomic64_add(dumped, &mcb_stats[MCBRIDGE_STATS_HISTORY_DUMPED]);
+	return err;
+}
+
+/* The dump's last message: the range it covered and where the ring starts. */
+static int mcb_get_events_end_fill(struct sk_buff *skb,
+				   struct netlink_callback *cb,
+				   const struct mcb_dump_ctx *ctx, u64 first)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &mcb_family, NLM_F_MULTI, MCBRIDGE_CMD_GET_EVENTS);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, MCBRIDGE_ATTR_FROM_SEQ, ctx->from,
+			      MCBRIDGE_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, MCBRIDGE_ATTR_TO_SEQ, ctx->last,
+			      MCBRIDGE_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, MCBRIDGE_ATTR_HISTORY_FIRST, first,
+			      MCBRIDGE_ATTR_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int mcbridge_nl_get_events_dumpit(struct sk_buff *skb,
+					 struct netlink_callback *cb)
+{
+	struct mcb_dump_ctx *ctx = mcb_dump_ctx(cb);
+	u64 first;
+	int err;
+
+	if (!ctx->checked) {
+		err = mcb_get_events_check(cb, cb->extack);
+		if (err)
+			return err;
+	}
+	if (ctx->ended)
+		return 0;
+	while (ctx->next <= ctx->last) {
+		err = mcb_hist_dump_batch(skb, cb, ctx);
+		if (err)
+			/* Full: the rest goes in the next skb. */
+			return skb->len ?: err;
+	}
+	spin_lock_bh(&mcb_send_lock);
+	first = mcb_hist.first;
+	spin_unlock_bh(&mcb_send_lock);
+	if (mcb_get_events_end_fill(skb, cb, ctx, first))
+		return skb->len ?: -EMSGSIZE;
+	ctx->ended = true;
+	/* NLMSG_DONE follows, in this skb when it fits. */
+	return 0;
+}
+
 static struct genl_family mcb_family __ro_after_init = {
 	.name		= MCBRIDGE_GENL_NAME,
 	.version	= MCBRIDGE_GENL_VERSION,
@@ -586,10 +1003,17 @@ static int __init mcb_init(void)
 		mcb_mcgrps[MCB_MCGRP_EVENTS].flags = GENL_MCAST_CAP_NET_ADMIN;
 	}
 
+	err = mcb_hist_init();
+	if (err) {
+		pr_err("cannot allocate the history (%lu bytes): history=0 turns it off\n",
+		       history);
+		return err;
+	}
+
 	/* The sink first, then the sources that feed it. */
 	err = genl_register_family(&mcb_family);
 	if (err)
-		return err;
+		goto err_hist;
 
 	err = register_netdevice_notifier(&mcb_netdev_nb);
 	if (err)
@@ -600,8 +1024,8 @@ static int __init mcb_init(void)
 		goto err_netdev;
 
 	mcb_heartbeat_start();
-	pr_info("family %s ready, heartbeat %u ms%s\n", MCBRIDGE_GENL_NAME,
-		READ_ONCE(heartbeat_ms),
+	pr_info("family %s ready, heartbeat %u ms, history %u bytes%s\n",
+		MCBRIDGE_GENL_NAME, READ_ONCE(heartbeat_ms), mcb_hist.size,
 		listen_admin_only ? ", listening needs CAP_NET_ADMIN" : "");
 	return 0;
 
@@ -609,6 +1033,8 @@ err_netdev:
 	unregister_netdevice_notifier(&mcb_netdev_nb);
 err_family:
 	genl_unregister_family(&mcb_family);
+err_hist:
+	mcb_hist_free();
 	return err;
 }
 
@@ -620,8 +1046,14 @@ static void __exit mcb_exit(void)
 	mcb_heartbeat_stop();
 	unregister_module_notifier(&mcb_module_nb);
 	unregister_netdevice_notifier(&mcb_netdev_nb);
-	/* Waits for running commands; listeners are detached, not freed. */
+	/*
+	 * Waits for running commands; listeners are detached, not freed.  No
+	 * dump runs here: an unfinished one holds a reference on the module,
+	 * which cannot be unloaded (rmmod: in use) before its socket has read
+	 * it to the end or closed.
+	 */
 	genl_unregister_family(&mcb_family);
+	mcb_hist_free();
 }
 
 module_init(mcb_init);

@@ -19,6 +19,7 @@ static const char *const mcb_cmd_names_v[] = {
 	"event",
 	"emit",
 	"get-stats",
+	"get-events",
 };
 static const struct mcb_names mcb_cmd_names_t = NAMES(mcb_cmd_names_v);
 const struct mcb_names *const mcb_cmd_names = &mcb_cmd_names_t;
@@ -68,6 +69,9 @@ static const char *const mcb_stats_names_v[] = {
 	"size_failed",
 	"undelivered",
 	"last_seq",
+	"history_first",
+	"history_dumps",
+	"history_dumped",
 };
 static const struct mcb_names mcb_stats_names_t = NAMES(mcb_stats_names_v);
 const struct mcb_names *const mcb_stats_names = &mcb_stats_names_t;
@@ -337,6 +341,33 @@ static const struct mcb_attr_desc mcb_mcbridge_attr_rows[MCBRIDGE_ATTR_MAX + 1] 
 		.has = MCB_HAS_NETNS_COOKIE,
 		FIELD(netns_cookie),
 	},
+	[MCBRIDGE_ATTR_FROM_SEQ] = {
+		.name = "from-seq",
+		.id = MCBRIDGE_ATTR_FROM_SEQ,
+		.type = MCB_AT_U64,
+		.size = 8,
+		.json_key = "from_seq",
+		.json_prefix = ",\"from_seq\":",
+		.json_prefix_len = 12,
+	},
+	[MCBRIDGE_ATTR_TO_SEQ] = {
+		.name = "to-seq",
+		.id = MCBRIDGE_ATTR_TO_SEQ,
+		.type = MCB_AT_U64,
+		.size = 8,
+		.json_key = "to_seq",
+		.json_prefix = ",\"to_seq\":",
+		.json_prefix_len = 10,
+	},
+	[MCBRIDGE_ATTR_HISTORY_FIRST] = {
+		.name = "history-first",
+		.id = MCBRIDGE_ATTR_HISTORY_FIRST,
+		.type = MCB_AT_U64,
+		.size = 8,
+		.json_key = "history_first",
+		.json_prefix = ",\"history_first\":",
+		.json_prefix_len = 17,
+	},
 };
 
 static const struct mcb_attr_desc mcb_stats_attr_rows[MCBRIDGE_STATS_MAX + 1] = {
@@ -430,6 +461,33 @@ static const struct mcb_attr_desc mcb_stats_attr_rows[MCBRIDGE_STATS_MAX + 1] = 
 		.json_key = "last_seq",
 		.json_prefix = ",\"last_seq\":",
 		.json_prefix_len = 12,
+	},
+	[MCBRIDGE_STATS_HISTORY_FIRST] = {
+		.name = "history-first",
+		.id = MCBRIDGE_STATS_HISTORY_FIRST,
+		.type = MCB_AT_U64,
+		.size = 8,
+		.json_key = "history_first",
+		.json_prefix = ",\"history_first\":",
+		.json_prefix_len = 17,
+	},
+	[MCBRIDGE_STATS_HISTORY_DUMPS] = {
+		.name = "history-dumps",
+		.id = MCBRIDGE_STATS_HISTORY_DUMPS,
+		.type = MCB_AT_U64,
+		.size = 8,
+		.json_key = "history_dumps",
+		.json_prefix = ",\"history_dumps\":",
+		.json_prefix_len = 17,
+	},
+	[MCBRIDGE_STATS_HISTORY_DUMPED] = {
+		.name = "history-dumped",
+		.id = MCBRIDGE_STATS_HISTORY_DUMPED,
+		.type = MCB_AT_U64,
+		.size = 8,
+		.json_key = "history_dumped",
+		.json_prefix = ",\"history_dumped\":",
+		.json_prefix_len = 18,
 	},
 };
 

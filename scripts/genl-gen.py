@@ -278,10 +278,16 @@ def gen_kernel(s):
          "#include <linux/%s.h>" % s.name]
     ops = []
     for op in s.ops:
-        if "do" not in op:
+        modes = [m for m in ("do", "dump") if m in op]
+        if not modes:
             continue
         aset = s.set_by_name[op["attribute-set"]]
-        req = [aset.by_name[a] for a in op["do"].get("request", {}).get("attributes", [])]
+        names = []
+        for m in modes:
+            for a in op[m].get("request", {}).get("attributes", []):
+                if a not in names:
+                    names.append(a)
+        req = [aset.by_name[a] for a in names]
         ops.append((op, aset, req))
         for a in req:
             ch = a.checks
@@ -291,8 +297,9 @@ def gen_kernel(s):
                       "\t__ro_after_init = {"]
                 if "min" in ch:
                     o.append("\t.min = %s," % s.const_c(ch["min"]))
-                if "max" in ch:
-                    o.append("\t.max = %s," % s.const_c(ch["max"]))
+                # A full range checks both ends: the type's top by default.
+                o.append("\t.max = %s," % (s.const_c(ch["max"]) if "max" in ch
+                                           else c_upper(a.type, "max")))
                 o.append("};")
     for op, aset, req in ops:
         pname = "%s_%s_nl_policy" % (n, c_lower(op["name"]))
@@ -322,16 +329,37 @@ def gen_kernel(s):
                   " */",
                   "static const struct nla_policy %s[%s + 1] = {};" % (pname, aset.max_c)]
     o.append("")
+    # Handlers: <family>_nl_<op>_doit and _dumpit; a dump's "pre" and
+    # "post" name its start and done callbacks, as in the kernel's specs.
+    handlers = []
     for op, aset, req in ops:
-        o.append("static int %s_nl_%s_doit(struct sk_buff *skb, struct genl_info *info);"
-                 % (n, c_lower(op["name"])))
+        ent = []
+        if "do" in op:
+            fn = "%s_nl_%s_doit" % (n, c_lower(op["name"]))
+            o.append("static int %s(struct sk_buff *skb, struct genl_info *info);" % fn)
+            ent.append(("doit", fn))
+        if "dump" in op:
+            d = op["dump"]
+            if "pre" in d:
+                fn = c_lower(d["pre"])
+                o.append("static int %s(struct netlink_callback *cb);" % fn)
+                ent.append(("start", fn))
+            fn = "%s_nl_%s_dumpit" % (n, c_lower(op["name"]))
+            o.append("static int %s(struct sk_buff *skb, struct netlink_callback *cb);" % fn)
+            ent.append(("dumpit", fn))
+            if "post" in d:
+                fn = c_lower(d["post"])
+                o.append("static int %s(struct netlink_callback *cb);" % fn)
+                ent.append(("done", fn))
+        handlers.append(ent)
     o += ["", "static const struct genl_ops %s_nl_ops[] = {" % n]
-    for op, aset, req in ops:
+    for (op, aset, req), ent in zip(ops, handlers):
         pname = "%s_%s_nl_policy" % (n, c_lower(op["name"]))
         o += ["\t{",
-              "\t\t.cmd\t\t= %s," % c_upper(s.name, "cmd", op["name"]),
-              "\t\t.doit\t\t= %s_nl_%s_doit," % (n, c_lower(op["name"])),
-              "\t\t.policy\t\t= %s," % pname,
+              "\t\t.cmd\t\t= %s," % c_upper(s.name, "cmd", op["name"])]
+        for field, fn in ent:
+            o.append(tabs_to("\t\t.%s" % field, 32) + "= %s," % fn)
+        o += ["\t\t.policy\t\t= %s," % pname,
               "\t\t.maxattr\t= ARRAY_SIZE(%s) - 1," % pname]
         if "admin-perm" in op.get("flags", []):
             o.append("\t\t.flags\t\t= GENL_ADMIN_PERM,")

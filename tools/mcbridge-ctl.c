@@ -5,6 +5,7 @@
  *   mcbridge-ctl emit [--count N] [--text TEXT]   inject events (CAP_NET_ADMIN)
  *   mcbridge-ctl stats                           print the module's counters
  *   mcbridge-ctl monitor [options]               subscribe and print events
+ *   mcbridge-ctl history [--from SEQ] [--to SEQ] print the module's history
  *
  * monitor is the reference netlink subscriber: the kernel tests assert on
  * what it prints, and the benchmarks use it as the direct-netlink baseline.
@@ -53,6 +54,7 @@ static void usage(FILE *out)
 "       mcbridge-ctl stats\n"
 "       mcbridge-ctl monitor [--count N] [--timeout SEC] [--rcvbuf BYTES]\n"
 "                            [--until TEXT] [--quiet] [--allow-gaps]\n"
+"       mcbridge-ctl history [--from SEQ] [--to SEQ] [--quiet]\n"
 "\n"
 "Talks to the mcbridge generic netlink family (kernel module mcbridge.ko).\n"
 "\n"
@@ -70,7 +72,15 @@ static void usage(FILE *out)
 "         SIGINT/SIGTERM, then prints a summary line.\n"
 "         Exit status 1 if a sequence gap or overrun was seen, unless\n"
 "         --allow-gaps. --rcvbuf sets the socket buffer (default 4 MiB).\n"
-"         --quiet prints the summary only.\n",
+"         --quiet prints the summary only.\n"
+"history  print the events the module's history still holds (module\n"
+"         parameter history), from seq --from (default 1, the oldest\n"
+"         kept) to --to (default: the last sent), as monitor prints them,\n"
+"         then \"history from=F to=T first=H events=N missing=M\": the\n"
+"         range covered, the oldest seq still kept, the events that came\n"
+"         back and the seqs of the range that did not (gone from the\n"
+"         history, or never sent). Exit status 1 on an error or events\n"
+"         out of order.\n",
 		MCBRIDGE_TEXT_MAX, MCBRIDGE_EMIT_MAX_COUNT);
 }
 
@@ -266,22 +276,17 @@ static const char *attr_name(unsigned id)
 }
 
 /*
- * The extended ack's TLVs (as ynl_ext_ack_check() reads them): the
- * message, and the offending or missing attribute by its spec name.
+ * The extended ack's TLVs (as ynl_ext_ack_check() reads them), from off
+ * on: the message, and the offending or missing attribute by its spec
+ * name.
  */
-static void ext_ack_parse(struct ctl *ctl, const struct nlmsgerr *err,
-			  const struct nlmsghdr *nlh)
+static void ext_ack_tlvs(struct ctl *ctl, const struct nlmsghdr *nlh,
+			 size_t off)
 {
 	const struct nlattr *tlv;
-	size_t off, total;
+	size_t total;
 	uint32_t v = 0;
 
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	/* TLVs follow the error and, unless capped, the echoed request. */
-	off = NLMSG_HDRLEN + sizeof(*err);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += err->msg.nlmsg_len - NLMSG_HDRLEN;
 	total = nlh->nlmsg_len;
 	for (; off + NLA_HDRLEN <= total; off += NLA_ALIGN(tlv->nla_len)) {
 		size_t plen;
@@ -309,6 +314,20 @@ static void ext_ack_parse(struct ctl *ctl, const struct nlmsgerr *err,
 			break;
 		}
 	}
+}
+
+static void ext_ack_parse(struct ctl *ctl, const struct nlmsgerr *err,
+			  const struct nlmsghdr *nlh)
+{
+	size_t off;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	/* TLVs follow the error and, unless capped, the echoed request. */
+	off = NLMSG_HDRLEN + sizeof(*err);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += err->msg.nlmsg_len - NLMSG_HDRLEN;
+	ext_ack_tlvs(ctl, nlh, off);
 }
 
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
@@ -833,11 +852,186 @@ out:
 	return err;
 }
 
+/* ---- history ---- */
+
+struct history_args {
+	uint64_t from;
+	uint64_t to;		/* 0: up to the last event sent */
+	bool quiet;
+};
+
+struct history {
+	const struct history_args *args;
+	struct ctl *ctl;
+	uint64_t events;
+	uint64_t last_seq;	/* of the last event printed */
+	uint64_t from, to, first;	/* the dump's last message */
+	bool ended;		/* ... arrived */
+	bool disorder;
+};
+
+static int on_history_msg(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[MCBRIDGE_ATTR_MAX + 1];
+	struct history *h = arg;
+	uint64_t seq;
+
+	if (parse_msg(msg, tb) < 0) {
+		fprintf(stderr, "mcbridge-ctl: malformed message skipped\n");
+		return NL_SKIP;
+	}
+	if (g->cmd == MCBRIDGE_CMD_GET_EVENTS) {
+		if (!tb[MCBRIDGE_ATTR_FROM_SEQ] || !tb[MCBRIDGE_ATTR_TO_SEQ] ||
+		    !tb[MCBRIDGE_ATTR_HISTORY_FIRST])
+			return NL_SKIP;
+		h->from = nla_get_u64(tb[MCBRIDGE_ATTR_FROM_SEQ]);
+		h->to = nla_get_u64(tb[MCBRIDGE_ATTR_TO_SEQ]);
+		h->first = nla_get_u64(tb[MCBRIDGE_ATTR_HISTORY_FIRST]);
+		h->ended = true;
+		return NL_OK;
+	}
+	if (g->cmd != MCBRIDGE_CMD_EVENT || !tb[MCBRIDGE_ATTR_SEQ]) {
+		fprintf(stderr, "mcbridge-ctl: unexpected message skipped\n");
+		return NL_SKIP;
+	}
+	seq = nla_get_u64(tb[MCBRIDGE_ATTR_SEQ]);
+	/* In order, each once, inside the range asked for. */
+	if ((h->events && seq <= h->last_seq) || seq < h->args->from ||
+	    (h->args->to && seq > h->args->to)) {
+		fprintf(stderr, "mcbridge-ctl: history: seq %" PRIu64
+			" out of order or range\n", seq);
+		h->disorder = true;
+	}
+	h->last_seq = seq;
+	h->events++;
+	if (!h->args->quiet)
+		print_event(tb);
+	return NL_OK;
+}
+
+/* NLMSG_DONE: its error, with its extended ack (a refusal by dumpit). */
+static int on_history_done(struct nl_msg *msg, void *arg)
+{
+	const struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct history *h = arg;
+	int err;
+
+	if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(err)) {
+		memcpy(&err, nlmsg_data(nlh), sizeof(err));
+		h->ctl->error = err;
+		if (err && (nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+			ext_ack_tlvs(h->ctl, nlh, NLMSG_HDRLEN + sizeof(err));
+	}
+	h->ctl->done = true;
+	return NL_STOP;
+}
+
+static int history_parse(int argc, char **argv, struct history_args *a)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int opt;
+
+	a->from = 1;
+	while ((opt = getopt_long(argc, argv, "f:t:qh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+		case 't':
+			/* The kernel checks the range: tests send bad ones. */
+			if (!parse_u64(optarg, UINT64_MAX,
+				       opt == 'f' ? &a->from : &a->to)) {
+				fprintf(stderr, "mcbridge-ctl: bad --%s: %s\n",
+					opt == 'f' ? "from" : "to", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		default:
+			return help_or_usage(opt);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "mcbridge-ctl: history: unexpected argument: "
+			"%s\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int history_run(const struct history_args *a)
+{
+	struct ctl ctl;
+	struct history h = { .args = a, .ctl = &ctl };
+	struct nl_cb *cb = NULL;
+	uint64_t span;
+	int err;
+
+	err = ctl_open(&ctl);
+	if (err)
+		return err;
+	err = request_new(&ctl, MCBRIDGE_CMD_GET_EVENTS);
+	if (err)
+		goto out;
+	nlmsg_hdr(ctl.req)->nlmsg_flags |= NLM_F_DUMP;
+	if (nla_put_u64(ctl.req, MCBRIDGE_ATTR_FROM_SEQ, a->from) ||
+	    (a->to && nla_put_u64(ctl.req, MCBRIDGE_ATTR_TO_SEQ, a->to))) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	cb = nl_cb_clone(nl_socket_get_cb(ctl.sk));
+	if (!cb) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* A refusal comes as an error (start) or in NLMSG_DONE (dumpit). */
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &ctl);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_history_msg, &h);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_history_done, &h);
+	if (nl_send_auto(ctl.sk, ctl.req) < 0) {
+		err = -EIO;
+		goto out;
+	}
+	do
+		err = nl_recvmsgs(ctl.sk, cb);
+	while (err >= 0 && !ctl.done);
+	if (ctl.error)
+		err = ctl.error;
+	else if (err < 0)
+		err = -EIO;
+	else if (!h.ended)
+		err = -EPROTO;
+	if (err) {
+		report_error(&ctl, "history", err);
+		goto out;
+	}
+	fflush(stdout);
+	span = h.to >= h.from ? h.to - h.from + 1 : 0;
+	printf("history from=%" PRIu64 " to=%" PRIu64 " first=%" PRIu64
+	       " events=%" PRIu64 " missing=%" PRIu64 "\n", h.from, h.to,
+	       h.first, h.events, span > h.events ? span - h.events : 0);
+	if (h.disorder)
+		err = -EPROTO;
+out:
+	nl_cb_put(cb);
+	request_free(&ctl);
+	ctl_close(&ctl);
+	return err;
+}
+
 /* ---- main: the only place errors become exit statuses ---- */
 
 int main(int argc, char **argv)
 {
 	struct monitor_args margs = { 0 };
+	struct history_args hargs = { 0 };
 	struct emit_args eargs = { 0 };
 	const char *cmd;
 	int err;
@@ -869,6 +1063,11 @@ int main(int argc, char **argv)
 		if (err)
 			return err > 0 ? 0 : EXIT_USAGE;
 		err = monitor_run(&margs);
+	} else if (!strcmp(cmd, "history")) {
+		err = history_parse(argc - 1, argv + 1, &hargs);
+		if (err)
+			return err > 0 ? 0 : EXIT_USAGE;
+		err = history_run(&hargs);
 	} else {
 		fprintf(stderr, "mcbridge-ctl: unknown command: %s\n", cmd);
 		usage(stderr);

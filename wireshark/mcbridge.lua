@@ -38,6 +38,7 @@ local SPEC = {
 		[1] = "event",
 		[2] = "emit",
 		[3] = "get-stats",
+		[4] = "get-events",
 	},
 	-- Enum names by value (unspec left out: it is no value).
 	enums = {
@@ -88,6 +89,9 @@ local SPEC = {
 			[17] = { name = "emitted", type = "u32", json = "emitted", doc = "Events an emit request sent (0 when nobody listened)." },
 			[18] = { name = "netns-ino", type = "u32", json = "netns_ino", doc = "Inode number of the device's network namespace (as in /proc/PID/ns/net); only with the module parameter all_netns." },
 			[19] = { name = "netns-cookie", type = "u64", json = "netns_cookie", doc = "Cookie of the device's network namespace (SO_NETNS_COOKIE), on kernels that have one; only with the module parameter all_netns." },
+			[20] = { name = "from-seq", type = "u64", json = "from_seq", doc = "First sequence number a get-events dump asks for." },
+			[21] = { name = "to-seq", type = "u64", json = "to_seq", doc = "Last sequence number a get-events dump asks for (default: the last event sent when the request arrived); in the dump's last message, the last one it covered." },
+			[22] = { name = "history-first", type = "u64", json = "history_first", doc = "Oldest sequence number the history still holds: everything sent before it is gone from the module." },
 		},
 		["stats"] = {
 			[0] = { name = "unspec", type = "unused" },
@@ -101,6 +105,9 @@ local SPEC = {
 			[8] = { name = "size-failed", type = "u64", json = "size_failed", doc = "Events lost because they did not fit their message." },
 			[9] = { name = "undelivered", type = "u64", json = "undelivered", doc = "Events built, but taken by no listener (e.g. full sockets)." },
 			[10] = { name = "last-seq", type = "u64", json = "last_seq", doc = "Sequence number of the last event sent." },
+			[11] = { name = "history-first", type = "u64", json = "history_first", doc = "Oldest sequence number the history holds (the next one when it is empty; 0 when the history is off)." },
+			[12] = { name = "history-dumps", type = "u64", json = "history_dumps", doc = "Get-events dumps started." },
+			[13] = { name = "history-dumped", type = "u64", json = "history_dumped", doc = "Events sent again by get-events dumps." },
 		},
 	},
 }

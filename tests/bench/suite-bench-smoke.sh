@@ -55,6 +55,8 @@ has "header: host" '^host: .+ cores, Linux '
 has "header: guest" '^guest: Linux .+ QEMU TCG'
 has "row A netlink (libnl)" "^A  netlink, libnl +$R +$P +[0-9]+ "
 has "row A' netlink (recvmmsg)" "^A' netlink, recvmmsg +$R +$P +[0-9]+ "
+has "row A0 netlink (history=0)" "^A0 netlink, history=0 +$R +$P +[0-9]+ "
+has "history cost line" '^  rate A/A0 [0-9]+\.[0-9]{2}; emitter CPU per event [0-9.]+ us on, [0-9.]+ us off'
 for f in json binary; do
 	has "row B ($f size)" "^B  UDP [0-9]+ B \\($f size\\) +$R +$P +[0-9]+ "
 	for n in 1 4; do

@@ -10,7 +10,8 @@ T_SCRIPT=bridge-vm
 . tests/lib/check.sh
 . tests/lib/kernels.sh
 
-for f in build/bin/mcbridge-ctl build/bin/mcbridged; do
+make -s -C tests/reliability >/dev/null || { t_fail "build tests/reliability (mcb-rel-listen)"; t_done; exit 1; }
+for f in build/bin/mcbridge-ctl build/bin/mcbridged build/tests/reliability/mcb-rel-listen; do
 	if [ ! -e "$f" ]; then
 		t_fail "missing $f (run make first)"
 		t_done

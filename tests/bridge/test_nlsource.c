@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests: parsing of received netlink messages, kernel seq tracking
- * (lost / restart), stale ids after a reload, subscription state driven by
- * fake resolution, nlctrl notifications; and resolution against the real
- * nlctrl family.
+ * (lost / restart), refill from a fake kernel history (gaps, overruns,
+ * refusals, failures, duplicates), stale ids after a reload, subscription
+ * state driven by fake resolution, nlctrl notifications; and resolution
+ * against the real nlctrl family.
  */
 #include "testutil.h"
 
@@ -116,6 +117,7 @@ static void src_init(struct mcb_nlsrc *s, const struct mcb_map_cfg *cfg,
 	memset(&fk, 0, sizeof(fk));
 	s->cfg = cfg;
 	s->fd = -1;
+	s->rf.fd = -1;
 	s->family_id = -1;
 	s->state = MCB_SRC_WAIT_FAMILY;
 	s->is_mcbridge = strcmp(cfg->family, "mcbridge") == 0;
@@ -265,6 +267,265 @@ static void overrun_notice(void **state)
 	assert_int_equal(r.ev[2].kind, MCB_KIND_LOST);
 	assert_true(r.ev[2].count == 38);
 	assert_true(s.st.overruns == 1);
+}
+
+/* ---- a fake kernel history: what a GET_EVENTS dump answers ---- */
+
+struct fake_hist {
+	uint64_t first, last;	/* the seqs it holds */
+	uint64_t hole;		/* one it lacks (its event was lost), or 0 */
+	int err;		/* the dump ends with this error ... */
+	uint64_t fail_after;	/* ... after this many events */
+	int calls;
+	uint64_t from, to;	/* of the last request */
+};
+
+static struct fake_hist fh;
+
+static size_t put_msg(unsigned char *buf, size_t len, struct nl_msg *m,
+		      uint32_t seq)
+{
+	struct nlmsghdr *h = nlmsg_hdr(m);
+
+	h->nlmsg_seq = seq;
+	assert_true(len + NLMSG_ALIGN(h->nlmsg_len) <= 65536);
+	memcpy(buf + len, h, h->nlmsg_len);
+	len += NLMSG_ALIGN(h->nlmsg_len);
+	nlmsg_free(m);
+	return len;
+}
+
+/* The kernel's reply as one datagram, through the real parser. */
+static int fake_dump(struct mcb_refill *rf, int family_id, uint64_t from,
+		     uint64_t to, struct mcb_refill_reply *rep,
+		     mcb_refill_event_fn ev, void *ctx)
+{
+	static unsigned char buf[65536];
+	uint64_t last = to && to < fh.last ? to : fh.last, n = 0;
+	uint32_t seq = ++rf->seq;
+	struct nlmsghdr done = { .nlmsg_len = NLMSG_HDRLEN + sizeof(int),
+				 .nlmsg_type = NLMSG_DONE, .nlmsg_seq = seq };
+	size_t len = 0;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	fh.calls++;
+	fh.from = from;
+	fh.to = to;
+	for (uint64_t q = from > fh.first ? from : fh.first; q <= last; q++) {
+		if (q == fh.hole)
+			continue;
+		if (fh.err && n == fh.fail_after)
+			break;
+		len = put_msg(buf, len, ev_msg(family_id, q), seq);
+		n++;
+	}
+	if (!fh.err) {
+		struct nl_msg *m = t_msg(family_id, MCBRIDGE_CMD_GET_EVENTS);
+
+		nla_put_u64(m, MCBRIDGE_ATTR_FROM_SEQ, from);
+		nla_put_u64(m, MCBRIDGE_ATTR_TO_SEQ, last);
+		nla_put_u64(m, MCBRIDGE_ATTR_HISTORY_FIRST, fh.first);
+		len = put_msg(buf, len, m, seq);
+	}
+	memcpy(buf + len, &done, NLMSG_HDRLEN);
+	memcpy(buf + len + NLMSG_HDRLEN, &fh.err, sizeof(int));
+	len += done.nlmsg_len;
+	r = mcb_refill_parse(buf, len, family_id, seq, rep, ev, ctx);
+	assert_int_equal(rep->events, n);
+	if (r == 1)
+		return rep->ended ? 0 : -EPROTO;
+	return r ? r : -EPROTO;
+}
+
+/* A source of the mcbridge family refilling from a fake history that
+ * holds first..last. */
+static void src_refill(struct mcb_nlsrc *s, struct rec *r, uint64_t first,
+		       uint64_t last)
+{
+	src_init(s, &cfg_mcb, r);
+	memset(&fh, 0, sizeof(fh));
+	fh.first = first;
+	fh.last = last;
+	s->refill_dump = fake_dump;
+	subscribe(s, 30, 4);
+	assert_true(s->refill_on);
+}
+
+static void assert_events(const struct rec *r, int at, uint64_t seq, int n)
+{
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(r->ev[at + i].kind, MCB_KIND_EVENT);
+		assert_true(r->ev[at + i].kseq == seq + (uint64_t)i);
+	}
+}
+
+static void assert_lost(const struct rec *r, int at, uint64_t count,
+			uint64_t next)
+{
+	assert_int_equal(r->ev[at].kind, MCB_KIND_LOST);
+	assert_true(r->ev[at].count == count);
+	assert_true(r->ev[at].has_kseq && r->ev[at].kseq == next);
+}
+
+/* A gap is fetched and bridged in order before the event that showed it;
+ * only what the history no longer holds is announced lost, where it was. */
+static void refill_gap(void **state)
+{
+	struct mcb_nlsrc s;
+	struct rec r;
+
+	(void)state;
+	src_refill(&s, &r, 1, 100);
+	feed(&s, 30, 4, 10);
+	feed(&s, 30, 4, 15);
+	assert_int_equal(fh.calls, 1);
+	assert_true(fh.from == 11 && fh.to == 14);
+	assert_int_equal(r.n, 6);
+	assert_events(&r, 0, 10, 6);
+	assert_true(s.st.refilled == 4 && s.st.refills == 1);
+	assert_true(s.st.received == 2 && s.st.lost == 0);
+
+	/* 16 and 17 left the history before we asked. */
+	fh.first = 18;
+	feed(&s, 30, 4, 22);
+	assert_int_equal(r.n, 12);
+	assert_lost(&r, 6, 2, 18);
+	assert_events(&r, 7, 18, 5);
+	assert_true(s.st.lost == 2 && s.st.refilled == 8);
+
+	/* The module lost 25 (a failed allocation): announced in place. */
+	fh.hole = 25;
+	feed(&s, 30, 4, 28);
+	assert_int_equal(r.n, 18);
+	assert_events(&r, 12, 23, 2);
+	assert_lost(&r, 14, 1, 26);
+	assert_events(&r, 15, 26, 3);
+	assert_true(s.st.lost == 3 && s.st.refills == 3);
+	assert_true(s.st.refill_errors == 0 && s.st.refill_dups == 0);
+	/* No gap, no dump. */
+	feed(&s, 30, 4, 29);
+	assert_int_equal(fh.calls, 3);
+}
+
+/* history=0 (or an old module): announced lost as without a history, and
+ * not asked again until the family comes back. */
+static void refill_refused(void **state)
+{
+	struct mcb_nlsrc s;
+	struct rec r;
+
+	(void)state;
+	src_refill(&s, &r, 1, 100);
+	fh.err = -EOPNOTSUPP;
+	feed(&s, 30, 4, 10);
+	feed(&s, 30, 4, 15);
+	assert_int_equal(fh.calls, 1);
+	assert_int_equal(r.n, 3);
+	assert_lost(&r, 1, 4, 15);
+	assert_false(s.refill_on);
+	assert_true(s.st.refill_errors == 1 && s.st.lost == 4);
+	feed(&s, 30, 4, 20);
+	assert_int_equal(fh.calls, 1);
+	assert_true(s.st.lost == 8);
+
+	/* A new instance of the family: its history is asked. */
+	fh.err = 0;
+	subscribe(&s, 31, 5);
+	feed(&s, 31, 5, 1);
+	feed(&s, 31, 5, 4);
+	assert_int_equal(fh.calls, 2);
+	assert_true(s.st.refilled == 2 && s.st.lost == 8);
+}
+
+/* A dump that fails half way: what came is bridged, the rest lost; the
+ * next gap is asked again. */
+static void refill_fails_midway(void **state)
+{
+	struct mcb_nlsrc s;
+	struct rec r;
+
+	(void)state;
+	src_refill(&s, &r, 1, 100);
+	fh.err = -ETIMEDOUT;
+	fh.fail_after = 2;
+	feed(&s, 30, 4, 10);
+	feed(&s, 30, 4, 20);
+	assert_int_equal(r.n, 5);
+	assert_events(&r, 0, 10, 3);
+	assert_lost(&r, 3, 7, 20);
+	assert_true(r.ev[4].kseq == 20);
+	assert_true(s.refill_on && s.st.refill_errors == 1);
+	fh.err = 0;
+	feed(&s, 30, 4, 22);
+	assert_int_equal(fh.calls, 2);
+	assert_true(s.st.refilled == 3 && s.st.lost == 7);
+}
+
+/* An overrun with no event after it: once drained, what came after the
+ * last event is fetched; its copies still in the socket are dropped. */
+static void refill_tail(void **state)
+{
+	struct mcb_nlsrc s;
+	struct rec r;
+
+	(void)state;
+	src_refill(&s, &r, 1, 30);
+	feed(&s, 30, 4, 10);
+	/* Nothing to do without an overrun. */
+	mcb_nlsrc_refill_tail(&s, 9);
+	assert_int_equal(fh.calls, 0);
+	mcb_nlsrc_overrun(&s, 9);
+	mcb_nlsrc_refill_tail(&s, 9);
+	assert_int_equal(fh.calls, 1);
+	assert_true(fh.from == 11 && fh.to == 0);
+	assert_int_equal(r.ev[1].kind, MCB_KIND_OVERRUN);
+	assert_events(&r, 2, 11, 20);
+	assert_int_equal(r.n, 22);
+	for (uint64_t q = 25; q <= 30; q++)
+		feed(&s, 30, 4, q);
+	feed(&s, 30, 4, 31);
+	assert_int_equal(r.n, 23);
+	assert_true(r.ev[22].kseq == 31);
+	assert_true(s.st.refill_dups == 6 && s.st.restarts == 0);
+	assert_true(s.st.lost == 0 && s.st.refilled == 20);
+	/* Once only. */
+	mcb_nlsrc_refill_tail(&s, 9);
+	assert_int_equal(fh.calls, 1);
+
+	/* The start gone from the history, then the whole end. */
+	fh.first = 40;
+	fh.last = 45;
+	mcb_nlsrc_overrun(&s, 9);
+	mcb_nlsrc_refill_tail(&s, 9);
+	assert_lost(&r, 24, 8, 40);
+	assert_events(&r, 25, 40, 6);
+	fh.first = 50;
+	fh.last = 50;
+	fh.hole = 50;
+	mcb_nlsrc_overrun(&s, 9);
+	mcb_nlsrc_refill_tail(&s, 9);
+	/* Announced with the next event, in one notice with what the
+	 * socket lost after it. */
+	assert_int_equal(r.n, 32);
+	assert_true(s.kseq_next == 46 && s.st.lost == 8);
+	fh.last = 53;
+	feed(&s, 30, 4, 54);
+	assert_int_equal(fh.calls, 4);
+	assert_true(fh.from == 46 && fh.to == 53);
+	assert_lost(&r, 32, 5, 51);
+	assert_events(&r, 33, 51, 4);
+	assert_true(s.kseq_next == 55 && s.st.lost == 13);
+	/* The live copy of an event the history lost is bridged (55..59
+	 * sent, all gone from the history while the copy was queued). */
+	fh.first = 60;
+	fh.last = 59;
+	mcb_nlsrc_overrun(&s, 9);
+	mcb_nlsrc_refill_tail(&s, 9);
+	feed(&s, 30, 4, 55);
+	assert_int_equal(r.n, 39);
+	assert_events(&r, 38, 55, 1);
+	assert_true(s.st.lost == 13 && s.st.refill_dups == 6);
 }
 
 /* Waiting, subscribing, reload with new ids, with the same ids, stale. */
@@ -494,6 +755,10 @@ int main(void)
 		cmocka_unit_test(parse_multi),
 		cmocka_unit_test(kernel_seq_gap_and_restart),
 		cmocka_unit_test(overrun_notice),
+		cmocka_unit_test(refill_gap),
+		cmocka_unit_test(refill_refused),
+		cmocka_unit_test(refill_fails_midway),
+		cmocka_unit_test(refill_tail),
 		cmocka_unit_test(family_life),
 		cmocka_unit_test(ctrl_notifications),
 		cmocka_unit_test(real_resolve_and_subscribe),

@@ -284,12 +284,13 @@ def capture(a, family, group, maps, procs):
     bridges = {}
     for b in ("plain", "signed", "trunc"):
         # A buffer that a stopped bridge overflows within a few thousand
-        # messages; ample for the rest of the run.
+        # messages; ample for the rest of the run.  No refill from the
+        # module's history: the gap must stay, as a lost notice.
         # No tails: the checks reconcile the capture with what the bridge
         # counts as sent and its listeners print, and an idle bridge's
         # tails are neither.
         argv = [os.path.join(BIN, "mcbridged"), "--rcvbuf", "256K",
-                "--tail-ms", "0"]
+                "--tail-ms", "0", "--no-refill"]
         if b == "signed":
             argv += ["--key", key]
         if b == "trunc":

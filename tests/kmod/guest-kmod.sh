@@ -10,6 +10,7 @@ KO=${MCB_KO:-kmod/mcbridge.ko}	# the module of the booted kernel
 CTL=build/bin/mcbridge-ctl
 BADINPUT=build/tests/kmod/mcb-badinput
 FUZZ=build/tests/kmod/mcb-fuzz
+DUMPHOLD=build/tests/kmod/mcb-dumphold
 FUZZ_ITERATIONS=${MCB_FUZZ_ITERATIONS:-$(t_events 100000)}
 WORK=$(mktemp -d)
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
@@ -52,6 +53,32 @@ field() {
 
 summary_field() {
 	field "$(grep '^summary' "$1")" "$2"
+}
+
+# The family's id now: a reload may give it another one.
+family_id() {
+	genl ctrl get name mcbridge | sed -n 's/.*ID: \(0x[0-9a-f]*\).*/\1/p' | head -n 1
+}
+
+# COUNT events of TEXT while a monitor (NAME) listens: the module builds
+# events only for a listener.  Prints emit's reply once all arrived; the
+# monitor's buffer holds the burst, so that the marker cannot be dropped.
+emit_heard() {	# NAME COUNT TEXT
+	start_monitor "$1" --until END --quiet --rcvbuf 268435456 ||
+		{ t_fail "$1" "monitor did not start"; return 1; }
+	"$CTL" emit --count "$2" --text "$3"
+	marker
+	wait "$MON_PID"
+	return 0
+}
+
+kstat() {	# NAME: a counter of mcbridge-ctl stats
+	"$CTL" stats | sed -n "s/^$1 //p"
+}
+
+# mcbridge-ctl history's last line ("history from= to= first= events= missing=").
+hist_field() {	# FILE KEY
+	field "$(grep '^history ' "$1")" "$2"
 }
 
 # --- resolve by name ------------------------------------------------------
@@ -301,6 +328,12 @@ test_unprivileged() {
 	else
 		t_fail "unprivileged stats" "refused"
 	fi
+	# Whoever may listen may read the history (listen_admin_only=0).
+	if "${NOBODY[@]}" "$USER_CTL" history --to 1 | grep -q '^history from=1 to=1 '; then
+		t_ok "history as an unprivileged user"
+	else
+		t_fail "unprivileged history" "refused"
+	fi
 }
 
 test_bad_input() {
@@ -326,24 +359,180 @@ test_bad_input() {
 	fi
 }
 
-# Random and mutated messages as root and as an unprivileged user; the
-# module must still work after them (dmesg is checked at the end).
-test_fuzz() {
-	local out_root out_user
+# --- history: GET_EVENTS ----------------------------------------------------
+# A range of the history is the monitor's lines for the same seqs: every
+# attribute as multicast, in order, netdev and injected events alike.
+test_history_range() {
+	local reply first from to f=$WORK/hist-range.out
 
-	out_root=$("$FUZZ" "$FAMILY_ID" "$FUZZ_ITERATIONS" 1 2>&1) ||
+	modprobe dummy
+	start_monitor histmon --until END || { t_fail "history range" "monitor did not start"; return; }
+	ip link add h0 type dummy && ip link set h0 up && ip link del h0 ||
+		t_fail "history range" "ip link commands failed"
+	reply=$("$CTL" emit --count 100 --text hist)
+	marker
+	wait "$MON_PID"
+	first=$(sed -n 's/^emitted 100 first_seq \([0-9]*\)$/\1/p' <<<"$reply")
+	# From the first netdev event to the 50th injected one.
+	from=$(grep -m 1 'ifname="h0"' "$WORK/histmon.out" | sed 's/^seq=\([0-9]*\) .*/\1/')
+	to=$((first + 49))
+	if [ -z "$first" ] || [ -z "$from" ]; then
+		t_fail "history range" "reply '$reply', no h0 event: $(head -n 5 "$WORK/histmon.out")"
+		return
+	fi
+	"$CTL" history --from "$from" --to "$to" >"$f" 2>&1 ||
+		{ t_fail "history range" "$(cat "$f")"; return; }
+	if diff <(grep -v '^history ' "$f") \
+		<(awk -v f="$from" -v t="$to" '{ s = substr($1, 5) + 0 } s >= f && s <= t' "$WORK/histmon.out") \
+		>"$WORK/hist-range.diff" &&
+	   [ "$(hist_field "$f" events)" = $((to - from + 1)) ] &&
+	   [ "$(hist_field "$f" missing)" = 0 ] && [ "$(hist_field "$f" to)" = "$to" ] &&
+	   grep -q 'netdev_event=register' "$f" && grep -q 'text="hist"' "$f"; then
+		t_ok "history $from..$to: the $((to - from + 1)) events the monitor got (netdev and injected), same attributes, same order"
+	else
+		t_fail "history range" "$(grep '^history' "$f"); diff: $(head -n 10 "$WORK/hist-range.diff")"
+	fi
+}
+
+# More events than one dump skb holds (about 400 of these in 32 KiB): all
+# come back once, in order (mcbridge-ctl fails on a seq out of order).
+test_history_skbs() {
+	local n reply first before f=$WORK/hist-skbs.out
+
+	n=$(t_events 50000)
+	reply=$(emit_heard histskb "$n" skbs) || return
+	first=$(sed -n "s/^emitted $n first_seq \([0-9]*\)\$/\1/p" <<<"$reply")
+	before=$(kstat history_dumped)
+	if "$CTL" history --quiet --from "$first" --to $((first + n - 1)) >"$f" 2>&1 &&
+	   [ "$(hist_field "$f" events)" = "$n" ] && [ "$(hist_field "$f" missing)" = 0 ] &&
+	   [ "$(kstat history_dumped)" = $((before + n)) ]; then
+		t_ok "history of a $n-event burst, in many skbs: all $n once, in order"
+	else
+		t_fail "history skbs" "reply '$reply': $(cat "$f"); dumped $before -> $(kstat history_dumped)"
+	fi
+}
+
+# A 64 KiB ring after 3,000 events of 80 bytes each (record header, seq,
+# timestamp, type, cpu, text "wrapwrap"): the last that fit, every one
+# from its start on, none before; the start is the counter's.
+test_history_wrap() {
+	local start events f=$WORK/hist-wrap.out
+
+	unload || return
+	load heartbeat_ms=0 history=64K || return
+	emit_heard histwrap 3000 wrapwrap >/dev/null || return
+	start=$(kstat history_first)
+	"$CTL" history --quiet >"$f" 2>&1 || { t_fail "history wrap" "$(cat "$f")"; return; }
+	events=$(hist_field "$f" events)
+	if [ "$(hist_field "$f" first)" = "$start" ] && [ "$start" -gt 1 ] &&
+	   [ "$(hist_field "$f" to)" = 3001 ] && [ "$events" = $((3001 - start + 1)) ] &&
+	   [ "$(hist_field "$f" missing)" = $((start - 1)) ] &&
+	   [ $((events * 80)) -le 65536 ] && [ "$events" -ge $((65536 / 80 - 1)) ]; then
+		t_ok "history=64K wrapped: starts at seq $start (as its counter says), holds $events events of 80 bytes, every one from there to 3001"
+	else
+		t_fail "history wrap" "counter history_first=$start; $(grep '^history' "$f")"
+	fi
+	"$CTL" history --to $((start - 1)) >"$f" 2>&1
+	if [ "$(hist_field "$f" events)" = 0 ] &&
+	   "$CTL" history --from "$start" --to "$start" | grep -q "^seq=$start "; then
+		t_ok "history=64K: nothing before seq $start comes back, seq $start does"
+	else
+		t_fail "history wrap start" "$(cat "$f")"
+	fi
+	unload
+	load heartbeat_ms=0
+}
+
+test_history_off() {
+	local out rc
+
+	unload || return
+	load heartbeat_ms=0 history=0 || return
+	out=$("$CTL" history 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q 'Operation not supported: mcbridge: history is off (module parameter history=0)' <<<"$out" &&
+	   [ "$(kstat history_first)" = 0 ]; then
+		t_ok "history=0: GET_EVENTS refused with \"${out#*: mcbridge: }\""
+	else
+		t_fail "history off" "rc $rc: $out"
+	fi
+	unload
+	if ! insmod "$KO" history=4K 2>/dev/null && ! insmod "$KO" history=2G 2>/dev/null; then
+		t_ok "history=4K and history=2G are refused at load (64K to 1G, or 0)"
+	else
+		t_fail "history bounds" "a bad size loaded"
+		unload
+	fi
+	load heartbeat_ms=0
+}
+
+# rmmod while a dump is unfinished: refused (the dump holds the module)
+# until the dump is read to its end, or its socket closes.
+test_history_unload() {
+	local fam i out pid ok=1
+
+	emit_heard histunl 5000 hold >/dev/null || return
+	for i in finish close; do
+		fam=$(family_id)
+		rm -f "$WORK/hold.in"
+		mkfifo "$WORK/hold.in"
+		"$DUMPHOLD" "$fam" 1 <"$WORK/hold.in" >"$WORK/hold.out" 2>&1 &
+		pid=$!
+		exec 7>"$WORK/hold.in"
+		t_wait_for -t 30 grep -q '^holding' "$WORK/hold.out" ||
+			{ ok=0; t_fail "history unload ($i)" "dump did not start: $(cat "$WORK/hold.out")"; }
+		if out=$(rmmod mcbridge 2>&1); then
+			ok=0
+			t_fail "history unload ($i)" "rmmod went through a running dump"
+			load heartbeat_ms=0
+		elif ! grep -q 'in use' <<<"$out"; then
+			ok=0
+			t_fail "history unload ($i)" "rmmod: $out"
+		fi
+		echo "$i" >&7
+		exec 7>&-
+		wait "$pid"
+		case $i in
+		finish) grep -q '^finished events=5001 error=0$' "$WORK/hold.out" ||
+			{ ok=0; t_fail "history unload" "the held dump did not end well: $(cat "$WORK/hold.out")"; } ;;
+		close) grep -q '^closed$' "$WORK/hold.out" ||
+			{ ok=0; t_fail "history unload" "$(cat "$WORK/hold.out")"; } ;;
+		esac
+		unload || ok=0
+		load heartbeat_ms=0 || return
+		if [ $i = finish ]; then
+			emit_heard histunl 5000 hold >/dev/null || return
+		fi
+	done
+	[ $ok -eq 1 ] && t_ok "rmmod under an unfinished dump: refused (module in use); the dump read to its end (5001 events) or its socket closed, rmmod goes through"
+}
+
+# Random and mutated messages as root and as an unprivileged user, with a
+# small history so that a dump of any range stays small; the module must
+# still work after them (dmesg is checked at the end).
+test_fuzz() {
+	local out_root out_user fam
+
+	unload || return
+	load heartbeat_ms=0 history=64K || return
+	fam=$(family_id)
+	emit_heard fuzzfill 2000 fill >/dev/null || return
+	out_root=$("$FUZZ" "$fam" "$FUZZ_ITERATIONS" 1 2>&1) ||
 		{ t_fail "fuzz as root" "$out_root"; return; }
-	out_user=$("${NOBODY[@]}" "$USER_FUZZ" "$FAMILY_ID" "$FUZZ_ITERATIONS" 2 2>&1) ||
+	out_user=$("${NOBODY[@]}" "$USER_FUZZ" "$fam" "$FUZZ_ITERATIONS" 2 2>&1) ||
 		{ t_fail "fuzz unprivileged" "$out_user"; return; }
 	start_monitor fuzzed --until END || { t_fail "fuzz" "monitor did not start"; return; }
 	"$CTL" emit --count 5 --text after-fuzz >/dev/null
 	marker
 	wait "$MON_PID"
-	if [ "$(grep -c 'text="after-fuzz"' "$WORK/fuzzed.out")" = 5 ]; then
-		t_ok "fuzz: root ($out_root), unprivileged ($out_user); module works after"
+	if [ "$(grep -c 'text="after-fuzz"' "$WORK/fuzzed.out")" = 5 ] &&
+	   "$CTL" history --quiet >"$WORK/fuzz-hist.out" 2>&1; then
+		t_ok "fuzz (GET_EVENTS dumps among the requests, history=64K): root ($out_root), unprivileged ($out_user); module and history work after"
 	else
-		t_fail "fuzz" "module broken after fuzzing: $(cat "$WORK/fuzzed.out")"
+		t_fail "fuzz" "module broken after fuzzing: $(cat "$WORK/fuzzed.out" "$WORK/fuzz-hist.out")"
 	fi
+	unload
+	load heartbeat_ms=0
 }
 
 test_listen_admin_only() {
@@ -358,9 +547,21 @@ test_listen_admin_only() {
 	else
 		t_fail "listen_admin_only unprivileged" "rc $rc: $out"
 	fi
+	out=$("${NOBODY[@]}" "$USER_CTL" history 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q 'Operation not permitted: mcbridge: listen_admin_only: reading the history needs CAP_NET_ADMIN' <<<"$out"; then
+		t_ok "listen_admin_only=1: unprivileged GET_EVENTS refused with its reason"
+	else
+		t_fail "listen_admin_only history" "rc $rc: $out"
+	fi
 	start_monitor admin --until END || { t_fail "listen_admin_only root" "root could not join"; return; }
 	marker
 	wait "$MON_PID" && t_ok "listen_admin_only=1: root joins and receives"
+	if "$CTL" history --quiet | grep -q ' events=1 '; then
+		t_ok "listen_admin_only=1: root reads the history"
+	else
+		t_fail "listen_admin_only root history" "$("$CTL" history 2>&1)"
+	fi
 	unload
 	load heartbeat_ms=0
 }
@@ -483,7 +684,8 @@ main() {
 	# MCB_KMOD_TESTS="all_netns churn": only those (a slow debug kernel);
 	# the leak and kernel-log checks below run either way.
 	for t in ${MCB_KMOD_TESTS:-resolve netdev module heartbeat emit burst \
-		 lock_bound unprivileged bad_input fuzz listen_admin_only \
+		 lock_bound unprivileged bad_input history_range history_skbs \
+		 history_wrap history_off history_unload fuzz listen_admin_only \
 		 all_netns churn}; do
 		if [ "$(type -t "test_$t")" != function ]; then
 			t_fail "MCB_KMOD_TESTS" "no test named $t"

@@ -2,7 +2,9 @@
 /*
  * Sends malformed requests to the mcbridge family and checks that each is
  * refused with the expected error and an extack message.  Raw netlink, so
- * that every byte of the request is under the test's control.
+ * that every byte of the request is under the test's control.  A GET_EVENTS
+ * dump is refused by an error message, or (kernels whose dump start has no
+ * extack) by the error in its NLMSG_DONE: both count.
  *
  * Usage: mcb-badinput FAMILY_ID
  * Prints one "ok"/"FAIL" line per case and exits 1 if any case failed.
@@ -65,6 +67,38 @@ static void req_put_u32(struct request *req, uint16_t type, uint32_t v)
 	req_put(req, type, &v, sizeof(v), -1);
 }
 
+static void req_put_u64(struct request *req, uint16_t type, uint64_t v)
+{
+	req_put(req, type, &v, sizeof(v), -1);
+}
+
+/* A GET_EVENTS dump request. */
+static void req_dump(struct request *req, uint16_t family)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)req->buf;
+
+	req_init(req, family, MCBRIDGE_CMD_GET_EVENTS);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+}
+
+/* The extended ack TLVs from off on: the message into ext_msg. */
+static void ext_ack_msg(const struct nlmsghdr *h, size_t off, char *ext_msg,
+			size_t ext_len)
+{
+	while ((h->nlmsg_flags & NLM_F_ACK_TLVS) &&
+	       off + NLA_HDRLEN <= h->nlmsg_len) {
+		const struct nlattr *tlv = (const struct nlattr *)((const char *)h + off);
+
+		if (tlv->nla_len < NLA_HDRLEN || off + tlv->nla_len > h->nlmsg_len)
+			break;
+		if (tlv->nla_type == NLMSGERR_ATTR_MSG)
+			snprintf(ext_msg, ext_len, "%.*s",
+				 (int)(tlv->nla_len - NLA_HDRLEN),
+				 (const char *)tlv + NLA_HDRLEN);
+		off += NLA_ALIGN(tlv->nla_len);
+	}
+}
+
 /* Sends @req and returns the kernel's error (0 for success). */
 static int transact(int fd, struct request *req, char *ext_msg, size_t ext_len)
 {
@@ -89,26 +123,22 @@ static int transact(int fd, struct request *req, char *ext_msg, size_t ext_len)
 		for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			struct nlmsgerr *err;
-			size_t off;
+			int done_err;
 
+			if (h->nlmsg_type == NLMSG_DONE &&
+			    h->nlmsg_len >= NLMSG_HDRLEN + sizeof(done_err)) {
+				/* A dump's end: its error, then the TLVs. */
+				memcpy(&done_err, NLMSG_DATA(h), sizeof(done_err));
+				ext_ack_msg(h, NLMSG_HDRLEN + sizeof(done_err),
+					    ext_msg, ext_len);
+				return done_err;
+			}
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;	/* a reply before the ack */
 			err = NLMSG_DATA(h);
 			/* Capped acks: the TLVs follow the request header. */
-			off = NLMSG_HDRLEN + sizeof(*err);
-			while ((h->nlmsg_flags & NLM_F_ACK_TLVS) &&
-			       off + NLA_HDRLEN <= h->nlmsg_len) {
-				struct nlattr *tlv = (struct nlattr *)((char *)h + off);
-
-				if (tlv->nla_len < NLA_HDRLEN ||
-				    off + tlv->nla_len > h->nlmsg_len)
-					break;
-				if (tlv->nla_type == NLMSGERR_ATTR_MSG)
-					snprintf(ext_msg, ext_len, "%.*s",
-						 (int)(tlv->nla_len - NLA_HDRLEN),
-						 (char *)tlv + NLA_HDRLEN);
-				off += NLA_ALIGN(tlv->nla_len);
-			}
+			ext_ack_msg(h, NLMSG_HDRLEN + sizeof(*err), ext_msg,
+				    ext_len);
 			return err->error;
 		}
 	}
@@ -218,6 +248,42 @@ int main(int argc, char **argv)
 
 	req_init(&req, family, MCBRIDGE_CMD_EVENT);
 	expect_msg("event command sent to the kernel", fd, &req, EOPNOTSUPP, false);
+
+	req_dump(&req, family);
+	expect("get-events without from-seq", fd, &req, EINVAL);
+
+	req_dump(&req, family);
+	req_put_u64(&req, MCBRIDGE_ATTR_FROM_SEQ, 0);
+	expect("get-events from-seq 0", fd, &req, ERANGE);
+
+	req_dump(&req, family);
+	req_put_u32(&req, MCBRIDGE_ATTR_FROM_SEQ, 1);
+	expect("get-events from-seq as u32", fd, &req, EINVAL);
+
+	req_dump(&req, family);
+	req_put_u64(&req, MCBRIDGE_ATTR_FROM_SEQ, 10);
+	req_put_u64(&req, MCBRIDGE_ATTR_TO_SEQ, 9);
+	expect("get-events to-seq before from-seq", fd, &req, EINVAL);
+
+	req_dump(&req, family);
+	req_put_u64(&req, MCBRIDGE_ATTR_FROM_SEQ, 1);
+	req_put_str(&req, MCBRIDGE_ATTR_TEXT, "t");
+	expect("get-events attribute outside its policy", fd, &req, EINVAL);
+
+	req_dump(&req, family);
+	req_put_u64(&req, MCBRIDGE_ATTR_FROM_SEQ, 1);
+	req_put_u32(&req, 200, 1);
+	expect("get-events unknown attribute type", fd, &req, EINVAL);
+
+	/* Without NLM_F_DUMP: the family has no doit for it. */
+	req_init(&req, family, MCBRIDGE_CMD_GET_EVENTS);
+	req_put_u64(&req, MCBRIDGE_ATTR_FROM_SEQ, 1);
+	expect_msg("get-events as a do request", fd, &req, EOPNOTSUPP, false);
+
+	/* A valid dump of an empty range ends with NLMSG_DONE, error 0. */
+	req_dump(&req, family);
+	req_put_u64(&req, MCBRIDGE_ATTR_FROM_SEQ, UINT64_MAX - 1);
+	expect("get-events of a range not sent yet", fd, &req, 0);
 
 	/* A valid request on the same socket still works afterwards. */
 	req_init(&req, family, MCBRIDGE_CMD_EMIT);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Throws random and mutated generic netlink messages at the mcbridge family:
- * random commands, flags, attribute types, lengths (consistent or not),
- * nesting, and bit-flipped copies of valid requests.  The kernel must answer
+ * random commands, flags (dumps among them), attribute types, lengths
+ * (consistent or not), nesting, and bit-flipped copies of valid requests
+ * (EMIT, and GET_EVENTS dumps of random ranges).  The kernel must answer
  * each with an error or success, never crash; the caller checks dmesg and
  * that the module still works afterwards.
  *
@@ -101,6 +102,33 @@ static size_t valid_emit(uint8_t *buf, uint16_t family)
 	return len;
 }
 
+/* A GET_EVENTS dump of a random range (often a sane one). */
+static size_t valid_dump(uint64_t *rng, uint8_t *buf, uint16_t family)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct genlmsghdr *gh = (struct genlmsghdr *)(buf + NLMSG_HDRLEN);
+	size_t len = NLMSG_HDRLEN + GENL_HDRLEN;
+	uint64_t from = rnd(rng, 2) ? rnd(rng, 4096) : rng_next(rng);
+	uint64_t to = rnd(rng, 2) ? from + rnd(rng, 4096) : rng_next(rng);
+	uint16_t types[2] = { MCBRIDGE_ATTR_FROM_SEQ, MCBRIDGE_ATTR_TO_SEQ };
+	uint64_t vals[2] = { from, to };
+	unsigned n = rnd(rng, 3);	/* from only, both, or neither */
+
+	nlh->nlmsg_type = family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	gh->cmd = MCBRIDGE_CMD_GET_EVENTS;
+	gh->version = 1;
+	for (unsigned i = 0; i < (n == 2 ? 0 : n + 1); i++) {
+		struct nlattr *nla = (struct nlattr *)(buf + len);
+
+		nla->nla_type = types[i];
+		nla->nla_len = NLA_HDRLEN + sizeof(uint64_t);
+		memcpy(buf + len + NLA_HDRLEN, &vals[i], sizeof(uint64_t));
+		len += NLA_ALIGN(nla->nla_len);
+	}
+	return len;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_nl self = { .nl_family = AF_NETLINK };
@@ -140,7 +168,8 @@ int main(int argc, char **argv)
 		memset(buf, 0, sizeof(buf));
 		if (rnd(&rng, 4) == 0) {
 			/* A valid request with a few bits flipped. */
-			len = valid_emit(buf, family);
+			len = rnd(&rng, 2) ? valid_emit(buf, family) :
+					     valid_dump(&rng, buf, family);
 			for (uint32_t f = rnd(&rng, 4) + 1; f; f--) {
 				size_t at = NLMSG_HDRLEN + rnd(&rng, (uint32_t)(len - NLMSG_HDRLEN));
 
@@ -150,6 +179,7 @@ int main(int argc, char **argv)
 			nlh->nlmsg_type = family;
 			nlh->nlmsg_flags = (uint16_t)(NLM_F_REQUEST |
 				(rnd(&rng, 2) ? NLM_F_ACK : 0) |
+				(rnd(&rng, 4) ? 0 : NLM_F_DUMP) |
 				(rnd(&rng, 8) == 0 ? (uint16_t)rnd(&rng, 65536) : 0));
 			gh->cmd = rnd(&rng, 3) ? (uint8_t)rnd(&rng, MCBRIDGE_CMD_MAX + 2) :
 						 (uint8_t)rnd(&rng, 256);

@@ -17,7 +17,7 @@
  *           lost_events= announced_gaps= announced_missing= own_gaps=
  *           restart_gaps= restart_missing= silent_gaps= silent_missing=
  *           overrun_notices= overruns= first_kseq= last_kseq= until_seen=
- *           sock_drops=
+ *           sock_drops= last_missing_kseq=
  *   text NAME COUNT              (one line per distinct text)
  *   instance N first= last= events=  (per run of the kernel seq)
  *
@@ -30,7 +30,8 @@
  * notice for exactly that gap, "own" when bridge_seq also skipped (this
  * listener dropped datagrams), "restart" when the bridge restarted in
  * between; anything else is silent loss.  A kernel seq going back starts a
- * new instance (module reloaded).
+ * new instance (module reloaded).  last_missing_kseq is the highest kernel
+ * seq that never arrived (0: none).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -74,6 +75,7 @@ static struct {
 	uint64_t silent_gaps, silent_missing;
 	uint64_t overrun_notices, overruns;
 	uint64_t tails;
+	uint64_t last_missing_kseq;
 	bool until_seen;
 } c;
 
@@ -143,6 +145,7 @@ static void kernel_seq(uint64_t seq)
 
 		c.kseq_gaps++;
 		c.kseq_missing += missing;
+		c.last_missing_kseq = seq - 1;
 		if (pending_lost == missing && pending_lost_kseq == seq) {
 			c.announced_gaps++;
 			c.announced_missing += missing;
@@ -306,7 +309,7 @@ static void report(int fd)
 	       " silent_missing=%" PRIu64 " overrun_notices=%" PRIu64
 	       " overruns=%" PRIu64 " first_kseq=%" PRIu64
 	       " last_kseq=%" PRIu64 " until_seen=%d sock_drops=%lld"
-	       " tails=%" PRIu64 "\n",
+	       " tails=%" PRIu64 " last_missing_kseq=%" PRIu64 "\n",
 	       c.datagrams, c.events, c.bad, c.bseq_gaps, c.bseq_missing,
 	       c.restarts, ninst, c.kseq_gaps, c.kseq_missing, c.kseq_back,
 	       c.lost_notices, c.lost_events, c.announced_gaps,
@@ -314,7 +317,7 @@ static void report(int fd)
 	       c.restart_missing, c.silent_gaps, c.silent_missing,
 	       c.overrun_notices, c.overruns, ninst ? insts[0].first : 0,
 	       have_kseq ? last_kseq : 0, c.until_seen, sock_drops(fd),
-	       c.tails);
+	       c.tails, c.last_missing_kseq);
 	for (unsigned i = 0; i < ntexts; i++)
 		printf("text %s %" PRIu64 "\n", texts[i].text, texts[i].n);
 	for (unsigned i = 0; i < ninst; i++)

@@ -39,6 +39,16 @@ enum mcbridge_cmd {
 	MCBRIDGE_CMD_EMIT,
 	/* The module's counters. */
 	MCBRIDGE_CMD_GET_STATS,
+	/*
+	 * The events the module's history (module parameter history) still
+	 * holds, from from-seq to to-seq, in order, each as the message
+	 * multicast on "events" (command event, the same attributes). The
+	 * dump's last message, command get-events, carries from-seq, to-seq
+	 * (the last seq the dump covered) and history-first: a seq of the range
+	 * that did not come back is lost. Refused when the history is off;
+	 * needs CAP_NET_ADMIN when listening does (listen_admin_only).
+	 */
+	MCBRIDGE_CMD_GET_EVENTS,
 
 	__MCBRIDGE_CMD_MAX,
 	MCBRIDGE_CMD_MAX = __MCBRIDGE_CMD_MAX - 1
@@ -128,6 +138,19 @@ enum mcbridge_attr {
 	 * kernels that have one; only with the module parameter all_netns.
 	 */
 	MCBRIDGE_ATTR_NETNS_COOKIE,
+	/* u64: First sequence number a get-events dump asks for. */
+	MCBRIDGE_ATTR_FROM_SEQ,
+	/*
+	 * u64: Last sequence number a get-events dump asks for (default: the
+	 * last event sent when the request arrived); in the dump's last
+	 * message, the last one it covered.
+	 */
+	MCBRIDGE_ATTR_TO_SEQ,
+	/*
+	 * u64: Oldest sequence number the history still holds: everything sent
+	 * before it is gone from the module.
+	 */
+	MCBRIDGE_ATTR_HISTORY_FIRST,
 
 	__MCBRIDGE_ATTR_MAX,
 	MCBRIDGE_ATTR_MAX = __MCBRIDGE_ATTR_MAX - 1
@@ -154,6 +177,15 @@ enum mcbridge_stats_attr {
 	MCBRIDGE_STATS_UNDELIVERED,
 	/* u64: Sequence number of the last event sent. */
 	MCBRIDGE_STATS_LAST_SEQ,
+	/*
+	 * u64: Oldest sequence number the history holds (the next one when it
+	 * is empty; 0 when the history is off).
+	 */
+	MCBRIDGE_STATS_HISTORY_FIRST,
+	/* u64: Get-events dumps started. */
+	MCBRIDGE_STATS_HISTORY_DUMPS,
+	/* u64: Events sent again by get-events dumps. */
+	MCBRIDGE_STATS_HISTORY_DUMPED,
 
 	__MCBRIDGE_STATS_MAX,
 	MCBRIDGE_STATS_MAX = __MCBRIDGE_STATS_MAX - 1
