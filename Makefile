@@ -6,7 +6,9 @@
 #   make demo     install what is missing, load the module, show live events
 #   make test     install what is missing, run every test
 #   make test-debug-kernel  module and bridge suites on a debug kernel
+#   make test-packages  the Debian packages in a systemd VM (not in make test)
 #   make bench    benchmarks (not tests)
+#   make deb      Debian packages in build/deb (see "Debian packages" below)
 #   make install  install everything (see "install" below); make uninstall
 
 TOP := $(CURDIR)
@@ -18,7 +20,7 @@ KERNEL ?=
 
 USER_PARTS := lib client bridge tools
 
-.PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel bench clean
+.PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench clean
 
 all: kmod $(USER_PARTS)
 
@@ -57,6 +59,12 @@ test: deps
 test-debug-kernel: deps
 	$(MAKE) all
 	KERNELS=6.1-debug MCB_SUITES="kmod/suite-kmod bridge/suite-bridge-vm" tests/run-all.sh
+
+# The Debian packages, installed, run, upgraded across kernels and purged
+# in a VM with systemd as init (tests/packages/suite-packages.sh, about half
+# an hour).  Not part of `make test`.
+test-packages: deps
+	KERNELS= MCB_SUITES=packages/suite-packages tests/run-all.sh
 
 bench: deps
 	$(MAKE) all
@@ -114,7 +122,10 @@ WITH_KMOD ?= $(if $(KDIR),yes,no)
 # Kbuild runs in KDIR: it needs an absolute DESTDIR.
 DESTDIR_ABS := $(if $(DESTDIR),$(abspath $(DESTDIR)))
 
-GEN := $(TOP)/build/install
+# Where the parts were built: build/, or O=DIR (absolute) given to both the
+# build and the install, as the Debian package build does.
+BUILD := $(or $(O),$(TOP)/build)
+GEN := $(BUILD)/install
 # The .pc file names its directories relative to ${prefix} when they are
 # under it, so that a staged tree can be used with pkg-config
 # --define-prefix or --define-variable=prefix=.
@@ -151,10 +162,10 @@ install-gen:
 		$(SUBST) $$f >$$out; done
 
 install-user: $(USER_PARTS)
-	$(INSTALL) -D -m 0755 build/bin/mcbridged $(DESTDIR)$(SBINDIR)/mcbridged
-	$(INSTALL) -D -m 0755 build/bin/mcbridge-listen $(DESTDIR)$(BINDIR)/mcbridge-listen
-	$(INSTALL) -D -m 0755 build/bin/mcbridge-ctl $(DESTDIR)$(BINDIR)/mcbridge-ctl
-	$(INSTALL) -D -m 0644 build/lib/libmcbridge-client.a $(DESTDIR)$(LIBDIR)/libmcbridge-client.a
+	$(INSTALL) -D -m 0755 $(BUILD)/bin/mcbridged $(DESTDIR)$(SBINDIR)/mcbridged
+	$(INSTALL) -D -m 0755 $(BUILD)/bin/mcbridge-listen $(DESTDIR)$(BINDIR)/mcbridge-listen
+	$(INSTALL) -D -m 0755 $(BUILD)/bin/mcbridge-ctl $(DESTDIR)$(BINDIR)/mcbridge-ctl
+	$(INSTALL) -D -m 0644 $(BUILD)/lib/libmcbridge-client.a $(DESTDIR)$(LIBDIR)/libmcbridge-client.a
 	$(INSTALL) -D -m 0644 include/uapi/linux/mcbridge.h $(DESTDIR)$(INCLUDEDIR)/linux/mcbridge.h
 	@set -e; for h in $(MCB_HEADERS); do \
 		echo "$(INSTALL) -D -m 0644 include/mcbridge/$$h $(DESTDIR)$(INCLUDEDIR)/mcbridge/$$h"; \
@@ -231,3 +242,31 @@ uninstall:
 		k=$${m#$(DESTDIR)/lib/modules/}; k=$${k%%/*}; \
 		if [ -z "$(DESTDIR)" ]; then echo "$(DEPMOD) -a $$k"; $(DEPMOD) -a $$k; fi; \
 	done
+
+# ---- Debian packages ----------------------------------------------------------
+#   make deb   build/deb/*.deb: mcbridge, mcbridge-dkms, libmcbridge-client-dev
+#              (debian/: dpkg-buildpackage -us -uc -b), then lintian on them
+#
+# Built in a copy of the sources under build/deb, so that the checkout gets
+# neither debian/ build files nor the packages (dpkg-buildpackage writes them
+# to the parent directory), and the checkout's own build/ is not packaged.
+DEB_DIR := $(TOP)/build/deb
+DEB_SRC := $(DEB_DIR)/mcbridge-$(VERSION)
+
+.PHONY: deb
+deb: deps
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	@# The files git tracks or would (not what it ignores); without git,
+	@# everything but build/ and what .gitignore names.
+	@if git -C $(TOP) rev-parse --show-toplevel >/dev/null 2>&1; then \
+		git -C $(TOP) ls-files -z --cached --others --exclude-standard | \
+			(cd $(TOP) && xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' _) | \
+			tar -C $(TOP) --null -T - -cf - | tar -C $(DEB_SRC) -xf -; \
+	else \
+		tar -C $(TOP) --exclude=./build --exclude-vcs --exclude-vcs-ignores -cf - . | \
+			tar -C $(DEB_SRC) -xf -; \
+	fi
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(DEB_DIR)/mcbridge_$(VERSION)_*.changes
+	@ls -1 $(DEB_DIR)/*.deb

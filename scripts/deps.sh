@@ -7,12 +7,13 @@ packages=(
 	build-essential make gcc clang llvm pkg-config sparse bc kmod cpio
 	libelf-dev flex bison
 	linux-headers-amd64 linux-image-amd64
-	qemu-system-x86 busybox-static
+	qemu-system-x86 qemu-utils busybox-static
 	libnl-3-dev libnl-genl-3-dev libcmocka-dev
 	iproute2 ethtool socat python3 python3-yaml procps util-linux
 	valgrind libclang-rt-14-dev
 	libssl-dev tcpdump
 	systemd man-db groff-base dkms strace debootstrap
+	debhelper dh-dkms dpkg-dev lintian
 	gnuplot-nox
 )
 

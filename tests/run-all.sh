@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite: each executable tests/<part>/suite-*.sh, in name order.
+# Runs every test suite: each executable tests/<part>/suite-*.sh, in name order
+# (but those marked to run only when named, see below).
 # A suite prints its own checks and exits non-zero when any failed.
 # Ends with the totals line "N passed, N failed".
 set -u
@@ -15,6 +16,12 @@ for suite in tests/*/suite-*.sh; do
 	name=${suite#tests/}
 	name=${name%.sh}
 	if [ -n "$only" ] && [[ " $only " != *" $name "* ]]; then
+		continue
+	fi
+	# Suites too long for every run (a line "# run-all: only when named")
+	# run only when MCB_SUITES names them.
+	if [ -z "$only" ] && grep -qx '# run-all: only when named' "$suite"; then
+		echo "=== suite $name: skipped (MCB_SUITES=$name runs it)"
 		continue
 	fi
 	echo "=== suite $name"
