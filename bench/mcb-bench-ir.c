@@ -7,7 +7,8 @@
  * Sets up one mapping as mcbridged does (its option parser gives the
  * defaults: batch, datagram limit, receive buffer), with the real netlink
  * source socket and the real multicast sink.  Then, per batch, it sends
- * mcbridge event messages, built with libnl like the module builds them,
+ * mcbridge event messages, laid out as the module lays them out
+ * (bench.h: bench_evmsg),
  * by netlink unicast to the source socket, and runs what mcbridged runs
  * when that socket wakes it up: bridge_wakeup() = mcb_nlsrc_drain() +
  * mcb_sink_flush() (bridge/loop.c): recvmmsg, parsing, the sequence check,
@@ -98,9 +99,8 @@ int main(int argc, char **argv)
 	struct mmsghdr *msgs;
 	struct iovec *iov;
 	unsigned char *bufs;
-	struct nl_msg *tmpl;
-	struct nlattr *a_seq, *a_ts;
-	size_t mlen, off_seq, off_ts;
+	static struct bench_evmsg tmpl;
+	size_t mlen;
 	int opt, tx;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -141,26 +141,11 @@ int main(int argc, char **argv)
 
 	/* One event message as the module builds it; seq and time patched. */
 	bench_make_text(text, text_len, "ir");
-	tmpl = nlmsg_alloc();
-	if (!tmpl ||
-	    !genlmsg_put(tmpl, 0, 0, FAKE_FAMILY_ID, 0, 0, MCBRIDGE_CMD_EVENT,
-			 MCBRIDGE_GENL_VERSION) ||
-	    nla_put_u64(tmpl, MCBRIDGE_ATTR_SEQ, 0) ||
-	    nla_put_u64(tmpl, MCBRIDGE_ATTR_TIMESTAMP_NS, 0) ||
-	    nla_put_u32(tmpl, MCBRIDGE_ATTR_TYPE, MCBRIDGE_EVENT_INJECTED) ||
-	    nla_put_u32(tmpl, MCBRIDGE_ATTR_CPU, 1) ||
-	    nla_put_string(tmpl, MCBRIDGE_ATTR_TEXT, text)) {
+	if (bench_evmsg_build(&tmpl, FAKE_FAMILY_ID, text) < 0) {
 		fprintf(stderr, "mcb-bench-ir: cannot build the event\n");
 		return 1;
 	}
-	mlen = nlmsg_hdr(tmpl)->nlmsg_len;
-	a_seq = nlmsg_find_attr(nlmsg_hdr(tmpl), GENL_HDRLEN, MCBRIDGE_ATTR_SEQ);
-	a_ts = nlmsg_find_attr(nlmsg_hdr(tmpl), GENL_HDRLEN,
-			       MCBRIDGE_ATTR_TIMESTAMP_NS);
-	off_seq = (size_t)((unsigned char *)nla_data(a_seq) -
-			   (unsigned char *)nlmsg_hdr(tmpl));
-	off_ts = (size_t)((unsigned char *)nla_data(a_ts) -
-			  (unsigned char *)nlmsg_hdr(tmpl));
+	mlen = tmpl.len;
 
 	tx = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (tx < 0) {
@@ -176,7 +161,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < o.batch; i++) {
 		iov[i].iov_base = bufs + i * NLMSG_ALIGN(mlen);
 		iov[i].iov_len = mlen;
-		memcpy(iov[i].iov_base, nlmsg_hdr(tmpl), mlen);
+		memcpy(iov[i].iov_base, tmpl.buf, mlen);
 		msgs[i].msg_hdr.msg_name = &dst;
 		msgs[i].msg_hdr.msg_namelen = sizeof(dst);
 		msgs[i].msg_hdr.msg_iov = &iov[i];
@@ -190,12 +175,9 @@ int main(int argc, char **argv)
 		uint64_t now = bench_now_ns();
 		int r;
 
-		for (unsigned i = 0; i < k; i++) {
-			uint64_t s = SEQ_BASE + ++seq;
-
-			memcpy((unsigned char *)iov[i].iov_base + off_seq, &s, 8);
-			memcpy((unsigned char *)iov[i].iov_base + off_ts, &now, 8);
-		}
+		for (unsigned i = 0; i < k; i++)
+			bench_evmsg_put(&tmpl, iov[i].iov_base, SEQ_BASE + ++seq,
+					now, MCBRIDGE_EVENT_INJECTED);
 		for (unsigned done = 0; done < k; done += (unsigned)r) {
 			r = sendmmsg(tx, msgs + done, k - done, 0);
 			if (r < 0) {
@@ -219,9 +201,9 @@ int main(int argc, char **argv)
 			.has_kernel_seq = true, .has_kernel_time = true,
 			.kernel_seq = SEQ_BASE + seq,
 			.kernel_time_ns = bench_now_ns(),
-			.attrs = genlmsg_attrdata(nlmsg_data(nlmsg_hdr(tmpl)), 0),
-			.attr_len = (uint32_t)genlmsg_attrlen(
-				nlmsg_data(nlmsg_hdr(tmpl)), 0),
+			.attrs = tmpl.buf + NLMSG_HDRLEN + GENL_HDRLEN,
+			.attr_len = (uint32_t)(mlen - NLMSG_HDRLEN -
+					       GENL_HDRLEN),
 		};
 		static unsigned char out[MCB_WIRE_MAX_DATAGRAM];
 
@@ -232,7 +214,6 @@ int main(int argc, char **argv)
 	       " datagram_bytes=%" PRIu64 "\n", format, events,
 	       m.src.st.received, m.sink.st.sent, m.src.st.lost, mlen,
 	       dgram_bytes);
-	nlmsg_free(tmpl);
 	close(tx);
 	mcb_nlsrc_close(&m.src);
 	mcb_sink_close(&m.sink);

@@ -35,23 +35,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <linux/mcbridge.h>
+
 #include "bench.h"
 #include "mcbridge_client.h"
 #include "udpraw.h"
 
-#define BATCH	64
 #define SLOT	(MCB_WIRE_MAX_DATAGRAM + 1)
 #define GRACE_MS	100
-
-/* SIGTERM/SIGINT: stop and report what arrived (the harness gives up
- * waiting for the marker). */
-static volatile sig_atomic_t stop;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 enum fmt { F_JSON, F_BINARY, F_RAW };
 
@@ -89,6 +80,34 @@ static void on_raw(struct rx *x, const unsigned char *p, size_t len,
 		x->until_seen = true;
 }
 
+/*
+ * The native benchmarks' events are mcbridge-format messages in another
+ * family's group (ethtool/monitor), which the bridge forwards as generic
+ * attributes: their seq, timestamp_ns and text by attribute type.
+ */
+static bool generic_fields(struct mcb_event *ev)
+{
+	for (unsigned i = 0; i < ev->nattrs; i++) {
+		const struct mcb_attr *a = &ev->attrs[i];
+
+		if (a->type == MCBRIDGE_ATTR_SEQ && a->kind == MCB_ATTR_U64) {
+			ev->kernel_seq = a->num;
+			ev->has |= MCB_HAS_KERNEL_SEQ;
+		} else if (a->type == MCBRIDGE_ATTR_TIMESTAMP_NS &&
+			   a->kind == MCB_ATTR_U64) {
+			ev->kernel_time_ns = a->num;
+			ev->has |= MCB_HAS_KERNEL_TIME;
+		} else if (a->type == MCBRIDGE_ATTR_TEXT &&
+			   a->kind == MCB_ATTR_STR) {
+			ev->text_len = a->data_len < sizeof(ev->text) ?
+				       a->data_len : sizeof(ev->text) - 1;
+			memcpy(ev->text, a->data, ev->text_len);
+			ev->has |= MCB_HAS_TEXT;
+		}
+	}
+	return (ev->has & MCB_HAS_KERNEL_SEQ) != 0;
+}
+
 static void on_event(struct rx *x, const unsigned char *p, size_t len,
 		     uint64_t now)
 {
@@ -116,6 +135,10 @@ static void on_event(struct rx *x, const unsigned char *p, size_t len,
 		x->lost_events += ev->count;
 		return;
 	}
+	if (!mcb_event_is_mcbridge(ev) && !generic_fields(ev)) {
+		x->bad++;
+		return;
+	}
 	if (!(ev->has & MCB_HAS_TEXT) || !(ev->has & MCB_HAS_KERNEL_TIME)) {
 		x->bad++;
 		return;
@@ -141,10 +164,8 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	static struct rx x;
-	static struct mmsghdr msgs[BATCH];
-	static struct iovec iov[BATCH];
+	struct bench_mmsg m;
 	struct mcb_listen_cfg cfg = { .port = MCB_DEFAULT_PORT };
-	unsigned char *bufs;
 	const char *what, *group = MCB_DEFAULT_GROUP;
 	double timeout = 600;
 	uint64_t linger_us = 0;
@@ -185,39 +206,27 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &olen);
-	bufs = malloc((size_t)BATCH * SLOT);
-	if (!bufs)
+	if (bench_mmsg_init(&m, BENCH_BATCH, SLOT) < 0)
 		return 1;
-	for (int i = 0; i < BATCH; i++) {
-		iov[i].iov_base = bufs + (size_t)i * SLOT;
-		iov[i].iov_len = SLOT;
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
 	fprintf(stderr, "listen: ready (%s:%u, rcvbuf %d)\n", group,
 		(unsigned)cfg.port, got);
 
 	cpu0 = bench_cpu_ns();	/* CPU after joining, not of startup */
 	deadline = bench_now_ns() + (uint64_t)(timeout * 1e9);
-	{
-		/* No SA_RESTART: a signal ends a blocking receive. */
-		struct sigaction sa = { .sa_handler = on_stop };
-
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-	}
+	bench_catch_stop();
 	/* One blocking call per wakeup (MSG_WAITFORONE: at least one, then
 	 * whatever is queued), woken every second to check the deadline. */
 	bench_rcvtimeo(fd, 1000);
-	while (!stop) {
-		int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
+	while (!bench_stop) {
+		int n = bench_mmsg_recv(&m, fd);
 		uint64_t now;
 
 		if (n < 0) {
-			if (errno == EINTR)
+			if (n == -EINTR)
 				continue;
-			if (errno != EAGAIN) {
-				perror("listen: recvmmsg");
+			if (n != -EAGAIN) {
+				fprintf(stderr, "listen: recvmmsg: %s\n",
+					strerror(-n));
 				return 1;
 			}
 			/* Quiet for GRACE_MS after the marker: done. */
@@ -229,12 +238,15 @@ int main(int argc, char **argv)
 		x.batches++;
 		for (int i = 0; i < n; i++) {
 			x.received++;
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			const unsigned char *p = bench_mmsg_buf(&m, (unsigned)i);
+			size_t len = m.msgs[i].msg_len;
+
+			if (m.msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 				x.bad++;
 			else if (x.fmt == F_RAW)
-				on_raw(&x, iov[i].iov_base, msgs[i].msg_len, now);
+				on_raw(&x, p, len, now);
 			else
-				on_event(&x, iov[i].iov_base, msgs[i].msg_len, now);
+				on_event(&x, p, len, now);
 		}
 		/* After the marker, wait GRACE_MS for stragglers: the sender
 		 * may have moved CPUs, so a datagram sent before the marker
@@ -245,7 +257,7 @@ int main(int argc, char **argv)
 		}
 		/* A partial batch: the queue is empty.  Sleeping off the socket's
 		 * wait queue lets datagrams collect without a wake-up each. */
-		if (linger_us && n < BATCH) {
+		if (linger_us && n < BENCH_BATCH) {
 			struct timespec ts = { 0, (long)linger_us * 1000 };
 
 			nanosleep(&ts, NULL);
@@ -261,6 +273,7 @@ int main(int argc, char **argv)
 	       x.bseq_n ? x.bseq_max - x.bseq_min + 1 - x.bseq_n : 0,
 	       x.bseq_back, x.overrun_notices, x.lost_events, x.until_seen,
 	       bench_cpu_ns() - cpu0);
+	bench_mmsg_free(&m);
 	return 0;
 usage:
 	fprintf(stderr, "usage: mcb-bench-listen [--format json|binary|raw] "

@@ -35,8 +35,6 @@
 #include "mcsink.h"
 #include "udpraw.h"
 
-#define BATCH	64
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: mcb-bench-udpsend --tag T --count N [--size B] "
@@ -44,6 +42,13 @@ static void usage(void)
 		"[--end-tag E [--end-for S]]\n");
 	exit(2);
 }
+
+struct sender {
+	struct mcb_sink sink;
+	unsigned char *tmpl;
+	size_t size;
+	uint64_t seq;
+};
 
 /* Queues one datagram: the template with this seq and send time. */
 static void queue(struct mcb_sink *k, const unsigned char *tmpl, size_t size,
@@ -56,6 +61,15 @@ static void queue(struct mcb_sink *k, const unsigned char *tmpl, size_t size,
 	memcpy(p + offsetof(struct bench_raw, sent_ns), &sent_ns,
 	       sizeof(sent_ns));
 	mcb_sink_commit(k, size);
+}
+
+static void send_marker(void *ctx)
+{
+	struct sender *s = ctx;
+
+	queue(&s->sink, s->tmpl, s->size, s->seq + 1, bench_now_ns());
+	if (mcb_sink_flush(&s->sink))
+		fprintf(stderr, "udpsend: end marker not sent\n");
 }
 
 int main(int argc, char **argv)
@@ -80,12 +94,13 @@ int main(int argc, char **argv)
 			  .sin_port = htons(MCB_DEFAULT_PORT) },
 	};
 	struct mcb_log lg = { false, false };
-	struct mcb_sink sink;
+	static struct sender sd;
+	struct mcb_sink *sink = &sd.sink;
 	struct bench_raw h = { .magic = BENCH_RAW_MAGIC };
+	struct bench_pacer pc;
 	const char *tag = NULL, *group = MCB_DEFAULT_GROUP;
 	uint64_t count = 0, size = 256, rate = 0, tick_ns = 1000000;
-	uint64_t sent = 0, errors = 0, start, next, cpu0;
-	unsigned char *tmpl;
+	uint64_t sent = 0, errors = 0, start, cpu0;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -106,68 +121,44 @@ int main(int argc, char **argv)
 	    inet_pton(AF_INET, group, &cfg.dest.sin_addr) != 1)
 		usage();
 	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &cfg.iface);
-	if (mcb_sink_open(&sink, &cfg, size, BATCH, &lg) < 0)
+	if (mcb_sink_open(sink, &cfg, size, BENCH_BATCH, &lg) < 0)
 		return 1;
 
-	tmpl = malloc(size);
-	if (!tmpl)
+	sd.size = size;
+	sd.tmpl = malloc(size);
+	if (!sd.tmpl)
 		return 1;
 	strncpy(h.tag, tag, sizeof(h.tag) - 1);
-	memcpy(tmpl, &h, sizeof(h));
-	memset(tmpl + sizeof(h), '.', size - sizeof(h));
+	memcpy(sd.tmpl, &h, sizeof(h));
+	memset(sd.tmpl + sizeof(h), '.', size - sizeof(h));
 
 	cpu0 = bench_cpu_ns();	/* CPU of the run only, not of startup */
 	start = bench_now_ns();
-	next = start;
+	/* Unpaced: 64 datagrams per flush, like mcbridged. */
+	bench_pacer_start(&pc, rate, count, tick_ns, BENCH_BATCH);
 	while (sent + errors < count) {
-		uint64_t now = bench_now_ns(), k = count - sent - errors;
-		bool behind = false;
+		uint64_t now = bench_now_ns(), k = bench_pacer_due(&pc, sent + errors);
 
-		if (rate) {
-			uint64_t due = (uint64_t)((double)rate *
-						  (double)(now - start) / 1e9 +
-						  1e-6);
-
-			if (due > count)
-				due = count;
-			k = due > sent + errors ? due - sent - errors : 0;
-		}
-		if (k > BATCH) {
-			k = BATCH;
-			behind = true;
-		}
 		for (uint64_t i = 0; i < k; i++)
-			queue(&sink, tmpl, size, sent + errors + i + 1, now);
-		mcb_sink_flush(&sink);
-		sent = sink.st.sent;
-		errors = sink.st.send_errors;
-		if (rate && !behind && sent + errors < count) {
-			next += tick_ns;
-			now = bench_now_ns();
-			if (next > now)
-				bench_sleep_until(next);
-			else
-				next = now;
-		}
+			queue(sink, sd.tmpl, size, sent + errors + i + 1, now);
+		mcb_sink_flush(sink);
+		sent = sink->st.sent;
+		errors = sink->st.send_errors;
+		if (sent + errors < count)
+			bench_pacer_wait(&pc);
 	}
 	printf("udpsend tag=%s sent=%" PRIu64 " errors=%" PRIu64
 	       " elapsed_ns=%" PRIu64 " cpu_ns=%" PRIu64 "\n", tag, sent,
 	       errors, bench_now_ns() - start, bench_cpu_ns() - cpu0);
 	fflush(stdout);
 	if (end_tag) {
-		uint64_t until = bench_now_ns() + (uint64_t)(end_for * 1e9);
-
 		memset(h.tag, 0, sizeof(h.tag));
 		strncpy(h.tag, end_tag, sizeof(h.tag) - 1);
-		memcpy(tmpl, &h, sizeof(h));
-		for (next = bench_now_ns(); next <= until; next += 500000000u) {
-			bench_sleep_until(next);
-			queue(&sink, tmpl, size, count + 1, bench_now_ns());
-			if (mcb_sink_flush(&sink))
-				fprintf(stderr, "udpsend: end marker not sent\n");
-		}
+		memcpy(sd.tmpl, &h, sizeof(h));
+		sd.seq = count;
+		bench_end_markers(end_for, send_marker, &sd);
 	}
-	mcb_sink_close(&sink);
-	free(tmpl);
+	mcb_sink_close(sink);
+	free(sd.tmpl);
 	return 0;
 }
