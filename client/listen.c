@@ -216,21 +216,6 @@ static void note_notice(struct state *s)
 	}
 }
 
-static bool wanted(const struct listen_opts *o, const struct mcb_event *ev)
-{
-	unsigned bit;
-
-	if (!o->type_mask || ev->kind != MCB_KIND_EVENT)
-		return true;
-	if (!mcb_event_is_mcbridge(ev) || !(ev->has & MCB_HAS_TYPE))
-		bit = MCB_TYPE_OTHER;
-	else if (ev->type < MCB_TYPE_OTHER)
-		bit = ev->type;
-	else
-		return false;
-	return o->type_mask & (1u << bit);
-}
-
 static void print_event(struct state *s, uint64_t now)
 {
 	const struct mcb_event *ev = &s->ev;
@@ -307,7 +292,7 @@ static void handle(struct state *s, const unsigned char *buf, size_t len,
 		s->c.events++;
 	else
 		note_notice(s);
-	if (!wanted(s->o, &s->ev))
+	if (!mcb_filter_match(&s->o->filter, &s->ev))
 		return;
 	print_event(s, now);
 	if (s->ev.kind == MCB_KIND_EVENT)
@@ -425,6 +410,7 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	 * shows up as oversized; on the stack: no global state. */
 	unsigned char buf[MCB_WIRE_MAX_DATAGRAM + 1];
 	struct state s = { .o = o };
+	struct mcb_listen_cfg cfg = o->cfg;
 	struct pollfd pfd;
 	const char *what;
 	uint64_t deadline = 0;
@@ -441,7 +427,9 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 		}
 		s.authenticate = true;
 	}
-	pfd.fd = mcb_listen_open(&o->cfg, &what);
+	if (!o->no_kernel_filter)
+		cfg.filter = &o->filter;
+	pfd.fd = mcb_listen_open(&cfg, &what);
 	pfd.events = POLLIN;
 	if (pfd.fd < 0) {
 		rc = -errno;

@@ -113,6 +113,15 @@ int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what)
 		}
 	}
 
+	if (cfg->filter) {
+		int err = mcb_filter_attach(fd, cfg->filter);
+
+		*what = "SO_ATTACH_FILTER";
+		if (err < 0) {
+			errno = -err;
+			goto fail;
+		}
+	}
 	if ((ipv6 ? join_ipv6(fd, cfg, what) : join_ipv4(fd, cfg, what)) < 0)
 		goto fail;
 	*what = NULL;
