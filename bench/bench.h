@@ -7,9 +7,9 @@
  *                  stop signals
  *   bench_args.c   option values, event texts that carry a run tag
  *   bench_stats.c  per-tag receive statistics with exact latency percentiles
- *   bench_emit.c   mcbridge event messages as the module builds them, and
- *                  a native source: multicasting them into a generic
- *                  netlink group from userspace
+ *   bench_emit.c   mcbridge event messages as the module builds them
+ *   bench_genl.c   the native source: multicasting them into a generic
+ *                  netlink group from userspace (libnl for the names)
  *   bench_recv.c   batched receiving (recvmmsg) into preallocated slots
  *
  * Every event of a benchmark step carries the text TAG followed by '.'
@@ -38,6 +38,9 @@
 uint64_t bench_now_ns(void);
 /* CPU time (user + system) this process used so far, in ns. */
 uint64_t bench_cpu_ns(void);
+/* Times this process went to sleep so far (voluntary context switches):
+ * each is a wake-up to come. */
+uint64_t bench_sleeps(void);
 /* Sleep until the CLOCK_MONOTONIC time t_ns. */
 void bench_sleep_until(uint64_t t_ns);
 
@@ -134,7 +137,7 @@ struct bench_tag *bench_stats_add(struct bench_stats *s, const char *tag,
  */
 void bench_stats_print(FILE *out, const char *what, struct bench_stats *s);
 
-/* ---- event messages and the native source (bench_emit.c) ---- */
+/* ---- event messages (bench_emit.c) and the native source (bench_genl.c) ---- */
 
 /*
  * One mcbridge event message (MCBRIDGE_CMD_EVENT) laid out as the module's

@@ -28,6 +28,14 @@ uint64_t bench_cpu_ns(void)
 	       1000u;
 }
 
+uint64_t bench_sleeps(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)ru.ru_nvcsw;
+}
+
 void bench_rcvtimeo(int fd, unsigned ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000,

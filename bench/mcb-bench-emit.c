@@ -35,7 +35,8 @@
  *
  * --end-tag E: then an end marker (one event tagged E) at once and again
  * every half second for S seconds (default 120), until killed: receivers
- * stop at the marker, and under overload one may be lost.  Doing it here
+ * stop at the marker, and under overload one may be lost.  With --types,
+ * markers are of type 1.  Doing it here
  * saves the harness starting a process while the receivers still work.
  */
 #include <getopt.h>
@@ -324,6 +325,10 @@ int main(int argc, char **argv)
 	if (end_tag) {
 		bench_make_text(text, text_len, end_tag);
 		set_text(&e, text);
+		/* Markers of type 1 only, which type-filtering receivers of
+		 * the benchmarks want. */
+		if (e.types)
+			e.types = 1;
 		bench_end_markers(end_for, send_marker, &e);
 	}
 	if (e.msg)

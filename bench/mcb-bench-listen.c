@@ -4,7 +4,8 @@
  *
  *   mcb-bench-listen [--format json|binary|raw] [--group ADDR] [--port N]
  *                    [--rcvbuf BYTES] [--until TAG] [--timeout S] [--latency]
- *                    [--linger-us US]
+ *                    [--linger-us US] [--type N,...] [--family NAME]
+ *                    [--no-kernel-filter] [--name NAME]
  *
  * Joins the group like mcbridge-listen (mcb_listen_open), receives with
  * recvmmsg() and decodes every datagram with libmcbridge-client: the event's
@@ -15,10 +16,18 @@
  * "listen: ready" goes to stderr once joined.  Ends 0.1 s after the
  * datagram tagged --until once nothing more arrives, after --timeout
  * seconds or on SIGTERM, then prints one "listen tag=..." line per tag
- * (bench.h) and "listen summary received=N batches=N bad=N bseq_missing=N
- * bseq_reordered=N overrun_notices=N lost_events=N until_seen=0|1
- * cpu_ns=NS" (batches: recvmmsg calls that returned datagrams; bseq: the
- * bridge's datagram numbers; cpu_ns: CPU time used since joining).
+ * (bench.h) and "listen summary [rx=NAME] received=N delivered=N
+ * batches=N sleeps=N bad=N bseq_missing=N bseq_reordered=N
+ * overrun_notices=N lost_events=N until_seen=0|1 cpu_ns=NS" (batches:
+ * recvmmsg calls that returned datagrams; sleeps: times it waited, each a
+ * wake-up; bseq: the bridge's datagram numbers; cpu_ns: CPU time used
+ * since joining).  The default receive buffer is mcbridge-listen's.
+ *
+ * --type, --family: only those events count (delivered, and their tags'
+ * lines), checked with mcb_filter_match() as mcbridge-listen does, after a
+ * kernel-side filter on the socket (libmcbridge-client) unless
+ * --no-kernel-filter.  The end marker passes either way.  --name NAME:
+ * "rx=NAME" on the output lines.
  *
  * One blocking recvmmsg() (MSG_WAITFORONE) per wakeup; receive times are
  * stamped once per call.  --linger-us: after a batch that emptied the queue,
@@ -51,6 +60,8 @@ struct rx {
 	const char *until;
 	bool until_seen;
 	uint64_t received, bad, batches;	/* batches: recvmmsg calls */
+	uint64_t delivered;
+	struct mcb_filter filter;
 	/* bridge_seq: datagrams may be reordered (the sender moved CPUs), so
 	 * what is missing is the span not covered, not the forward jumps. */
 	uint64_t bseq_n, bseq_min, bseq_max, bseq_back, bseq_last;
@@ -75,6 +86,7 @@ static void on_raw(struct rx *x, const unsigned char *p, size_t len,
 		return;
 	}
 	bench_tag_of(h.tag, sizeof(h.tag), tag);
+	x->delivered++;
 	bench_stats_add(&x->st, tag, h.seq, h.sent_ns, now, len);
 	if (x->until && strcmp(tag, x->until) == 0)
 		x->until_seen = true;
@@ -144,10 +156,13 @@ static void on_event(struct rx *x, const unsigned char *p, size_t len,
 		return;
 	}
 	bench_tag_of(ev->text, ev->text_len, tag);
-	bench_stats_add(&x->st, tag, ev->kernel_seq, ev->kernel_time_ns, now,
-			len);
 	if (x->until && strcmp(tag, x->until) == 0)
 		x->until_seen = true;
+	else if (!mcb_filter_match(&x->filter, ev))
+		return;
+	x->delivered++;
+	bench_stats_add(&x->st, tag, ev->kernel_seq, ev->kernel_time_ns, now,
+			len);
 }
 
 int main(int argc, char **argv)
@@ -161,17 +176,22 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "latency", no_argument, NULL, 'l' },
 		{ "linger-us", required_argument, NULL, 'L' },
+		{ "type", required_argument, NULL, 'y' },
+		{ "family", required_argument, NULL, 'F' },
+		{ "no-kernel-filter", no_argument, NULL, 'K' },
+		{ "name", required_argument, NULL, 'n' },
 		{ 0 }
 	};
 	static struct rx x;
 	struct bench_mmsg m;
 	struct mcb_listen_cfg cfg = { .port = MCB_DEFAULT_PORT };
-	const char *what, *group = MCB_DEFAULT_GROUP;
+	const char *what, *group = MCB_DEFAULT_GROUP, *name = NULL;
+	char prefix[64];
 	double timeout = 600;
 	uint64_t linger_us = 0;
-	uint64_t deadline, cpu0, rcvbuf = 4u << 20;
+	uint64_t deadline, cpu0, sleeps0, rcvbuf = MCB_LISTEN_DEFAULT_RCVBUF;
 	int opt, fd, got;
-	bool grace = false;
+	bool grace = false, kernel_filter = true;
 	socklen_t olen = sizeof(got);
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -193,6 +213,17 @@ int main(int argc, char **argv)
 		case 't': timeout = bench_arg_double("--timeout", optarg, 0.1, 86400); break;
 		case 'l': x.st.latency = true; break;
 		case 'L': linger_us = bench_arg_u64("--linger-us", optarg, 0, 1000000); break;
+		case 'y':
+			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ","))
+				x.filter.types |= 1u << bench_arg_u64("--type", t, 0,
+						MCB_FILTER_TYPE_OTHER);
+			break;
+		case 'F':
+			if (mcb_filter_add_family(&x.filter, optarg) < 0)
+				goto usage;
+			break;
+		case 'K': kernel_filter = false; break;
+		case 'n': name = bench_arg_tag("--name", optarg); break;
 		default: goto usage;
 		}
 	}
@@ -200,6 +231,8 @@ int main(int argc, char **argv)
 		goto usage;
 	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &cfg.iface_addr);
 	cfg.rcvbuf = (int)rcvbuf;
+	if (kernel_filter)
+		cfg.filter = &x.filter;
 	fd = mcb_listen_open(&cfg, &what);
 	if (fd < 0) {
 		fprintf(stderr, "listen: %s: %s\n", what, strerror(errno));
@@ -212,6 +245,7 @@ int main(int argc, char **argv)
 		(unsigned)cfg.port, got);
 
 	cpu0 = bench_cpu_ns();	/* CPU after joining, not of startup */
+	sleeps0 = bench_sleeps();
 	deadline = bench_now_ns() + (uint64_t)(timeout * 1e9);
 	bench_catch_stop();
 	/* One blocking call per wakeup (MSG_WAITFORONE: at least one, then
@@ -263,13 +297,17 @@ int main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 		}
 	}
-	bench_stats_print(stdout, "listen", &x.st);
-	printf("listen summary received=%" PRIu64 " batches=%" PRIu64
+	snprintf(prefix, sizeof(prefix), "listen%s%s", name ? " rx=" : "",
+		 name ? name : "");
+	bench_stats_print(stdout, prefix, &x.st);
+	printf("listen summary%s%s received=%" PRIu64 " delivered=%" PRIu64
+	       " batches=%" PRIu64 " sleeps=%" PRIu64
 	       " bad=%" PRIu64
 	       " bseq_missing=%" PRIu64 " bseq_reordered=%" PRIu64
 	       " overrun_notices=%" PRIu64 " lost_events=%" PRIu64
-	       " until_seen=%d cpu_ns=%" PRIu64 "\n", x.received, x.batches,
-	       x.bad,
+	       " until_seen=%d cpu_ns=%" PRIu64 "\n", name ? " rx=" : "",
+	       name ? name : "", x.received, x.delivered, x.batches,
+	       bench_sleeps() - sleeps0, x.bad,
 	       x.bseq_n ? x.bseq_max - x.bseq_min + 1 - x.bseq_n : 0,
 	       x.bseq_back, x.overrun_notices, x.lost_events, x.until_seen,
 	       bench_cpu_ns() - cpu0);
@@ -278,6 +316,7 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: mcb-bench-listen [--format json|binary|raw] "
 		"[--group ADDR] [--port N] [--rcvbuf BYTES] [--until TAG] "
-		"[--timeout S] [--latency] [--linger-us US]\n");
+		"[--timeout S] [--latency] [--linger-us US] [--type N,...] "
+		"[--family NAME] [--no-kernel-filter] [--name NAME]\n");
 	return 2;
 }

@@ -1,22 +1,28 @@
 #!/usr/bin/env python3
-"""Turn the raw benchmark records into the table, the target verdicts and
-the data files of the plot.
+"""Turn the raw benchmark records into the tables, the target verdicts and
+the data files of the plots.
 
-  bench/report.py RAW OUTDIR DATADIR
+  bench/report.py RAW OUTDIR DATADIR [NATIVE_RAW]
 
 RAW (bench/run.sh puts it together): "meta KEY=VALUE..." lines about the
 run (date, host), the callgrind totals ("irrun format=F events=N
 ir=TOTAL"), then the guest's records (bench/guest-bench.sh).  Writes
 OUTDIR/results.txt (also printed) and the DATADIR/*.dat files that
-bench/plot.gp draws.
+bench/plot.gp draws.  With NATIVE_RAW (bench/native.py's records), the
+native table and its targets follow (bench/report_native.py), and the data
+of bench/plot-native.gp.
 
 Rates: events / (last receive - first origin time).  A, B and the E2E
 bursts are medians over the rounds; ratios to min(A, B) are taken per round
 (measurements minutes apart), then the median.
 """
+import os
 import statistics
 import sys
 from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_native  # noqa: E402
 
 
 def kv(fields):
@@ -167,10 +173,11 @@ def fmt_pct(x):
 
 
 def main():
-    if len(sys.argv) != 4:
-        sys.stderr.write("usage: report.py RAW OUTDIR DATADIR\n")
+    if len(sys.argv) not in (4, 5):
+        sys.stderr.write("usage: report.py RAW OUTDIR DATADIR [NATIVE_RAW]\n")
         return 2
     raw, outdir, datadir = sys.argv[1:4]
+    native = sys.argv[4] if len(sys.argv) == 5 else None
     info, meta, irruns, blocks = parse_raw(raw)
 
     rounds = defaultdict(dict)	# round -> key -> burst result
@@ -348,7 +355,7 @@ def main():
               f"= {ir[f]:,.1f} Ir/event")
     p("")
 
-    p("Targets:")
+    p("Targets (VM):")
     verdicts = []
 
     def target(ok, text):
@@ -380,10 +387,15 @@ def main():
             target(lat[f]["p99"] <= bound,
                    f"bridge {f} p99 {lat[f]['p99']:.2f} ms <= direct p99 + "
                    f"1.5 x UDP hop p99 = {bound:.2f} ms")
-    for f, want in (("binary", 2000), ("json", 5000)):
-        if f in ir:
-            target(ir[f] <= want, f"{f} {ir[f]:,.0f} Ir/event <= {want:,}")
+    if not native:
+        for f, want in report_native.IR_TARGETS:
+            if f in ir:
+                target(ir[f] <= want, f"{f} {ir[f]:,.0f} Ir/event <= {want:,}")
     p("")
+    if native:
+        nl, nv = report_native.report(native, ir, datadir)
+        L += nl
+        verdicts += nv
     text = "\n".join(L) + "\n"
     sys.stdout.write(text)
     with open(f"{outdir}/results.txt", "w") as out:
@@ -411,7 +423,7 @@ def main():
                           f'{lat[k]["p99"]:.4f} {lat[k]["p999"]:.4f}\n')
     with open(f"{datadir}/ir.dat", "w") as out:
         out.write("# format ir_per_event target\n")
-        for f, want in (("binary", 2000), ("json", 5000)):
+        for f, want in report_native.IR_TARGETS:
             if f in ir:
                 out.write(f'"{f}" {ir[f]:.1f} {want}\n')
     return 0

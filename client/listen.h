@@ -15,8 +15,6 @@
 #include "mcbridge_client.h"
 
 #define MCB_LISTEN_NAME		"mcbridge-listen"
-/* The listener's socket receive buffer (the bridge has its own). */
-#define MCB_LISTEN_DEFAULT_RCVBUF	(4 << 20)
 #define MCB_MAX_LINGER_US	100000
 
 /* --type bit for events of other families (no mcbridge type). */

@@ -276,6 +276,10 @@ int mcb_filter_attach(int fd, const struct mcb_filter *f);
 
 /* ---- sockets (sock.c) ---- */
 
+/* mcbridge-listen's receive buffer (bytes asked for: the kernel doubles
+ * it; without CAP_NET_ADMIN net.core.rmem_max caps it). */
+#define MCB_LISTEN_DEFAULT_RCVBUF	(4 << 20)
+
 struct mcb_listen_cfg {
 	struct in_addr group;
 	uint16_t port;
