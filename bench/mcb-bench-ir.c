@@ -123,10 +123,8 @@ int main(int argc, char **argv)
 		if (mcb_options_parse(&o, 5, av, stdout, stderr) != MCB_OPT_RUN)
 			return 2;
 	}
-	m.cfg = &o.maps[0];
-	m.max_datagram = o.max_datagram;
-	m.encode = m.cfg->format == MCB_FMT_BINARY ? mcb_encode_binary :
-						     mcb_encode_json;
+	/* a 10-digit run, as mcb_loop_init draws */
+	mcb_mapping_init(&m, &o.maps[0], o.max_datagram, 0xadcb9e3bu);
 	if (mcb_sink_open(&m.sink, m.cfg, o.max_datagram, o.batch, &lg) < 0 ||
 	    mcb_nlsrc_open(&m.src, m.cfg, o.rcvbuf, o.batch, &lg,
 			   mcb_mapping_emit, &m) < 0)
@@ -137,7 +135,6 @@ int main(int argc, char **argv)
 	m.src.family_id = FAKE_FAMILY_ID;
 	m.src.group_id = 0;
 	m.bridge_seq = SEQ_BASE;
-	m.run = 0xadcb9e3bu;	/* a 10-digit run, as mcb_loop_init draws */
 
 	/* One event message as the module builds it; seq and time patched. */
 	bench_make_text(text, text_len, "ir");
@@ -193,7 +190,8 @@ int main(int argc, char **argv)
 		bool trunc;
 		struct mcb_nl_event ev = {
 			.kind = MCB_KIND_EVENT, .family = m.cfg->family,
-			.group = m.cfg->group, .is_mcbridge = true,
+			.group = m.cfg->group, .prep = &m.prep,
+			.is_mcbridge = true,
 			.cmd = MCBRIDGE_CMD_EVENT,
 			.genl_version = MCBRIDGE_GENL_VERSION,
 			.bridge_seq = SEQ_BASE + seq,

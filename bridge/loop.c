@@ -42,6 +42,7 @@ void mcb_mapping_emit(void *ctx, struct mcb_nl_event *ev)
 
 	ev->bridge_seq = m->bridge_seq + 1;
 	ev->bridge_run = m->run;
+	ev->prep = m->prep.ready ? &m->prep : NULL;
 	len = m->encode(ev, buf, m->max_datagram - extra, &trunc);
 	if (len && m->sign)
 		len = m->sign(m->auth, buf, len, m->max_datagram, binary,
@@ -54,6 +55,17 @@ void mcb_mapping_emit(void *ctx, struct mcb_nl_event *ev)
 	if (trunc)
 		m->truncated++;
 	mcb_sink_commit(&m->sink, len);
+}
+
+void mcb_mapping_init(struct mcb_mapping *m, const struct mcb_map_cfg *c,
+		      size_t max_datagram, uint32_t run)
+{
+	m->cfg = c;
+	m->run = run;
+	m->max_datagram = max_datagram;
+	m->encode = c->format == MCB_FMT_BINARY ? mcb_encode_binary :
+						  mcb_encode_json;
+	mcb_enc_prepare(&m->prep, c->family, c->group, run);
 }
 
 /*
@@ -123,11 +135,7 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 		struct mcb_mapping *m = &l->maps[i];
 		const struct mcb_map_cfg *c = &o->maps[i];
 
-		m->cfg = c;
-		m->run = run;
-		m->max_datagram = o->max_datagram;
-		m->encode = c->format == MCB_FMT_BINARY ? mcb_encode_binary :
-							  mcb_encode_json;
+		mcb_mapping_init(m, c, o->max_datagram, run);
 		err = mcb_sink_open(&m->sink, c, o->max_datagram, o->batch, lg);
 		if (err < 0)
 			return err;

@@ -48,9 +48,7 @@ static void mapping_init(struct mcb_mapping *m, struct mcb_map_cfg *cfg,
 {
 	memset(m, 0, sizeof(*m));
 	cfg->format = fmt;
-	m->cfg = cfg;
-	m->max_datagram = max_dgram;
-	m->encode = fmt == MCB_FMT_BINARY ? mcb_encode_binary : mcb_encode_json;
+	mcb_mapping_init(m, cfg, max_dgram, 0);
 	assert_int_equal(mcb_sink_open(&m->sink, cfg, max_dgram, batch, &lg), 0);
 	/* The source without a socket: fed by hand. */
 	m->src.cfg = cfg;
