@@ -65,6 +65,23 @@ if "$P" ifflags 4098 >"$W/ifflags.out"; then
 else
 	t_fail "ifflags through every consumer" "$(cat "$W/ifflags.out")"
 fi
+# The namespace identity of all_netns events, both sizes (u32 and u64 at
+# its top bit), in both wire formats, both renderers and ctl.
+for nv in "netns-ino netns_ino 4026532281 netns=4026532281" \
+	  "netns-cookie netns_cookie 18446744073709551000 netns_cookie=18446744073709551000"; do
+	set -- $nv
+	if "$P" "$1" "$3" >"$W/$2.out"; then
+		t_check "$1 through every consumer" expect "$W/$2.out" \
+			"\"$2\":$3" "json decoder: field $3" \
+			"binary decoder: field $3" "render_human: event mcbridge/events #9 heartbeat $4" \
+			"ctl monitor: seq=5 ts=900 type=heartbeat $2=$3"
+		n=$(grep -c "\"$2\":$3" "$W/$2.out")
+		[ "$n" -eq 3 ] && t_ok "$1 in the encoder's and both renderers' JSON" ||
+			t_fail "$1 in the encoder's and both renderers' JSON" "$n of 3"
+	else
+		t_fail "$1 through every consumer" "$(cat "$W/$2.out")"
+	fi
+done
 "$P" --ext-ack >"$W/ack.out" 2>&1
 t_check "ctl names the attribute an extended ack points at" \
 	expect "$W/ack.out" "mcbridge-ctl: emit: Numerical result out of range: out of range (attribute count) (missing attribute text)"
