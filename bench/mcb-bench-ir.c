@@ -5,19 +5,21 @@
  *   mcb-bench-ir --format json|binary --events N [--text-len L]
  *
  * Sets up one mapping as mcbridged does (its option parser gives the
- * defaults: batch, datagram limit, receive buffer), with the real netlink
- * source socket and the real multicast sink.  Then, per batch, it sends
- * mcbridge event messages, laid out as the module lays them out
- * (bench.h: bench_evmsg),
- * by netlink unicast to the source socket, and runs what mcbridged runs
- * when that socket wakes it up: bridge_wakeup() = mcb_nlsrc_drain() +
- * mcb_sink_flush() (bridge/loop.c): recvmmsg, parsing, the sequence check,
- * encoding, sendmmsg.  Count instructions in there only:
+ * defaults: batch, datagram limit, receive buffer, send queue), with the
+ * real netlink source socket and the real multicast sink.  Then, per batch,
+ * it sends mcbridge event messages, laid out as the module lays them out
+ * (bench.h: bench_evmsg), by netlink unicast to the source socket, and runs
+ * what mcbridged runs when that socket wakes it up: bridge_wakeup() =
+ * mcb_nlsrc_drain() + mcb_sink_flush() (bridge/loop.c): recvmmsg, parsing,
+ * the sequence check, encoding, and the hand-over to the sink's sending
+ * thread, which runs sink_thread(): sendmmsg (inline, without a send
+ * queue).  Count instructions in those two only:
  *
  *   valgrind --tool=callgrind --collect-atstart=no \
- *            '--toggle-collect=bridge_wakeup*' mcb-bench-ir ...
+ *            '--toggle-collect=bridge_wakeup*' \
+ *            '--toggle-collect=sink_thread*' mcb-bench-ir ...
  *
- * (the '*': the compiler may clone it as bridge_wakeup.constprop.0).  The
+ * (the '*': the compiler may clone them as bridge_wakeup.constprop.0).  The
  * default mapping: plain datagrams, no --key.  Netlink unicast between two
  * user sockets needs CAP_NET_ADMIN.  The datagrams go to 225.0.0.1 on a
  * free port nobody joined.  Prints
@@ -100,6 +102,7 @@ int main(int argc, char **argv)
 	struct iovec *iov;
 	unsigned char *bufs;
 	static struct bench_evmsg tmpl;
+	struct mcb_sink_stats st;
 	size_t mlen;
 	int opt, tx;
 
@@ -126,6 +129,7 @@ int main(int argc, char **argv)
 	/* a 10-digit run, as mcb_loop_init draws */
 	mcb_mapping_init(&m, &o.maps[0], o.max_datagram, 0xadcb9e3bu);
 	if (mcb_sink_open(&m.sink, m.cfg, o.max_datagram, o.batch, &lg) < 0 ||
+	    (o.send_queue && mcb_sink_queue(&m.sink, o.send_queue) < 0) ||
 	    mcb_nlsrc_open(&m.src, m.cfg, o.rcvbuf, o.batch, &lg,
 			   mcb_mapping_emit, &m) < 0)
 		return 1;
@@ -207,14 +211,16 @@ int main(int argc, char **argv)
 
 		dgram_bytes = m.encode(&ev, out, sizeof(out), &trunc);
 	}
+	mcb_sink_sync(&m.sink);
+	st = mcb_sink_stats(&m.sink);
 	printf("ir format=%s events=%" PRIu64 " received=%" PRIu64
 	       " sent=%" PRIu64 " lost=%" PRIu64 " netlink_bytes=%zu"
 	       " datagram_bytes=%" PRIu64 "\n", format, events,
-	       m.src.st.received, m.sink.st.sent, m.src.st.lost, mlen,
+	       m.src.st.received, st.sent, m.src.st.lost, mlen,
 	       dgram_bytes);
 	close(tx);
 	mcb_nlsrc_close(&m.src);
 	mcb_sink_close(&m.sink);
-	return m.src.st.received == events && m.sink.st.sent == events &&
+	return m.src.st.received == events && st.sent == events &&
 	       !m.src.st.lost ? 0 : 1;
 }

@@ -35,7 +35,9 @@ threads and the machine's ksoftirqd threads over the measurement, from
 /proc/PID/task/*/schedstat), "bstats ..." (the bridge's counters), "end".
 
 --quick: tiny counts, one round (the smoke test; the numbers mean nothing).
---only: a comma list of D,Dm,B,E,F (default all).
+--only: a comma list of D,Dm,B,E,F (default all); --phases: of burst,
+ladder,lat (default all), --ns: of receiver counts (default 1,4,16), for
+experiments.
 
 Environment, for experiments: MCB_BENCH_BRIDGE_ARGS (more mcbridged
 options), MCB_BENCH_LISTEN_ARGS (more mcb-bench-listen options for B and
@@ -454,8 +456,11 @@ def main():
     ap.add_argument("--raw", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default="D,Dm,B,E,F")
+    ap.add_argument("--phases", default="burst,ladder,lat")
+    ap.add_argument("--ns", default=None)
     args = ap.parse_args()
     only = set(args.only.split(","))
+    phases = set(args.phases.split(","))
     if os.geteuid() != 0:
         sys.exit("bench: native: run as root")
     if read("/proc/self/net/dev").count(":") > 1:
@@ -464,6 +469,8 @@ def main():
                  "ethtool listeners")
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     b = Bench(args)
+    if args.ns:
+        b.ns = [int(n) for n in args.ns.split(",")]
     try:
         cpu = [l.split(":", 1)[1].strip() for l in
                read("/proc/cpuinfo").splitlines() if l.startswith("model name")]
@@ -481,19 +488,23 @@ def main():
                                      ("B", "json"), ("B", "binary"))
                  if k in only and (k != "B" or ("E" in only))]
         for r in range(1, b.rounds + 1):
+            if "burst" not in phases:
+                break
             b.load("bursts-%d" % r)
             for k, f in paths:
                 for n in b.ns:
                     b.measure_burst(k, f, n, r)
-        b.load("ladders")
-        for k, f in paths:
-            for n in b.ns:
-                b.measure_ladder(k, f, n)
-        b.load("latency")
-        for rate in LAT_RATES:
+        if "ladder" in phases:
+            b.load("ladders")
             for k, f in paths:
                 for n in b.ns:
-                    b.measure_latency(k, f, n, rate)
+                    b.measure_ladder(k, f, n)
+        if "lat" in phases:
+            b.load("latency")
+            for rate in LAT_RATES:
+                for k, f in paths:
+                    for n in b.ns:
+                        b.measure_latency(k, f, n, rate)
         if "F" in only:
             b.load("filter")
             b.measure_filter()

@@ -57,8 +57,9 @@ start=$SECONDS
 # --- host: instructions per event (callgrind) ------------------------------
 # Two runs per format, N0 and N1 events; (Ir1 - Ir0) / (N1 - N0) leaves out
 # what does not scale with events (first calls, lazy binding).  Only
-# bridge_wakeup() and what it calls is counted, so the totals are exact and
-# the same from run to run.
+# bridge_wakeup() and the sink's sending thread (sink_thread()), and what
+# they call, are counted, so the totals are exact and the same from run to
+# run.
 measure_host() {
 	local counts fmt n cg ir
 	if [ "$quick" -eq 1 ]; then counts="200 1200"; else counts="1000 11000"; fi
@@ -66,7 +67,8 @@ measure_host() {
 		for n in $counts; do
 			cg=$tmp/callgrind.$fmt.$n
 			valgrind --tool=callgrind --collect-atstart=no \
-				'--toggle-collect=bridge_wakeup*' --callgrind-out-file="$cg" \
+				'--toggle-collect=bridge_wakeup*' \
+				'--toggle-collect=sink_thread*' --callgrind-out-file="$cg" \
 				build/bench/mcb-bench-ir --format "$fmt" --events "$n" \
 				>"$tmp/ir.out" 2>"$tmp/ir.err" ||
 				{ cat "$tmp/ir.out" "$tmp/ir.err" >&2; return 1; }

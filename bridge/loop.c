@@ -139,6 +139,15 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 		err = mcb_sink_open(&m->sink, c, o->max_datagram, o->batch, lg);
 		if (err < 0)
 			return err;
+		if (o->send_queue) {
+			err = mcb_sink_queue(&m->sink, o->send_queue);
+			if (err < 0) {
+				mcb_log(lg, LOG_ERR, "%s/%s: send queue: %s",
+					c->family, c->group, strerror(-err));
+				mcb_sink_close(&m->sink);
+				return err;
+			}
+		}
 		err = mcb_nlsrc_open(&m->src, c, o->rcvbuf, o->batch, lg,
 				     mcb_mapping_emit, m);
 		if (err < 0) {
@@ -204,8 +213,9 @@ void mcb_loop_ready(struct mcb_loop *l, FILE *out)
 void mcb_loop_stats(struct mcb_loop *l, const char *what)
 {
 	for (size_t i = 0; i < l->n_maps; i++) {
-		const struct mcb_mapping *m = &l->maps[i];
+		struct mcb_mapping *m = &l->maps[i];
 		const struct mcb_src_stats *s = &m->src.st;
+		struct mcb_sink_stats ks = mcb_sink_stats(&m->sink);
 		char addr[MCB_ADDRSTRLEN];
 
 		mcb_log(l->log, LOG_INFO, "%s %s/%s -> %s: received=%llu "
@@ -215,10 +225,10 @@ void mcb_loop_stats(struct mcb_loop *l, const char *what)
 			what, m->cfg->family, m->cfg->group,
 			mcb_addr_str(&m->cfg->to, addr),
 			(unsigned long long)s->received,
-			(unsigned long long)m->sink.st.sent,
+			(unsigned long long)ks.sent,
 			(unsigned long long)s->overruns,
 			(unsigned long long)s->lost,
-			(unsigned long long)m->sink.st.send_errors,
+			(unsigned long long)ks.send_errors,
 			(unsigned long long)m->truncated,
 			(unsigned long long)s->stale,
 			(unsigned long long)s->restarts,
@@ -365,8 +375,13 @@ int mcb_loop_run(struct mcb_loop *l)
 			if (pending < 0)
 				return pending;
 		}
-		if (sig && !on_signal(l, &rc))
+		if (sig && !on_signal(l, &rc)) {
+			/* What was read is sent before the final counters. */
+			for (size_t i = 0; i < l->n_maps; i++)
+				if (l->maps[i].open)
+					mcb_sink_sync(&l->maps[i].sink);
 			return rc;
+		}
 	}
 }
 
