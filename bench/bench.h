@@ -193,17 +193,20 @@ int bench_genl_tx_send(struct bench_genl_tx *t, unsigned n, size_t len);
 
 /* ---- receiving (bench_recv.c) ---- */
 
-/* n receive slots of slot bytes each, for recvmmsg(). */
+/* n receive slots of slot bytes each, for recvmmsg(), with ctl bytes of
+ * control messages each (0: none). */
 struct bench_mmsg {
 	unsigned n;
-	size_t slot;
+	size_t slot, ctl;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
 	unsigned char *bufs;
+	unsigned char *cbufs;
 };
 
 /* 0, or -1 out of memory (reported). */
-int bench_mmsg_init(struct bench_mmsg *m, unsigned n, size_t slot);
+int bench_mmsg_init(struct bench_mmsg *m, unsigned n, size_t slot,
+		    size_t ctl);
 void bench_mmsg_free(struct bench_mmsg *m);
 /* One blocking recvmmsg (MSG_WAITFORONE: at least one, then what is
  * queued).  Returns the count, or -errno (-EAGAIN: SO_RCVTIMEO expired). */

@@ -5,7 +5,7 @@
  *   mcb-bench-listen [--format json|binary|raw] [--group ADDR] [--port N]
  *                    [--rcvbuf BYTES] [--until TAG] [--timeout S] [--latency]
  *                    [--linger-us US] [--type N,...] [--family NAME]
- *                    [--no-kernel-filter] [--name NAME]
+ *                    [--no-kernel-filter] [--name NAME] [--no-gro]
  *
  * Joins the group like mcbridge-listen (mcb_listen_open), receives with
  * recvmmsg() and decodes every datagram with libmcbridge-client: the event's
@@ -27,7 +27,9 @@
  * lines), checked with mcb_filter_match() as mcbridge-listen does, after a
  * kernel-side filter on the socket (libmcbridge-client) unless
  * --no-kernel-filter.  The end marker passes either way.  --name NAME:
- * "rx=NAME" on the output lines.
+ * "rx=NAME" on the output lines.  Like mcbridge-listen, it takes a run of
+ * equal-sized datagrams in one receive (UDP_GRO) and splits it, unless
+ * --no-gro or a filter; batches count receives, received datagrams.
  *
  * One blocking recvmmsg() (MSG_WAITFORONE) per wakeup; receive times are
  * stamped once per call.  --linger-us: after a batch that emptied the queue,
@@ -180,6 +182,7 @@ int main(int argc, char **argv)
 		{ "family", required_argument, NULL, 'F' },
 		{ "no-kernel-filter", no_argument, NULL, 'K' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "no-gro", no_argument, NULL, 'G' },
 		{ 0 }
 	};
 	static struct rx x;
@@ -191,7 +194,7 @@ int main(int argc, char **argv)
 	uint64_t linger_us = 0;
 	uint64_t deadline, cpu0, sleeps0, rcvbuf = MCB_LISTEN_DEFAULT_RCVBUF;
 	int opt, fd, got;
-	bool grace = false, kernel_filter = true;
+	bool grace = false, kernel_filter = true, gro = true;
 	socklen_t olen = sizeof(got);
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -224,6 +227,7 @@ int main(int argc, char **argv)
 			break;
 		case 'K': kernel_filter = false; break;
 		case 'n': name = bench_arg_tag("--name", optarg); break;
+		case 'G': gro = false; break;
 		default: goto usage;
 		}
 	}
@@ -233,13 +237,14 @@ int main(int argc, char **argv)
 	cfg.rcvbuf = (int)rcvbuf;
 	if (kernel_filter)
 		cfg.filter = &x.filter;
+	cfg.gro = gro;
 	fd = mcb_listen_open(&cfg, &what);
 	if (fd < 0) {
 		fprintf(stderr, "listen: %s: %s\n", what, strerror(errno));
 		return 1;
 	}
 	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &olen);
-	if (bench_mmsg_init(&m, BENCH_BATCH, SLOT) < 0)
+	if (bench_mmsg_init(&m, BENCH_BATCH, SLOT, MCB_GRO_CMSG_SPACE) < 0)
 		return 1;
 	fprintf(stderr, "listen: ready (%s:%u, rcvbuf %d)\n", group,
 		(unsigned)cfg.port, got);
@@ -271,16 +276,31 @@ int main(int argc, char **argv)
 		now = bench_now_ns();
 		x.batches++;
 		for (int i = 0; i < n; i++) {
-			x.received++;
 			const unsigned char *p = bench_mmsg_buf(&m, (unsigned)i);
 			size_t len = m.msgs[i].msg_len;
+			/* A run (UDP_GRO): datagrams of seg bytes, the last
+			 * possibly shorter. */
+			size_t seg = mcb_gro_size(&m.msgs[i].msg_hdr);
 
-			if (m.msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			if (m.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				x.received++;
 				x.bad++;
-			else if (x.fmt == F_RAW)
-				on_raw(&x, p, len, now);
-			else
-				on_event(&x, p, len, now);
+				continue;
+			}
+			if (!seg || seg > len)
+				seg = len;
+			/* At least once: an empty datagram is one too. */
+			for (size_t off = 0; off == 0 || off < len; off += seg) {
+				size_t k = len - off < seg ? len - off : seg;
+
+				x.received++;
+				if (x.fmt == F_RAW)
+					on_raw(&x, p + off, k, now);
+				else
+					on_event(&x, p + off, k, now);
+				if (!seg)
+					break;
+			}
 		}
 		/* After the marker, wait GRACE_MS for stragglers: the sender
 		 * may have moved CPUs, so a datagram sent before the marker
@@ -317,6 +337,6 @@ usage:
 	fprintf(stderr, "usage: mcb-bench-listen [--format json|binary|raw] "
 		"[--group ADDR] [--port N] [--rcvbuf BYTES] [--until TAG] "
 		"[--timeout S] [--latency] [--linger-us US] [--type N,...] "
-		"[--family NAME] [--no-kernel-filter] [--name NAME]\n");
+		"[--family NAME] [--no-kernel-filter] [--name NAME] [--no-gro]\n");
 	return 2;
 }

@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nlrecv: cannot join %s\n", group);
 		return 1;
 	}
-	if (use_mmsg && bench_mmsg_init(&m, BENCH_BATCH, MMSG_SLOT) < 0)
+	if (use_mmsg && bench_mmsg_init(&m, BENCH_BATCH, MMSG_SLOT, 0) < 0)
 		return 1;
 	fprintf(stderr, "nlrecv: ready (rcvbuf %d, %s)\n", got,
 		use_mmsg ? "recvmmsg" : "nl_recvmsgs");

@@ -319,12 +319,13 @@ static const struct mcb_opt options[] = {
 	  mcb_opt_set_choice, F(d.format), .min = MCB_FMT_JSON,
 	  .choices = format_names },
 	{ "rcvbuf", 'r', "BYTES",
-	  "netlink receive buffer, K/M/G suffix allowed (32M)",
+	  "netlink receive buffer, K/M/G suffix allowed (256M)",
 	  mcb_opt_set_size, F(o.rcvbuf), 4096, INT_MAX },
 	{ "send-queue", 'q', "BYTES",
 	  "send from a thread of its own per mapping, through a\n"
 	  "queue of encoded datagrams of at most BYTES, K/M/G\n"
-	  "suffix allowed (64M); 0: send from the reading thread",
+	  "suffix allowed (0, the default: send from the reading\n"
+	  "thread)",
 	  mcb_opt_set_size, F(o.send_queue), 0, 1ull << 34 },
 	{ "max-datagram", 's', "N",
 	  "largest datagram, " MCB_STR(MCB_MIN_DATAGRAM) ".."

@@ -278,7 +278,7 @@ int mcb_filter_attach(int fd, const struct mcb_filter *f);
 
 /* mcbridge-listen's receive buffer (bytes asked for: the kernel doubles
  * it; without CAP_NET_ADMIN net.core.rmem_max caps it). */
-#define MCB_LISTEN_DEFAULT_RCVBUF	(4 << 20)
+#define MCB_LISTEN_DEFAULT_RCVBUF	(32 << 20)
 
 struct mcb_listen_cfg {
 	struct in_addr group;
@@ -293,7 +293,21 @@ struct mcb_listen_cfg {
 	/* Attached (mcb_filter_attach) before the group is joined, so that
 	 * no unwanted datagram is ever queued; NULL: none. */
 	const struct mcb_filter *filter;
+	/* Take a sender's run of equal-sized datagrams (mcbridged sends them
+	 * as one UDP_SEGMENT message) in one receive, as the kernel queued it
+	 * (UDP_GRO): no wake-up or copy per datagram.  Split what arrives
+	 * with mcb_gro_size().  Not with a filter, which would judge a run by
+	 * its first datagram: then ignored.  Best effort: kernels without it
+	 * deliver one datagram per receive. */
+	bool gro;
 };
+
+/* Control buffer room for the UDP_GRO segment size (recvmsg). */
+#define MCB_GRO_CMSG_SPACE	CMSG_SPACE(sizeof(int))
+
+/* The size of the datagrams a receive holds back to back (the last may be
+ * shorter), from its UDP_GRO control message; 0: one datagram. */
+size_t mcb_gro_size(const struct msghdr *mh);
 
 /* Open, bind and join.  Returns the fd, or -1 with errno set and *what the
  * failing step. */

@@ -148,7 +148,7 @@ static const struct mcb_opt options[] = {
 	  mcb_opt_set_flag, F(latency) },
 	/* The kernel doubles the value it is given, into an int. */
 	{ "rcvbuf", 'r', "BYTES",
-	  "socket receive buffer, k/M suffixes (default 4M)",
+	  "socket receive buffer, k/M suffixes (default 32M)",
 	  mcb_opt_set_size, F(cfg.rcvbuf), 1, INT_MAX / 2 },
 	{ "ready-fd", 0, "N",
 	  "write \"ready\\n\" to fd N once joined, then close it",
@@ -201,6 +201,7 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 	o->iface_str = default_iface;
 	o->cfg.port = MCB_DEFAULT_PORT;
 	o->cfg.rcvbuf = MCB_LISTEN_DEFAULT_RCVBUF;
+	o->cfg.gro = true;
 	o->format = MCB_FMT_AUTO;
 	o->ready_fd = -1;
 

@@ -65,7 +65,7 @@ static void defaults(void **state)
 	assert_int_equal(opt.maps[0].ttl, 0);
 	assert_int_equal(opt.maps[0].format, MCB_FMT_JSON);
 	assert_int_equal(opt.rcvbuf, MCB_BRIDGE_DEFAULT_RCVBUF);
-	assert_int_equal(opt.send_queue, 64 << 20);
+	assert_int_equal(opt.send_queue, 0);
 	assert_int_equal(opt.max_datagram, 65507);
 	assert_int_equal(opt.batch, 64);
 	assert_false(opt.use_syslog);

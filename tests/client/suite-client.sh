@@ -537,6 +537,29 @@ assert [(e['kind'], e['family'], e['bridge_seq']) for e in L] == [
 	check "--family nlctrl: 2 dropped at the socket $s" test "$drops" = 2
 	kill -TERM "${LPID[fam]}"
 	check "--family nlctrl: exit 0 $s" done_ok fam
+	# Runs sent as mcbridged sends them (UDP_SEGMENT): the listener takes
+	# a run in one receive (UDP_GRO) and prints every datagram of it, in
+	# order; a shorter last one ends a run.  With a kernel filter the
+	# kernel splits the runs and judges each datagram.
+	next_port
+	start gro -p $PORT -t 20 &&
+	"$SEND" -S -p $PORT "bin:bseq=1,n=20,type=heartbeat" \
+		"bin:bseq=21,n=3,type=heartbeat,text=x" "json:bseq=24,n=70,type=heartbeat"
+	check "runs (UDP_SEGMENT): 93 lines $s" wait_lines "$W/gro.out" 93
+	check "runs (UDP_SEGMENT): every datagram once, in order $s" pyjson "$W/gro.out" "
+assert [e['bridge_seq'] for e in L] == list(range(1, 94)), L"
+	kill -TERM "${LPID[gro]}"
+	check "runs (UDP_SEGMENT): exit 0, no gap $s" eval \
+		'done_ok gro && expect_summary gro received=93 gaps=0 bad=0'
+	next_port
+	start grof -p $PORT -t 20 --type heartbeat &&
+	"$SEND" -S -p $PORT "bin:bseq=1,n=10,type=module" \
+		"bin:bseq=11,n=10,type=heartbeat"
+	check "runs with a kernel filter: the 10 wanted $s" wait_lines "$W/grof.out" 10
+	drops=$(udp_drops "${LPID[grof]}")
+	check "runs with a kernel filter: 10 dropped at the socket $s" test "$drops" = 10
+	kill -TERM "${LPID[grof]}"
+	check "runs with a kernel filter: exit 0 $s" done_ok grof
 	check "--family: bad names, exit 2 $s" eval \
 		'"$LISTEN" --family "" 2>/dev/null; test $? -eq 2 &&
 		 "$LISTEN" --family 0123456789abcdef 2>/dev/null; test $? -eq 2'
