@@ -22,7 +22,7 @@ and per path: a burst of BURST events at the sender's full rate (3 rounds,
 interleaved, so ratios come from measurements seconds apart), the highest
 paced rate without loss (a ladder of fractions of the burst rate, refined by
 bisection), and latency (origin time -> receive) at 1,000 and 10,000
-events/s.  Every receiver and the bridge run with their default buffers
+events/s (3 rounds too).  Every receiver and the bridge run with their default buffers
 (the receivers' is mcbridge-listen's default).  Then the kernel-side filter
 check: a binary stream of four event types, a listener that wants one of
 them with and without the kernel filter (mcb-bench-listen --type), and the
@@ -89,7 +89,7 @@ class Bench:
             self.step_s = 1.5
             self.ladder = [250, 500, 750, 1000]
             self.refine = 3
-            self.lat_s = {1000: 3.0, 10000: 1.0}
+            self.lat_s = {1000: 2.0, 10000: 1.0}
             self.filter_count = 40000
         self.bridge_extra = shlex.split(os.environ.get("MCB_BENCH_BRIDGE_ARGS", ""))
         self.listen_extra = shlex.split(os.environ.get("MCB_BENCH_LISTEN_ARGS", ""))
@@ -347,8 +347,9 @@ class Bench:
             self.stop_bridge()
         self.rec("end")
 
-    def measure_latency(self, kind, fmt, n, rate):
-        attrs = "kind=%s fmt=%s n=%d phase=lat rate=%d" % (kind, fmt, n, rate)
+    def measure_latency(self, kind, fmt, n, rate, rnd):
+        attrs = "kind=%s fmt=%s n=%d phase=lat rate=%d round=%d" % (
+            kind, fmt, n, rate, rnd)
         self.log(attrs)
         self.rec("begin " + attrs)
         if kind == "E":
@@ -499,12 +500,14 @@ def main():
             for k, f in paths:
                 for n in b.ns:
                     b.measure_ladder(k, f, n)
-        if "lat" in phases:
-            b.load("latency")
+        for r in range(1, b.rounds + 1):
+            if "lat" not in phases:
+                break
+            b.load("latency-%d" % r)
             for rate in LAT_RATES:
                 for k, f in paths:
                     for n in b.ns:
-                        b.measure_latency(k, f, n, rate)
+                        b.measure_latency(k, f, n, rate, r)
         if "F" in only:
             b.load("filter")
             b.measure_filter()

@@ -79,27 +79,34 @@ has "VM target verdicts" '^  \[(met|MISSED)\] (E2E|zero loss|bridge (json|binary
 # N x receiver + softirq, and latency percentiles at both rates.
 has "native header: host, load, events" '^load average \(1/5/15 min\) during the run: start [0-9.]+/'
 L='[0-9]+\.[0-9]{2}/[0-9]+\.[0-9]{2}/[0-9]+\.[0-9]{2}'	# p50/p99/p999
-for row in "D   netlink, libnl" "D'  netlink, recvmmsg" "B   UDP [0-9]+ B \(json\)" \
-	   "B   UDP [0-9]+ B \(binary\)" "E2E json" "E2E binary"; do
+# "NAME|REGEX" per row: the row's name in the check, the regex of its label.
+while IFS='|' read -r name row; do
 	for n in 1 4; do
-		has "native row $row N=$n" "^$row +$n +$R +$P +$R +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2}\+[0-9]+\.[0-9]{2}\+${n}x[0-9]+\.[0-9]{2}\+[0-9]+\.[0-9]{2} +$L +$L$"
-		has "native loss curve $row N=$n" "^  $row +N=$n +($R:$P\*? ?){2,}$"
+		has "native row $name N=$n" "^$row +$n +$R +$P +$R +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2}\+[0-9]+\.[0-9]{2}\+${n}x[0-9]+\.[0-9]{2}\+[0-9]+\.[0-9]{2} +$L +$L$"
+		has "native loss curve $name N=$n" "^  $row +N=$n +($R:$P\*? ?){2,}$"
 	done
-done
+done <<'EOF'
+D (libnl)|D   netlink, libnl
+D' (recvmmsg)|D'  netlink, recvmmsg
+B json|B   UDP [0-9]+ B \(json\)
+B binary|B   UDP [0-9]+ B \(binary\)
+E2E json|E2E json
+E2E binary|E2E binary
+EOF
 # Bridge rows have the bridge's CPU; direct and UDP rows none.
 has "native: the bridge's CPU is counted" '^E2E (json|binary) +[0-9]+ .* [0-9]+\.[0-9]{2}\+[0-9]*[1-9][0-9]*\.[0-9]{2}\+' 1
 # The native targets, each with its verdict: E2E ratios (2 formats x 2 N),
 # bridge CPU (4), burst loss (4), p99 added (2), instructions (2), filter (2).
-for t in "E2E\([14]\) (json|binary) >= 0\.9 x min\(D, B\): burst $R / $R = [0-9.]+, paced" \
-	 "bridge CPU per event <= one direct libnl subscriber's" \
-	 "a [0-9,]+-event burst at full rate reaches [14] listener" \
-	 "p99 added by the bridge at 10,000 ev/s" \
-	 "instructions per event, (binary|json): $R <= " \
-	 "kernel filter"; do
-	want=4
-	case $t in p99*|instr*|kernel*) want=2 ;; esac
-	has "native target verdicts: ${t%%[ (]*}... ($want)" "^  \[(met|MISSED)\] $t" $want
-done
+while IFS='|' read -r name want t; do
+	has "native target verdicts: $name ($want)" "^  \[(met|MISSED)\] $t" "$want"
+done <<EOF
+E2E >= 0.9 x min(D, B)|4|E2E\([14]\) (json|binary) >= 0\.9 x min\(D, B\): burst $R / $R = [0-9.]+, paced
+bridge CPU <= a libnl subscriber's|4|bridge CPU per event <= one direct libnl subscriber's
+burst without loss|4|a [0-9,]+-event burst at full rate reaches [14] listener
+p99 added by the bridge|2|p99 added by the bridge at 10,000 ev/s
+instructions per event|2|instructions per event, (binary|json): $R <= 
+kernel filter|2|kernel filter
+EOF
 
 for png in bench bench-native; do
 	if [ "$(head -c 8 "$out/$png.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
