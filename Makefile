@@ -1,6 +1,7 @@
 # mcbridge: kernel generic-netlink events -> loopback IP multicast.
 #
-#   make          build the module, the bridge, the client and tools
+#   make          build the module, the bridge, the client, tools and the
+#                 NATS forwarder
 #   make gen      regenerate the code kmod/mcbridge.yaml describes (also
 #                 done by make when the spec or its generator changed)
 #   make demo     install what is missing, load the module, show live events
@@ -18,7 +19,7 @@ export TOP
 KERNELS ?=
 KERNEL ?=
 
-USER_PARTS := lib client bridge tools
+USER_PARTS := lib client bridge tools nats
 
 .PHONY: all gen kmod $(USER_PARTS) deps demo test test-debug-kernel test-packages bench clean
 
@@ -40,7 +41,7 @@ $(USER_PARTS): gen
 	$(MAKE) -C $@
 
 client: lib
-bridge tools: client
+bridge tools nats: client
 
 deps:
 	scripts/deps.sh
@@ -69,6 +70,9 @@ test-packages: deps
 bench: deps
 	$(MAKE) all
 	bench/run.sh
+	@# The NATS forwarder beside a raw publisher (bench/nats_bench.py).
+	$(MAKE) -C nats bench-tools
+	bench/nats_bench.py
 
 fuzz: deps
 	$(MAKE) -C fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600)
@@ -133,7 +137,8 @@ PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
 PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 # <mcbridge/*.h>: what mcbridge_client.h and its users include.
 MCB_HEADERS := $(notdir $(wildcard $(TOP)/include/mcbridge/*.h))
-MAN_PAGES := mcbridged.8 mcbridge-listen.1 mcbridge-ctl.1 mcbridge-events.7
+MAN_PAGES := mcbridged.8 mcbridge-listen.1 mcbridge-ctl.1 mcbridge-events.7 \
+	mcbridge-nats.1
 SUBST := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
 	-e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
@@ -157,6 +162,7 @@ install: install-user install-data install-dkms \
 install-gen:
 	@mkdir -p $(GEN)
 	@set -e; for f in packaging/mcbridged.service.in packaging/mcbridge-client.pc.in \
+		packaging/mcbridge-nats.service.in \
 		packaging/dkms.conf.in $(MAN_PAGES:%=man/%.in); do \
 		out=$(GEN)/$$(basename $$f .in); echo "  GEN     $$out"; \
 		$(SUBST) $$f >$$out; done
@@ -165,6 +171,7 @@ install-user: $(USER_PARTS)
 	$(INSTALL) -D -m 0755 $(BUILD)/bin/mcbridged $(DESTDIR)$(SBINDIR)/mcbridged
 	$(INSTALL) -D -m 0755 $(BUILD)/bin/mcbridge-listen $(DESTDIR)$(BINDIR)/mcbridge-listen
 	$(INSTALL) -D -m 0755 $(BUILD)/bin/mcbridge-ctl $(DESTDIR)$(BINDIR)/mcbridge-ctl
+	$(INSTALL) -D -m 0755 $(BUILD)/bin/mcbridge-nats $(DESTDIR)$(BINDIR)/mcbridge-nats
 	$(INSTALL) -D -m 0644 $(BUILD)/lib/libmcbridge-client.a $(DESTDIR)$(LIBDIR)/libmcbridge-client.a
 	$(INSTALL) -D -m 0644 include/uapi/linux/mcbridge.h $(DESTDIR)$(INCLUDEDIR)/linux/mcbridge.h
 	@set -e; for h in $(MCB_HEADERS); do \
@@ -175,15 +182,18 @@ install-user: $(USER_PARTS)
 install-data: install-gen
 	$(INSTALL) -D -m 0644 $(GEN)/mcbridge-client.pc $(DESTDIR)$(PKGCONFIGDIR)/mcbridge-client.pc
 	$(INSTALL) -D -m 0644 $(GEN)/mcbridged.service $(DESTDIR)$(UNITDIR)/mcbridged.service
+	$(INSTALL) -D -m 0644 $(GEN)/mcbridge-nats.service $(DESTDIR)$(UNITDIR)/mcbridge-nats.service
 	@set -e; for p in $(MAN_PAGES); do \
 		echo "$(INSTALL) -D -m 0644 $(GEN)/$$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \
 		$(INSTALL) -D -m 0644 $(GEN)/$$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; done
-	$(INSTALL) -D -m 0644 packaging/mcbridged.default $(DESTDIR)$(DOCDIR)/examples/mcbridged.default
-	@# The options file is configuration: an edited one is never replaced.
-	@f=$(DESTDIR)$(SYSCONFDIR)/default/mcbridged; \
-	if [ -e $$f ]; then echo "keeping $$f"; else \
-		echo "$(INSTALL) -D -m 0644 packaging/mcbridged.default $$f"; \
-		$(INSTALL) -D -m 0644 packaging/mcbridged.default $$f; fi
+	@# The options files are configuration: an edited one is never replaced.
+	@set -e; for d in mcbridged mcbridge-nats; do \
+		$(INSTALL) -D -m 0644 packaging/$$d.default $(DESTDIR)$(DOCDIR)/examples/$$d.default; \
+		f=$(DESTDIR)$(SYSCONFDIR)/default/$$d; \
+		if [ -e $$f ]; then echo "keeping $$f"; else \
+			echo "$(INSTALL) -D -m 0644 packaging/$$d.default $$f"; \
+			$(INSTALL) -D -m 0644 packaging/$$d.default $$f; fi; \
+	done
 
 # The module's sources, in the repository's layout (kmod/ builds with
 # ../include/uapi and ../VERSION): what DKMS gets, and what the kernel
@@ -217,18 +227,23 @@ install-kmod: kmod
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mcbridged $(DESTDIR)$(BINDIR)/mcbridge-listen \
-		$(DESTDIR)$(BINDIR)/mcbridge-ctl $(DESTDIR)$(LIBDIR)/libmcbridge-client.a \
+		$(DESTDIR)$(BINDIR)/mcbridge-ctl $(DESTDIR)$(BINDIR)/mcbridge-nats \
+		$(DESTDIR)$(LIBDIR)/libmcbridge-client.a \
 		$(DESTDIR)$(INCLUDEDIR)/linux/mcbridge.h $(DESTDIR)$(INCLUDEDIR)/mcbridge_client.h \
 		$(MCB_HEADERS:%=$(DESTDIR)$(INCLUDEDIR)/mcbridge/%) \
 		$(DESTDIR)$(PKGCONFIGDIR)/mcbridge-client.pc $(DESTDIR)$(UNITDIR)/mcbridged.service \
-		$(DESTDIR)$(DOCDIR)/examples/mcbridged.default
+		$(DESTDIR)$(UNITDIR)/mcbridge-nats.service \
+		$(DESTDIR)$(DOCDIR)/examples/mcbridged.default \
+		$(DESTDIR)$(DOCDIR)/examples/mcbridge-nats.default
 	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(p))
 	@rmdir $(DESTDIR)$(INCLUDEDIR)/mcbridge $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@# Unchanged configuration goes; an edited one stays, as with packages.
-	@f=$(DESTDIR)$(SYSCONFDIR)/default/mcbridged; \
-	if [ -e $$f ]; then \
-		if cmp -s $$f packaging/mcbridged.default; then echo "rm -f $$f"; rm -f $$f; \
-		else echo "keeping $$f: it was changed"; fi; fi
+	@for d in mcbridged mcbridge-nats; do \
+		f=$(DESTDIR)$(SYSCONFDIR)/default/$$d; \
+		if [ -e $$f ]; then \
+			if cmp -s $$f packaging/$$d.default; then echo "rm -f $$f"; rm -f $$f; \
+			else echo "keeping $$f: it was changed"; fi; fi; \
+	done
 	@# A DKMS registration of these sources would be left dangling.
 	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null 2>&1 && \
 	    [ -n "$$(dkms status -m mcbridge -v $(VERSION) 2>/dev/null)" ]; then \

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	};
 	static struct mcb_options o;
 	static struct mcb_mapping m;
-	struct mcb_log lg = { false, false };
+	struct mcb_log lg = { 0 };
 	const char *format = NULL;
 	uint64_t events = 0, text_len = BENCH_TEXT_LEN, seq = 0, dgram_bytes;
 	char text[MCBRIDGE_TEXT_MAX + 1], port[8];

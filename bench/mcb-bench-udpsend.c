@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 		.dest = { .sin_family = AF_INET,
 			  .sin_port = htons(MCB_DEFAULT_PORT) },
 	};
-	struct mcb_log lg = { false, false };
+	struct mcb_log lg = { 0 };
 	static struct sender sd;
 	struct mcb_sink *sink = &sd.sink;
 	struct bench_pacer pc;

@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 
-	mcb_log_open(&lg, opt.use_syslog, opt.verbose);
+	mcb_log_open(&lg, "mcbridged", opt.use_syslog, opt.verbose);
 	/* Settings first: a bad user or key fails before any socket. */
 	err = mcb_priv_plan(&priv, opt.user, &lg);
 	if (err == 0 && opt.key_file)

@@ -318,6 +318,8 @@ void mcb_render_json(FILE *out, const struct mcb_event *ev,
 	char num[16];
 
 	fprintf(out, "{\"%s\":\"%s\"", MCB_JSON_KIND, kind_name(ev->kind));
+	if (extra && extra->host)
+		json_str(out, "host", extra->host, strlen(extra->host));
 	json_str(out, MCB_JSON_FAMILY, ev->family, strlen(ev->family));
 	json_str(out, MCB_JSON_GROUP, ev->group, strlen(ev->group));
 	if (ev->kind == MCB_KIND_EVENT) {
@@ -457,6 +459,10 @@ void mcb_render_human(FILE *out, const struct mcb_event *ev,
 	uint32_t has = ev->has;
 	char num[16];
 
+	if (extra && extra->host) {
+		human_escape(out, extra->host, strlen(extra->host));
+		fputs(": ", out);
+	}
 	switch (ev->kind) {
 	case MCB_KIND_EVENT:
 		fputs("event ", out);

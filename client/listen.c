@@ -69,11 +69,9 @@ struct state {
 	struct mcb_seq_tracker seq;
 	struct mcb_latency lat;
 	struct mcb_event ev;
-	struct mcb_auth auth;
-	struct mcb_replay replay;
+	struct mcb_receiver rx;
 	struct diag_limit diag[DIAG__COUNT];
 	uint64_t now;		/* receive time of the current datagram */
-	bool authenticate;
 	bool out_closed;	/* stdout gone (EPIPE): stop quietly */
 	bool out_failed;
 };
@@ -161,35 +159,6 @@ static void check_seq(struct state *s)
 	}
 }
 
-/* False when (epoch, bridge_seq) was accepted before: a replay. */
-static bool check_replay(struct state *s, uint64_t epoch,
-			 const union mcb_addr *src,
-			 const unsigned char *buf, size_t len)
-{
-	const struct mcb_event *ev = &s->ev;
-
-	switch (mcb_replay_check(&s->replay, epoch, ev->bridge_seq)) {
-	case MCB_REPLAY_NEW_EPOCH:
-		s->c.epochs++;
-		if (diag_ok(s, DIAG_EPOCH))
-			fprintf(stderr, TAG "epoch %016" PRIx64 ": %s/%s "
-				"from bridge_seq %" PRIu64 "\n", epoch,
-				ev->family, ev->group, ev->bridge_seq);
-		return true;
-	case MCB_REPLAY_FRESH:
-		return true;
-	case MCB_REPLAY_DUP:
-		s->c.replayed++;
-		report_bad(s, src, buf, len, "replayed (seen before)");
-		return false;
-	case MCB_REPLAY_STALE:
-		s->c.replayed++;
-		report_bad(s, src, buf, len, "replayed (older than the window)");
-		return false;
-	}
-	return false;
-}
-
 static void note_notice(struct state *s)
 {
 	const struct mcb_event *ev = &s->ev;
@@ -240,52 +209,57 @@ static void print_event(struct state *s, uint64_t now)
 	}
 }
 
+/* Counts a datagram mcb_receive() refused, by reason. */
+static void refused(struct state *s, enum mcb_recv_result res,
+		    const struct mcb_recv_info *info)
+{
+	switch (res) {
+	case MCB_RECV_OK:
+		return;
+	case MCB_RECV_OVERSIZED:
+		s->c.bad_by[MCB_ERR__COUNT]++;
+		return;
+	case MCB_RECV_BAD:
+		s->c.bad_by[info->err]++;
+		return;
+	case MCB_RECV_UNSIGNED:
+		s->c.unsigned_++;
+		return;
+	case MCB_RECV_BAD_MAC:
+		s->c.bad_mac++;
+		return;
+	case MCB_RECV_AUTH_ERROR:
+		s->c.auth_errors++;
+		return;
+	case MCB_RECV_REPLAYED:
+	case MCB_RECV_STALE:
+		s->c.replayed++;
+		return;
+	}
+}
+
 static void handle(struct state *s, const unsigned char *buf, size_t len,
 		   size_t cap, const union mcb_addr *src)
 {
 	uint64_t now = mcb_now_ns();
-	uint64_t epoch = 0;
-	enum mcb_err err;
+	struct mcb_recv_info info;
+	enum mcb_recv_result res;
 
 	s->now = now;
 	s->c.received++;
-	if (len > cap) {
-		/* Larger than any mcbridge datagram can be (MSG_TRUNC). */
-		s->c.bad_by[MCB_ERR__COUNT]++;
-		report_bad(s, src, buf, cap, "oversized");
+	res = mcb_receive(&s->rx, buf, len, &s->ev, &info);
+	if (res != MCB_RECV_OK) {
+		refused(s, res, &info);
+		report_bad(s, src, buf, len < cap ? len : cap,
+			   mcb_recv_strerror(res, &info));
 		return;
 	}
-	if (s->authenticate) {
-		enum mcb_auth_result ar = mcb_auth_verify(&s->auth, buf, len,
-							  &epoch);
-
-		if (ar != MCB_AUTH_OK) {
-			if (ar == MCB_AUTH_UNSIGNED)
-				s->c.unsigned_++;
-			else if (ar == MCB_AUTH_BAD_MAC)
-				s->c.bad_mac++;
-			else
-				s->c.auth_errors++;
-			report_bad(s, src, buf, len, mcb_auth_strerror(ar));
-			return;
-		}
-	}
-	err = mcb_decode(buf, len, s->o->format, &s->ev);
-	if (err) {
-		s->c.bad_by[err]++;
-		report_bad(s, src, buf, len, mcb_strerror(err));
-		return;
-	}
-	/* After decoding: bridge_seq is read from the authenticated bytes. */
-	if (s->authenticate) {
-		if (!check_replay(s, epoch, src, buf, len))
-			return;
-		/* A bridge that names no run: a new epoch is a new run,
-		 * whatever its seqs. */
-		if (!s->ev.bridge_run) {
-			s->ev.run_id = epoch;
-			s->ev.has |= MCB_HAS_RUN_ID;
-		}
+	if (info.new_epoch) {
+		s->c.epochs++;
+		if (diag_ok(s, DIAG_EPOCH))
+			fprintf(stderr, TAG "epoch %016" PRIx64 ": %s/%s "
+				"from bridge_seq %" PRIu64 "\n", info.epoch,
+				s->ev.family, s->ev.group, s->ev.bridge_seq);
 	}
 	check_seq(s);
 	if (s->ev.kind == MCB_KIND_EVENT)
@@ -323,7 +297,7 @@ static void summary(struct state *s)
 					c->bad_by[i]);
 		putc('\n', stderr);
 	}
-	if (s->authenticate)
+	if (s->rx.authenticate)
 		fprintf(stderr, TAG "auth: epochs=%" PRIu64 " unsigned=%" PRIu64
 			" bad_mac=%" PRIu64 " replayed=%" PRIu64 " errors=%"
 			PRIu64 "\n", c->epochs, c->unsigned_, c->bad_mac,
@@ -446,13 +420,10 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 
 	mcb_seq_init(&s.seq);
 	mcb_lat_init(&s.lat);
-	mcb_replay_init(&s.replay);
-	if (key) {
-		if (mcb_auth_init(&s.auth, key) < 0) {
-			fprintf(stderr, TAG "libcrypto has no HMAC-SHA256\n");
-			return -EOPNOTSUPP;
-		}
-		s.authenticate = true;
+	rc = mcb_receiver_init(&s.rx, o->format, key);
+	if (rc < 0) {
+		fprintf(stderr, TAG "libcrypto has no HMAC-SHA256\n");
+		return rc;
 	}
 	if (!o->no_kernel_filter)
 		cfg.filter = &o->filter;
@@ -463,15 +434,13 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 		fprintf(stderr, TAG "%s (group %s port %u interface %s): %s\n",
 			what, o->group_str, o->cfg.port, o->iface_str,
 			strerror(-rc));
-		if (s.authenticate)
-			mcb_auth_fini(&s.auth);
+		mcb_receiver_fini(&s.rx);
 		return rc;
 	}
 	rc = announce(o, pfd.fd);
 	if (rc < 0) {
 		close(pfd.fd);
-		if (s.authenticate)
-			mcb_auth_fini(&s.auth);
+		mcb_receiver_fini(&s.rx);
 		return rc;
 	}
 	if (o->timeout_ms)
@@ -553,8 +522,7 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 		rc = -EIO;
 	}
 	summary(&s);
-	if (s.authenticate)
-		mcb_auth_fini(&s.auth);
+	mcb_receiver_fini(&s.rx);
 	if (close(pfd.fd) < 0 && rc == 0) {
 		rc = -errno;
 		fprintf(stderr, TAG "close: %s\n", strerror(-rc));

@@ -19,6 +19,7 @@
 #include <linux/filter.h>
 
 #include <mcbridge/attrs.h>
+#include <mcbridge/auth.h>
 #include <mcbridge/nla.h>
 #include <mcbridge/wire.h>
 
@@ -146,6 +147,51 @@ enum mcb_err mcb_decode_binary(const void *buf, size_t len,
 /* Reset *ev to an empty view (done by the decoders). */
 void mcb_event_reset(struct mcb_event *ev);
 
+/* ---- receiving (recv.c) ---- */
+
+/*
+ * A datagram source's checks, in the order they must run: size, then with
+ * a key the MAC, then decoding, then the replay window (on the decoded
+ * bridge_seq).  One per socket; no allocation per datagram.
+ */
+struct mcb_receiver {
+	enum mcb_format format;		/* MCB_FMT_AUTO or the only one */
+	bool authenticate;		/* a key was given */
+	struct mcb_auth auth;
+	struct mcb_replay replay;
+};
+
+enum mcb_recv_result {
+	MCB_RECV_OK = 0,	/* *ev holds the event */
+	MCB_RECV_OVERSIZED,	/* over MCB_WIRE_MAX_DATAGRAM bytes */
+	MCB_RECV_BAD,		/* not decodable: info->err */
+	MCB_RECV_UNSIGNED,	/* with a key: no epoch/MAC */
+	MCB_RECV_BAD_MAC,	/* with a key: forged or altered */
+	MCB_RECV_AUTH_ERROR,	/* libcrypto failed */
+	MCB_RECV_REPLAYED,	/* with a key: accepted before */
+	MCB_RECV_STALE,		/* with a key: older than the window */
+};
+
+struct mcb_recv_info {
+	enum mcb_err err;	/* MCB_RECV_BAD: why */
+	uint64_t epoch;		/* with a key: the datagram's epoch */
+	bool new_epoch;		/* with a key: the first of its epoch */
+};
+
+/* key NULL: no authentication.  Returns 0, or -EOPNOTSUPP when libcrypto
+ * has no HMAC-SHA256. */
+int mcb_receiver_init(struct mcb_receiver *r, enum mcb_format format,
+		      const struct mcb_key *key);
+void mcb_receiver_fini(struct mcb_receiver *r);
+/* len is the datagram's real length (recv with MSG_TRUNC).  With a key, a
+ * bridge that names no run gets its epoch as the run (MCB_HAS_RUN_ID). */
+enum mcb_recv_result mcb_receive(struct mcb_receiver *r, const void *buf,
+				 size_t len, struct mcb_event *ev,
+				 struct mcb_recv_info *info);
+/* Short English text for a result, never NULL. */
+const char *mcb_recv_strerror(enum mcb_recv_result res,
+			      const struct mcb_recv_info *info);
+
 /* ---- output (format.c) ---- */
 
 /* Escape len bytes as JSON string contents (RFC 8259; bytes that are not
@@ -159,6 +205,9 @@ void mcb_print_raw(FILE *out, const void *buf, size_t len, size_t max);
 struct mcb_render_extra {
 	bool has_latency;
 	int64_t latency_ns;
+	/* The host the event came from (a fleet's events, mcbridge-nats
+	 * sub), NULL: none.  JSON "host" after "kind"; human: "HOST: ". */
+	const char *host;
 };
 
 /* One line of JSON (same keys as wire.h), ending in "\n". */

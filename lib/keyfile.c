@@ -18,6 +18,7 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/cred.h"
 #include "lib/hex.h"
 
 /* Room for the longest hex key, its newline, and one byte to see more. */
@@ -128,8 +129,7 @@ static int open_cred(const char *name, const char *path, char *why,
 	struct stat st;
 	int dfd, fd;
 
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
-	    !strcmp(name, "..")) {
+	if (!mcb_cred_name_ok(name)) {
 		snprintf(why, why_size, "key %s: not a credential name", path);
 		return -1;
 	}

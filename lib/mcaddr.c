@@ -44,6 +44,44 @@ int mcb_mcast_parse(const char *s, union mcb_addr *a)
 	return 0;
 }
 
+int mcb_mcast_parse_port(const char *s, uint16_t default_port,
+			 union mcb_addr *a, char buf[MCB_ADDRSTRLEN],
+			 const char **what)
+{
+	char *colon, *addr = buf;
+	uint64_t port = default_port;
+	int err;
+
+	*what = s;
+	if (strlen(s) >= MCB_ADDRSTRLEN)
+		return -EINVAL;
+	strcpy(buf, s);
+	colon = strrchr(buf, ':');
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return -EINVAL;
+		colon = close[1] ? close + 1 : NULL;
+	} else if (colon && strchr(buf, ':') != colon) {
+		colon = NULL;		/* a bare IPv6 address */
+	}
+	if (colon) {
+		*colon = '\0';
+		if (mcb_parse_u64(colon + 1, 1, 65535, &port)) {
+			*what = colon + 1;
+			return -ERANGE;
+		}
+	}
+	*what = addr;
+	err = mcb_mcast_parse(addr, a);
+	if (err)
+		return err;
+	/* The port sits at the same place in both families. */
+	a->in.sin_port = htons((uint16_t)port);
+	return 0;
+}
+
 const char *mcb_mcast_strerror(const char *s, int err)
 {
 	bool v6 = strchr(s, ':') != NULL;

@@ -23,6 +23,17 @@ union mcb_addr {
  */
 int mcb_mcast_parse(const char *s, union mcb_addr *a);
 
+/*
+ * "ADDR[:PORT]", "[IPV6][:PORT]" or a bare IPv6 address: the group as
+ * mcb_mcast_parse() takes it, and the port (default_port when not given).
+ * Returns 0, -EINVAL / -EDOM as mcb_mcast_parse(), or -ERANGE for a port
+ * outside 1..65535; *what is then the part that is wrong (in buf, which
+ * holds a copy of s: MCB_ADDRSTRLEN bytes).
+ */
+int mcb_mcast_parse_port(const char *s, uint16_t default_port,
+			 union mcb_addr *a, char buf[MCB_ADDRSTRLEN],
+			 const char **what);
+
 /* What mcb_mcast_parse(s) = err says: "not an IPv4 multicast address"... */
 const char *mcb_mcast_strerror(const char *s, int err);
 

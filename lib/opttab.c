@@ -13,7 +13,7 @@
 #include "lib/num.h"
 
 /* Rows a table may have; long-only options get values from LONG_ONLY. */
-#define MCB_OPT_MAX	32
+#define MCB_OPT_MAX	64
 #define LONG_ONLY	0x100
 /* Column of the help text in --help. */
 #define HELP_COL	25

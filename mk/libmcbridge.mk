@@ -6,7 +6,8 @@ MCB_LIB_OBJDIR := $(O)/libmcbridge
 # mcb_attr_gen.c is generated from kmod/mcbridge.yaml (scripts/genl-gen.py,
 # `make gen` at the top); its table knows the client's struct mcb_event.
 MCB_LIB_SRCS := auth.c keyfile.c replay.c clock.c hex.c num.c sockbuf.c \
-	jsonstr.c nla.c opttab.c mcb_attr.c mcb_attr_gen.c mcaddr.c
+	jsonstr.c nla.c opttab.c mcb_attr.c mcb_attr_gen.c mcaddr.c \
+	log.c sdnotify.c cred.c
 MCB_LIB_OBJS := $(MCB_LIB_SRCS:%.c=$(MCB_LIB_OBJDIR)/%.o)
 
 ifneq ($(notdir $(CURDIR)),lib)

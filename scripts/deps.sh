@@ -12,6 +12,7 @@ packages=(
 	iproute2 ethtool socat python3 python3-yaml procps util-linux
 	valgrind libclang-rt-14-dev
 	libssl-dev tcpdump
+	libnats-dev nats-server
 	systemd man-db groff-base dkms strace debootstrap
 	debhelper dh-dkms dpkg-dev lintian
 	gnuplot-nox

@@ -57,7 +57,7 @@ static void run(enum mcb_format fmt, bool send)
 {
 	static unsigned char buf[BATCH * 512];
 	static char out[MCB_WIRE_MAX_DATAGRAM];
-	struct mcb_log lg = { false, false };
+	struct mcb_log lg = { 0 };
 	struct mcb_map_cfg cfg = { .family = "mcbridge", .group = "events" };
 	struct mcb_mapping m;
 	size_t len;

@@ -52,7 +52,7 @@ static int fake_leave(void *ctx, int fd, uint32_t g)
 	return 0;
 }
 
-static struct mcb_log lg = { false, false };
+static struct mcb_log lg = { 0 };
 static struct fake fk;
 static struct mcb_map_cfg cfg = { .family = "ethtool", .group = "monitor" };
 

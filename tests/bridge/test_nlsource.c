@@ -434,7 +434,7 @@ static void ctrl_notifications(void **state)
 
 static void real_resolve_and_subscribe(void **state)
 {
-	struct mcb_log lg = { false, false };
+	struct mcb_log lg = { 0 };
 	struct mcb_ctrl c;
 	struct mcb_nl_ops real;
 	struct mcb_nlsrc s;

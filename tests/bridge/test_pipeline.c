@@ -40,7 +40,7 @@ static int listen_fd(struct sockaddr_in *dest)
 	return fd;
 }
 
-static struct mcb_log lg = { false, false };
+static struct mcb_log lg = { 0 };
 
 static void mapping_init(struct mcb_mapping *m, struct mcb_map_cfg *cfg,
 			 enum mcb_format fmt, size_t max_dgram,

@@ -140,6 +140,9 @@ static void open_pair(struct pair *p, const struct mcb_filter *flt)
 	assert_true(p->tx >= 0);
 	assert_int_equal(setsockopt(p->tx, IPPROTO_IP, IP_MULTICAST_IF, &lo,
 				    sizeof(lo)), 0);
+	/* TTL 0: this host only, as mcbridged sends. */
+	assert_int_equal(setsockopt(p->tx, IPPROTO_IP, IP_MULTICAST_TTL,
+				    &(unsigned char){ 0 }, 1), 0);
 	memset(&p->to, 0, sizeof(p->to));
 	p->to.sin_family = AF_INET;
 	p->to.sin_addr = cfg.group;

@@ -38,13 +38,16 @@ kvers=$(ls "$S/lib/modules" 2>/dev/null)
 kver=$(printf '%s\n' "$kvers" | head -n 1)
 {
 	echo etc/default/mcbridged
+	echo etc/default/mcbridge-nats
 	echo "lib/modules/$kver/updates/mcbridge.ko"
-	for f in bin/mcbridge-ctl bin/mcbridge-listen sbin/mcbridged \
+	for f in bin/mcbridge-ctl bin/mcbridge-listen bin/mcbridge-nats sbin/mcbridged \
 		include/linux/mcbridge.h include/mcbridge_client.h \
 		lib/libmcbridge-client.a lib/pkgconfig/mcbridge-client.pc \
-		lib/systemd/system/mcbridged.service \
+		lib/systemd/system/mcbridged.service lib/systemd/system/mcbridge-nats.service \
 		share/doc/mcbridge/examples/mcbridged.default \
+		share/doc/mcbridge/examples/mcbridge-nats.default \
 		share/man/man1/mcbridge-ctl.1 share/man/man1/mcbridge-listen.1 \
+		share/man/man1/mcbridge-nats.1 \
 		share/man/man7/mcbridge-events.7 share/man/man8/mcbridged.8; do
 		echo "${P#/}/$f"
 	done
@@ -86,25 +89,12 @@ for m in "$S$P"/share/man/man*/*; do
 done
 vers+=" mcbridged=$("$S$P/sbin/mcbridged" --version | awk '{print $2}')"
 vers+=" mcbridge-listen=$("$S$P/bin/mcbridge-listen" --version | awk '{print $2}')"
+vers+=" mcbridge-nats=$("$S$P/bin/mcbridge-nats" --version | awk '{print $2}')"
 mism=$(tr ' ' '\n' <<<"$vers" | grep -v "=$VERSION\$")
-[ -z "$mism" ] && t_ok "version $VERSION in dkms.conf, .pc, man pages, mcbridged and mcbridge-listen --version" ||
+[ -z "$mism" ] && t_ok "version $VERSION in dkms.conf, .pc, man pages, mcbridged, mcbridge-listen and mcbridge-nats --version" ||
 	t_fail "one version everywhere" "$vers"
 
-# ---- systemd unit ------------------------------------------------------------
-exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
-envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$unit")
-bin=${exec_start%% *}
-[ "$bin" = "$P/sbin/mcbridged" ] && [ -x "$S$bin" ] && [ -f "$S$envfile" ] &&
-	t_ok "unit: ExecStart=$bin and EnvironmentFile=$envfile are the installed files" ||
-	t_fail "unit: ExecStart and EnvironmentFile are the installed files" "ExecStart=$exec_start EnvironmentFile=$envfile"
-missing=
-for kv in Type=notify Restart=on-failure DynamicUser=yes NoNewPrivileges=yes \
-	ProtectSystem=strict AmbientCapabilities=CAP_NET_ADMIN CapabilityBoundingSet=CAP_NET_ADMIN; do
-	grep -qx "$kv" "$unit" || missing+=" $kv"
-done
-[ -z "$missing" ] && t_ok "unit: notify, restart on failure, dynamic user, hardening" ||
-	t_fail "unit: notify, restart on failure, dynamic user, hardening" "missing:$missing"
-
+# ---- systemd units -----------------------------------------------------------
 # systemd-analyze needs the system's own units (targets) beside ours, and
 # finds the Documentation= pages through MANPATH.
 vroot=$out/verify-root
@@ -112,17 +102,45 @@ mkdir -p "$vroot/usr/lib/systemd"
 cp -a "$S/." "$vroot/"
 cp -a /usr/lib/systemd/system "$vroot/usr/lib/systemd/"
 export MANPATH=$S$P/share/man:
-v=$(systemd-analyze verify --root="$vroot" "$P/lib/systemd/system/mcbridged.service" 2>&1)
-rc=$?
-[ "$rc" -eq 0 ] && [ -z "$v" ] && t_ok "systemd-analyze verify: clean" ||
-	t_fail "systemd-analyze verify: clean" "status $rc: $v"
-sec=$(systemd-analyze security --offline=yes --root="$vroot" "$P/lib/systemd/system/mcbridged.service" 2>&1 |
-	sed -n 's/.*Overall exposure level for mcbridged.service: \([0-9.]*\).*/\1/p')
-if [ -n "$sec" ] && awk -v e="$sec" 'BEGIN { exit !(e <= 2.5) }'; then
-	t_ok "systemd-analyze security: exposure $sec (at most 2.5)"
-else
-	t_fail "systemd-analyze security: exposure at most 2.5" "got '${sec:-no figure}'"
-fi
+
+# check_unit NAME PROGRAM WHAT KEY=VALUE...: ExecStart= runs the installed
+# PROGRAM with the installed EnvironmentFile=, the unit has each line
+# KEY=VALUE (WHAT says what they mean), systemd-analyze verify is clean and
+# its security exposure at most 2.5.
+check_unit() {
+	local name=$1 prog=$2 what=$3 u=$S$P/lib/systemd/system/$1.service
+	local exec_start envfile bin missing= kv v rc sec
+	shift 3
+	exec_start=$(sed -n 's/^ExecStart=//p' "$u")
+	envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$u")
+	bin=${exec_start%% *}
+	[ "$bin" = "$P/$prog" ] && [ -x "$S$bin" ] && [ -f "$S$envfile" ] &&
+		t_ok "$name unit: ExecStart=$bin and EnvironmentFile=$envfile are the installed files" ||
+		t_fail "$name unit: ExecStart and EnvironmentFile are the installed files" "ExecStart=$exec_start EnvironmentFile=$envfile"
+	for kv in "$@"; do
+		grep -qx "$kv" "$u" || missing+=" $kv"
+	done
+	[ -z "$missing" ] && t_ok "$name unit: $what" ||
+		t_fail "$name unit: $what" "missing:$missing"
+	v=$(systemd-analyze verify --root="$vroot" "$P/lib/systemd/system/$name.service" 2>&1)
+	rc=$?
+	[ "$rc" -eq 0 ] && [ -z "$v" ] && t_ok "systemd-analyze verify $name.service: clean" ||
+		t_fail "systemd-analyze verify $name.service: clean" "status $rc: $v"
+	sec=$(systemd-analyze security --offline=yes --root="$vroot" "$P/lib/systemd/system/$name.service" 2>&1 |
+		sed -n "s/.*Overall exposure level for $name.service: \([0-9.]*\).*/\1/p")
+	if [ -n "$sec" ] && awk -v e="$sec" 'BEGIN { exit !(e <= 2.5) }'; then
+		t_ok "systemd-analyze security $name.service: exposure $sec (at most 2.5)"
+	else
+		t_fail "systemd-analyze security $name.service: exposure at most 2.5" "got '${sec:-no figure}'"
+	fi
+}
+check_unit mcbridged sbin/mcbridged "notify, restart on failure, dynamic user, hardening" \
+	Type=notify Restart=on-failure DynamicUser=yes NoNewPrivileges=yes \
+	ProtectSystem=strict AmbientCapabilities=CAP_NET_ADMIN CapabilityBoundingSet=CAP_NET_ADMIN
+# The forwarder: no capability at all, the same sandbox.
+check_unit mcbridge-nats bin/mcbridge-nats "notify, restart on failure, dynamic user, no capabilities" \
+	Type=notify Restart=on-failure DynamicUser=yes NoNewPrivileges=yes \
+	ProtectSystem=strict CapabilityBoundingSet= PrivateUsers=yes
 unset MANPATH
 
 # The system calls the unit allows, in the order systemd applies them: the
@@ -163,11 +181,14 @@ for m in "$S$P"/share/man/man*/*; do
 		t_fail "man -M finds ${name%.*}(${name##*.}) by name" "$found"
 done
 # Every long option a program lists in --help is in its page.
-for prog in sbin/mcbridged:man8/mcbridged.8 bin/mcbridge-listen:man1/mcbridge-listen.1; do
+for prog in sbin/mcbridged:man8/mcbridged.8 bin/mcbridge-listen:man1/mcbridge-listen.1 \
+	bin/mcbridge-nats:man1/mcbridge-nats.1; do
 	b=$S$P/${prog%%:*}
 	page=$S$P/share/man/${prog##*:}
 	undoc=
-	for opt in $("$b" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	sub=
+	[ "$(basename "$b")" = mcbridge-nats ] && sub=$("$b" sub --help)
+	for opt in $({ "$b" --help; echo "$sub"; } | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 		grep -q -- "$(sed 's/-/\\\\-/g' <<<"$opt")" "$page" || undoc+=" $opt"
 	done
 	[ -z "$undoc" ] && t_ok "$(basename "$b"): every option of --help is in its page" ||

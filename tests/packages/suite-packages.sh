@@ -2,9 +2,10 @@
 # The Debian packages (make test-packages; not part of make test: it takes
 # about half an hour, most of it DKMS and a kernel install under emulation):
 #
-#   - `make deb` builds mcbridge, mcbridge-dkms and libmcbridge-client-dev
-#     from debian/ and lintian passes them; each holds exactly its files,
-#     /etc/default/mcbridged is a conffile, every version is VERSION's;
+#   - `make deb` builds mcbridge, mcbridge-dkms, libmcbridge-client-dev and
+#     mcbridge-nats from debian/ and lintian passes them; each holds exactly
+#     its files, /etc/default/mcbridged and /etc/default/mcbridge-nats are
+#     conffiles, every version is VERSION's, mcbridge needs no NATS client;
 #   - in a VM with systemd as PID 1 (tests/vm/vm-systemd), offline:
 #     tests/packages/guest-packages.sh installs them, runs the service with
 #     a key from LoadCredential=, checks its bad configurations, installs
@@ -67,9 +68,18 @@ usr/lib/$ma/libmcbridge-client.a
 usr/lib/$ma/pkgconfig/mcbridge-client.pc
 usr/share/doc/libmcbridge-client-dev/changelog.gz
 usr/share/doc/libmcbridge-client-dev/copyright"
+expect_nats="etc/default/mcbridge-nats
+lib/systemd/system/mcbridge-nats.service
+usr/bin/mcbridge-nats
+usr/share/doc/mcbridge-nats/changelog.gz
+usr/share/doc/mcbridge-nats/copyright
+usr/share/doc/mcbridge-nats/examples/mcbridge-nats.default
+usr/share/lintian/overrides/mcbridge-nats
+usr/share/man/man1/mcbridge-nats.1.gz"
 for spec in "mcbridge_${VERSION}_amd64.deb:$expect_mcbridge" \
 	"mcbridge-dkms_${VERSION}_all.deb:$expect_dkms" \
-	"libmcbridge-client-dev_${VERSION}_amd64.deb:$expect_dev"; do
+	"libmcbridge-client-dev_${VERSION}_amd64.deb:$expect_dev" \
+	"mcbridge-nats_${VERSION}_amd64.deb:$expect_nats"; do
 	deb=${spec%%:*}
 	if diff -u <(sort <<<"${spec#*:}") <(contents "$D/$deb") >"$out/$deb.diff"; then
 		t_ok "$deb: exactly its $(wc -l <<<"${spec#*:}") files"
@@ -80,6 +90,15 @@ done
 conf=$(dpkg-deb --ctrl-tarfile "$D/mcbridge_${VERSION}_amd64.deb" | tar -xOf - ./conffiles)
 [ "$conf" = /etc/default/mcbridged ] && t_ok "conffiles: /etc/default/mcbridged" ||
 	t_fail "conffiles: /etc/default/mcbridged" "conffiles: $conf"
+conf=$(dpkg-deb --ctrl-tarfile "$D/mcbridge-nats_${VERSION}_amd64.deb" | tar -xOf - ./conffiles)
+[ "$conf" = /etc/default/mcbridge-nats ] && t_ok "conffiles: /etc/default/mcbridge-nats" ||
+	t_fail "conffiles: /etc/default/mcbridge-nats" "conffiles: $conf"
+dep=$(dpkg-deb -f "$D/mcbridge_${VERSION}_amd64.deb" Depends)
+[[ $dep != *nats* ]] && t_ok "mcbridge needs no NATS client ($dep)" ||
+	t_fail "mcbridge needs no NATS client" "$dep"
+dep=$(dpkg-deb -f "$D/mcbridge-nats_${VERSION}_amd64.deb" Depends)
+[[ $dep == *libnats* ]] && t_ok "mcbridge-nats depends on libnats ($dep)" ||
+	t_fail "mcbridge-nats depends on libnats" "$dep"
 vers=
 for deb in "$D"/*.deb; do vers+=" $(dpkg-deb -f "$deb" Package)=$(dpkg-deb -f "$deb" Version)"; done
 mism=$(tr ' ' '\n' <<<"$vers" | grep . | grep -v "=$VERSION\$")

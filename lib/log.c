@@ -5,12 +5,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void mcb_log_open(struct mcb_log *lg, bool use_syslog, bool verbose)
+void mcb_log_open(struct mcb_log *lg, const char *ident, bool use_syslog,
+		  bool verbose)
 {
+	lg->ident = ident;
 	lg->use_syslog = use_syslog;
 	lg->verbose = verbose;
 	if (use_syslog)
-		openlog("mcbridged", LOG_PID, LOG_DAEMON);
+		openlog(ident, LOG_PID, LOG_DAEMON);
 }
 
 void mcb_log_close(const struct mcb_log *lg)
@@ -33,7 +35,8 @@ void mcb_log(const struct mcb_log *lg, int prio, const char *fmt, ...)
 		char line[1024];
 
 		vsnprintf(line, sizeof(line), fmt, ap);
-		fprintf(stderr, "mcbridged: %s\n", line);
+		fprintf(stderr, "%s: %s\n", lg && lg->ident ? lg->ident :
+			"mcbridged", line);
 	}
 	va_end(ap);
 }
