@@ -54,6 +54,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rawrec import kv  # noqa: E402
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BIN = os.path.join(TOP, "build", "bench")
 BRIDGE = os.path.join(TOP, "build", "bin", "mcbridged")
@@ -420,15 +423,6 @@ def schedstat(path):
     """ns on CPU of a task (/proc/PID[/task/TID]/schedstat)."""
     s = read(path + "/schedstat").split()
     return int(s[0]) if s else 0
-
-
-def kv(words):
-    out = {}
-    for w in words:
-        if "=" in w:
-            k, v = w.split("=", 1)
-            out[k] = v
-    return out
 
 
 def tick_us(rate):

@@ -23,80 +23,13 @@ from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report_native  # noqa: E402
-
-
-def kv(fields):
-    out = {}
-    for f in fields:
-        if "=" in f:
-            k, v = f.split("=", 1)
-            out[k] = v
-    return out
-
-
-def num(v):
-    try:
-        return int(v)
-    except ValueError:
-        return float(v)
-
-
-class Block:
-    def __init__(self, attrs):
-        self.attrs = attrs
-        self.sender = []	# emit/udpsend lines, in order
-        self.rx = []		# per-tag receiver lines (one per receiver)
-        self.summary = []
-        self.bstats = []
-        self.steps = []		# ladder: step records, with their sender
-        self.stepdrops = {}
-
-    def tag_lines(self, tag):
-        return [r for r in self.rx if r["tag"] == tag]
+from rawrec import (fmt_pct, fmt_rate, kv, median, num,  # noqa: E402,F401
+                    parse)
 
 
 def parse_raw(path):
-    info, meta, irruns, blocks, cur = {}, {}, defaultdict(list), [], None
-    for line in open(path):
-        w = line.split()
-        if not w:
-            continue
-        if w[0] == "meta":
-            k, _, v = line.rstrip("\n").split(" ", 1)[1].partition("=")
-            meta[k] = v
-        elif w[0] == "irrun":
-            r = kv(w[1:])
-            irruns[r["format"]].append((num(r["events"]), num(r["ir"])))
-        elif w[0] == "info":
-            info = kv(w[1:])
-        elif w[0] == "begin":
-            cur = Block(kv(w[1:]))
-        elif w[0] == "end" and cur is not None:
-            blocks.append(cur)
-            cur = None
-        elif cur is None:
-            continue
-        elif w[0] in ("emit", "udpsend"):
-            rec = kv(w[1:])
-            cur.sender.append(rec)
-            if cur.steps and cur.steps[-1].get("sender") is None and \
-               rec.get("tag") == cur.steps[-1]["tag"]:
-                cur.steps[-1]["sender"] = rec
-        elif w[0] in ("nlrecv", "listen"):
-            if len(w) > 1 and w[1] == "summary":
-                cur.summary.append(kv(w[2:]))
-            else:
-                cur.rx.append(kv(w[1:]))
-        elif w[0] == "bstats":
-            cur.bstats.append(kv(w[1:]))
-        elif w[0] == "step":
-            rec = kv(w[1:])
-            rec["sender"] = None
-            cur.steps.append(rec)
-        elif w[0] == "stepdrops":
-            rec = kv(w[1:])
-            cur.stepdrops[rec["tag"]] = num(rec["drops"])
-    return info, meta, irruns, blocks
+    raw = parse(path)
+    return raw.info, raw.meta, raw.irruns, raw.blocks
 
 
 def burst(block, tag):
@@ -155,21 +88,6 @@ def ladder(block):
                     "kept_up": lag <= max(0.1 * elapsed, 50e6),
                     "receivers": nrx})
     return out
-
-
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
-def fmt_rate(x):
-    return "-" if x is None else f"{x:,.0f}"
-
-
-def fmt_pct(x):
-    if x is None:
-        return "-"
-    return "0" if x == 0 else (f"{100 * x:.2f}%" if x >= 0.0001 else "<0.01%")
 
 
 def main():

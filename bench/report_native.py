@@ -13,6 +13,9 @@ rounds.
 import statistics
 from collections import defaultdict
 
+import rawrec
+from rawrec import fmt_pct, fmt_rate, median, num
+
 NS = (1, 4, 16)
 PATHS = (("D", "-"), ("Dm", "-"), ("B", "json"), ("B", "binary"),
          ("E", "json"), ("E", "binary"))
@@ -21,74 +24,11 @@ FILTER_WOKEN_MAX = 0.30
 FILTER_CPU_SLACK = 1.10	# "does not grow": within 10 %, the noise here
 
 
-def kv(words):
-    out = {}
-    for w in words:
-        if "=" in w:
-            k, v = w.split("=", 1)
-            out[k] = v
-    return out
-
-
-def num(v):
-    try:
-        return int(v)
-    except ValueError:
-        return float(v)
-
-
-class Block:
-    def __init__(self, attrs):
-        self.attrs = attrs
-        self.sender = []
-        self.rx = []		# per-tag receiver lines
-        self.summary = []
-        self.cpu = {}
-        self.bstats = {}
-        self.steps = []
-        self.stepdrops = {}
-
-
 def parse(path):
-    info, loads, blocks, cur = {}, [], [], None
-    for line in open(path):
-        w = line.split()
-        if not w:
-            continue
-        if w[0] == "info":
-            info = kv(w[1:])
-        elif w[0] == "load":
-            loads.append(kv(w[1:]))
-        elif w[0] == "begin":
-            cur = Block(kv(w[1:]))
-        elif w[0] == "end" and cur is not None:
-            blocks.append(cur)
-            cur = None
-        elif cur is None:
-            continue
-        elif w[0] in ("emit", "udpsend"):
-            rec = kv(w[1:])
-            cur.sender.append(rec)
-            if cur.steps and cur.steps[-1].get("sender") is None and \
-               rec.get("tag") == cur.steps[-1]["tag"]:
-                cur.steps[-1]["sender"] = rec
-        elif w[0] in ("nlrecv", "listen"):
-            if len(w) > 1 and w[1] == "summary":
-                cur.summary.append(kv(w[2:]))
-            else:
-                cur.rx.append(kv(w[1:]))
-        elif w[0] == "cpu":
-            cur.cpu = {k: num(v) for k, v in kv(w[1:]).items()}
-        elif w[0] == "bstats":
-            cur.bstats = kv(w[1:])
-        elif w[0] == "step":
-            rec = kv(w[1:])
-            rec["sender"] = None
-            cur.steps.append(rec)
-        elif w[0] == "stepdrops":
-            rec = kv(w[1:])
-            cur.stepdrops[rec["tag"]] = (num(rec["drops"]), rec["quiet"] == "1")
-    return info, loads, blocks
+    raw = rawrec.parse(path)
+    for b in raw.blocks:
+        b.bstats = b.bstats[-1] if b.bstats else {}
+    return raw.info, raw.loads, raw.blocks
 
 
 def sent_of(s):
@@ -153,19 +93,7 @@ def latency(b):
             for q in ("p50", "p99", "p999")}
 
 
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
-def fr(x):
-    return "-" if x is None else f"{x:,.0f}"
-
-
-def fp(x):
-    if x is None:
-        return "-"
-    return "0" if x == 0 else (f"{100 * x:.2f}%" if x >= 0.0001 else "<0.01%")
+fr, fp = fmt_rate, fmt_pct
 
 
 def label_of(kind, fmt, sizes, n=None):
