@@ -474,7 +474,8 @@ def main():
                   os.uname().release, os.cpu_count(), b.burst, b.rounds,
                   b.step_s, SRC, args.quick,
                   read("/proc/sys/net/core/rmem_max").strip(),
-                  read("/proc/sys/net/core/netdev_max_backlog").strip(),
+                  # (not visible in a namespace of its own on newer kernels)
+                  read("/proc/sys/net/core/netdev_max_backlog").strip() or "?",
                   (cpu[0] if cpu else "?").replace(" ", "_")))
         b.load("start")
         # E2E first: its datagram sizes are B's.

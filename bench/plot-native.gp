@@ -17,19 +17,22 @@ set key top right
 
 # 1: burst throughput per path, N = 1, 4, 16.
 set title "Burst (300,000 events at full rate), events/s per receiver"
-set ylabel "events/s"
-set yrange [0:*]
+set ylabel "events/s (log)"
+set logscale y
+set yrange [1000:*]
 plot dir.'/native-burst.dat' using 2:xtic(1) title "N=1" lc rgb "#4e79a7", \
      '' using 3 title "N=4" lc rgb "#f28e2b", \
      '' using 4 title "N=16" lc rgb "#59a14f"
 
 # 2: highest paced rate without loss.
-set title "Highest paced rate without loss, events/s"
+set title "Highest paced rate without loss, events/s (log)"
 plot dir.'/native-zeroloss.dat' using 2:xtic(1) title "N=1" lc rgb "#4e79a7", \
      '' using 3 title "N=4" lc rgb "#f28e2b", \
      '' using 4 title "N=16" lc rgb "#59a14f"
 
 # 3: CPU per event, split by process.
+unset logscale y
+set yrange [0:*]
 set title "CPU per event in the burst, by process (us)"
 set style histogram rowstacked
 set boxwidth 0.7
