@@ -49,6 +49,7 @@ struct mcb_sink_queue {
 	 * keeps to the first chunks (and the memory it touches small). */
 	unsigned head, tail;
 	bool started, stop;
+	bool inline_only;	/* the thread could not be started */
 	struct mcb_sink_stats st;	/* the thread's, as of its last chunk */
 };
 
@@ -489,7 +490,8 @@ static void publish(struct mcb_sink *k)
 		return;
 	/* Started here, not at open: after the bridge gave up its
 	 * privileges, which a thread started before would keep. */
-	if (!q->started && start_thread(k) < 0) {
+	if (!q->started && (q->inline_only || start_thread(k) < 0)) {
+		q->inline_only = true;
 		send_chunk(k, c);
 		q->st = k->st;
 		c->n = 0;
