@@ -87,7 +87,8 @@ clean:
 #
 # Programs, the ABI and client headers, libmcbridge-client.a with its
 # pkg-config file, man pages, the systemd unit and its options file
-# ($(SYSCONFDIR)/default/mcbridged, kept when it exists), the module's
+# ($(SYSCONFDIR)/default/mcbridged, kept when it exists), the tshark /
+# Wireshark dissector in Wireshark's Lua plugin folder, the module's
 # sources with dkms.conf in /usr/src/mcbridge-VERSION, and, when a kernel
 # build directory is found, the module itself in
 # /lib/modules/<kernel>/updates.  depmod runs only for a real install
@@ -110,6 +111,12 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 # DKMS finds module sources only in /usr/src/<name>-<version>.
 DKMSDIR := /usr/src/mcbridge-$(VERSION)
+# Wireshark loads Lua plugins from the global folder it was built with
+# ("Global Lua Plugins" in tshark -G folders), whatever the prefix; without
+# tshark, Debian's.  Expanded only when installing.
+WIRESHARK_LUADIR ?= $(or $(shell tshark -G folders 2>/dev/null | \
+	sed -n 's/^Global Lua Plugins:[[:space:]]*//p'),$\
+	/usr/lib/$(shell $(CC) -print-multiarch)/wireshark/plugins)
 
 INSTALL ?= install
 DEPMOD ?= depmod
@@ -139,11 +146,12 @@ PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 MCB_HEADERS := $(notdir $(wildcard $(TOP)/include/mcbridge/*.h))
 MAN_PAGES := mcbridged.8 mcbridge-listen.1 mcbridge-ctl.1 mcbridge-events.7 \
 	mcbridge-nats.1
-SUBST := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
+SUBST = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
 	-e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
 	-e 's|@PC_LIBDIR@|$(PC_LIBDIR)|g' -e 's|@PC_INCLUDEDIR@|$(PC_INCLUDEDIR)|g' \
-	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	-e 's|@LUADIR@|$(WIRESHARK_LUADIR)|g'
 
 .PHONY: install install-gen install-user install-data install-dkms \
 	install-kmod uninstall
@@ -194,6 +202,7 @@ install-data: install-gen
 			echo "$(INSTALL) -D -m 0644 packaging/$$d.default $$f"; \
 			$(INSTALL) -D -m 0644 packaging/$$d.default $$f; fi; \
 	done
+	$(INSTALL) -D -m 0644 wireshark/mcbridge.lua $(DESTDIR)$(WIRESHARK_LUADIR)/mcbridge.lua
 
 # The module's sources, in the repository's layout (kmod/ builds with
 # ../include/uapi and ../VERSION): what DKMS gets, and what the kernel
@@ -234,7 +243,8 @@ uninstall:
 		$(DESTDIR)$(PKGCONFIGDIR)/mcbridge-client.pc $(DESTDIR)$(UNITDIR)/mcbridged.service \
 		$(DESTDIR)$(UNITDIR)/mcbridge-nats.service \
 		$(DESTDIR)$(DOCDIR)/examples/mcbridged.default \
-		$(DESTDIR)$(DOCDIR)/examples/mcbridge-nats.default
+		$(DESTDIR)$(DOCDIR)/examples/mcbridge-nats.default \
+		$(DESTDIR)$(WIRESHARK_LUADIR)/mcbridge.lua
 	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(p))
 	@rmdir $(DESTDIR)$(INCLUDEDIR)/mcbridge $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@# Unchanged configuration goes; an edited one stays, as with packages.

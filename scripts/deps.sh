@@ -11,7 +11,7 @@ packages=(
 	libnl-3-dev libnl-genl-3-dev libcmocka-dev
 	iproute2 ethtool socat python3 python3-yaml procps util-linux
 	valgrind libclang-rt-14-dev
-	libssl-dev tcpdump
+	libssl-dev tcpdump tshark
 	libnats-dev nats-server
 	systemd man-db groff-base dkms strace debootstrap
 	debhelper dh-dkms dpkg-dev lintian

@@ -10,6 +10,10 @@ like the kernel's tools/net/ynl/ynl-gen-c.py does for in-tree families:
                                   mcb_event, their MCB_HAS_* bits, name tables
   lib/mcb_attr_gen.c              userspace: the one attribute table every
                                   consumer walks (lib/mcb_attr.h)
+  wireshark/mcbridge.lua          the tshark/Wireshark dissector: only its
+                                  part between the "genl-gen" marker lines
+                                  (names and attribute sets); the rest of
+                                  the file is written by hand
 
   genl-gen.py [--spec FILE] [--out DIR]     write the files under DIR (default:
                                             the tree), only those that changed
@@ -499,13 +503,89 @@ def gen_table_c(s):
     return "\n".join(o) + "\n"
 
 
-def outputs(spec_path):
+# ---- wireshark/mcbridge.lua (the generated part) ----------------------------
+
+LUA_FILE = "wireshark/mcbridge.lua"
+LUA_BEGIN = "-- BEGIN genl-gen: %s" % HEADER_NOTE
+LUA_END = "-- END genl-gen"
+
+
+def lua_str(text):
+    """A Lua string literal of text."""
+    esc = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}
+    return '"%s"' % "".join(esc.get(c, c) if ord(c) >= 0x20 or c in esc
+                             else "\\%03d" % ord(c) for c in text)
+
+
+def gen_lua_tables(s):
+    """The dissector's tables: lines between its markers."""
+    o = ["local SPEC = {",
+         "\tfamily = %s," % lua_str(s.name),
+         "\tgroups = { %s }," % ", ".join(lua_str(g) for g in s.mcgrps),
+         "\t-- The attribute set of events (and of the family's commands).",
+         "\ttop_set = %s," % lua_str(s.event_set.name),
+         "\tcmds = {"]
+    for i, op in enumerate(s.ops):
+        o.append("\t\t[%d] = %s," % (i + 1, lua_str(op["name"])))
+    o += ["\t},", "\t-- Enum names by value (unspec left out: it is no value).",
+          "\tenums = {"]
+    for e in s.enums:
+        o.append("\t\t[%s] = {" % lua_str(e.name))
+        for i, (n, _) in enumerate(e.entries):
+            if n != "unspec":
+                o.append("\t\t\t[%d] = %s," % (i, lua_str(n)))
+        o.append("\t\t},")
+    o += ["\t},",
+          "\t-- Attribute sets by attribute type: the spec's name and type, the",
+          "\t-- JSON key, the enum naming its values, hex display, the nested",
+          "\t-- set, doc.",
+          "\tsets = {"]
+    for aset in s.sets:
+        o.append("\t\t[%s] = {" % lua_str(aset.name))
+        for a in aset.attrs:
+            f = ["name = %s" % lua_str(a.name), "type = %s" % lua_str(a.type)]
+            if a.type not in ("unused", "pad"):
+                f.append("json = %s" % lua_str(a.json))
+            if a.enum:
+                f.append("enum = %s" % lua_str(a.enum.name))
+            if a.hex:
+                f.append("hex = true")
+            if a.nested:
+                f.append("nested = %s" % lua_str(a.nested))
+            if a.doc:
+                f.append("doc = %s" % lua_str(" ".join(a.doc.split())))
+            o.append("\t\t\t[%d] = { %s }," % (a.value, ", ".join(f)))
+        o.append("\t\t},")
+    o += ["\t},", "}"]
+    return o
+
+
+def gen_lua(s, current):
+    """current with the part between the markers regenerated."""
+    lines = current.split("\n")
+    try:
+        b = lines.index(LUA_BEGIN)
+        e = lines.index(LUA_END, b)
+    except ValueError:
+        sys.exit("genl-gen: %s lacks the lines %r and %r" % (LUA_FILE, LUA_BEGIN, LUA_END))
+    return "\n".join(lines[:b + 1] + gen_lua_tables(s) + lines[e:])
+
+
+def outputs(spec_path, out_dir=TOP):
     s = Spec(spec_path)
+    # The dissector's hand-written part comes from the file being updated,
+    # or this tree's when the output directory has none.
+    lua = os.path.join(out_dir, LUA_FILE)
+    if not os.path.exists(lua):
+        lua = os.path.join(TOP, LUA_FILE)
+    with open(lua) as f:
+        lua_text = f.read()
     return {
         "include/uapi/linux/mcbridge.h": gen_uapi(s),
         "kmod/mcbridge-nl-gen.h": gen_kernel(s),
         "include/mcbridge/attrs.h": gen_attrs_h(s),
         "lib/mcb_attr_gen.c": gen_table_c(s),
+        LUA_FILE: gen_lua(s, lua_text),
     }
 
 
@@ -516,7 +596,7 @@ def main():
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     stale = 0
-    for rel, text in outputs(args.spec).items():
+    for rel, text in outputs(args.spec, args.out).items():
         path = os.path.join(args.out, rel)
         try:
             with open(path) as f:

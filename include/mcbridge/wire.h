@@ -7,7 +7,9 @@
  * formats chosen per mapping:
  *
  * json (default) - one JSON object, UTF-8, terminated by "\n".  Keys are the
- *   MCB_JSON_* names below.  Every datagram has "kind", "family", "group",
+ *   MCB_JSON_* names below, "kind" always the first (the object starts
+ *   with {"kind":" - what the Wireshark dissector's heuristic looks for,
+ *   wireshark/mcbridge.lua).  Every datagram has "kind", "family", "group",
  *   "bridge_seq" and "bridge_time_ns", and "bridge_run" (below).  Events ("kind":"event") add "cmd"
  *   (name, or the number as a string when unknown) and "cmd_id"; for the
  *   mcbridge family every attribute by name ("seq", "timestamp_ns", "type",

@@ -91,6 +91,14 @@ for f in /usr/local/sbin/mcbridged /usr/local/bin/mcbridge-listen /usr/local/bin
 	[ -e "$R$f" ] || missing+=" $f"
 done
 [ -z "$missing" ] && t_ok "installed files in place" || t_fail "installed files in place" "missing:$missing"
+# tshark finds the dissector by itself, in its global Lua plugin folder.
+if fields=$(in_root tshark -G fields 2>/dev/null) &&
+   grep -q $'\tmcbridge\.bridge_seq\t' <<<"$fields"; then
+	t_ok "tshark loads the installed dissector without -X (mcbridge.* fields)"
+else
+	t_fail "tshark loads the installed dissector without -X" \
+		"$(in_root tshark -G folders 2>&1 | grep -i lua)"
+fi
 if grep -q '^alias net-pf-16-proto-16-family-mcbridge mcbridge$' "$R/lib/modules/$kver/modules.alias"; then
 	t_ok "depmod ran: modules.alias has the family alias"
 else

@@ -36,8 +36,11 @@ fi
 
 kvers=$(ls "$S/lib/modules" 2>/dev/null)
 kver=$(printf '%s\n' "$kvers" | head -n 1)
+# The dissector goes where this host's tshark loads Lua plugins from.
+lua_dir=$(tshark -G folders 2>/dev/null | sed -n 's/^Global Lua Plugins:[[:space:]]*//p')
 {
 	echo etc/default/mcbridged
+	echo "${lua_dir#/}/mcbridge.lua"
 	echo etc/default/mcbridge-nats
 	echo "lib/modules/$kver/updates/mcbridge.ko"
 	for f in bin/mcbridge-ctl bin/mcbridge-listen bin/mcbridge-nats sbin/mcbridged \
@@ -76,6 +79,10 @@ bad_modes=$(cd "$S" &&
 left=$(grep -rIl '@[A-Z_]*@' "$S" 2>/dev/null)
 [ -z "$left" ] && t_ok "no @PLACEHOLDER@ left in installed files" ||
 	t_fail "no @PLACEHOLDER@ left in installed files" "$left"
+# The installed copy is the dissector tests/dissector checks.
+cmp -s wireshark/mcbridge.lua "$S$lua_dir/mcbridge.lua" &&
+	t_ok "dissector installed in tshark's global Lua plugin folder ($lua_dir)" ||
+	t_fail "dissector installed in tshark's global Lua plugin folder" "$lua_dir"
 
 # ---- one version everywhere -------------------------------------------------
 unit=$S$P/lib/systemd/system/mcbridged.service

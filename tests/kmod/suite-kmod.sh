@@ -35,7 +35,7 @@ for name in $(kernel_names); do
 		fi
 	fi
 	kernel_vm_checks "$name" "module tests in the VM" --timeout "$(kernel_timeout 1500)" -- \
-		env MCB_KO="$KO" MCB_SLOW="$KSLOW" bash tests/kmod/guest-kmod.sh
+		env MCB_KO="$KO" MCB_SLOW="$KSLOW" MCB_KMOD_TESTS="${MCB_KMOD_TESTS:-}" bash tests/kmod/guest-kmod.sh
 	echo "--- kernel $name: $((SECONDS - start)) s"
 done
 t_done

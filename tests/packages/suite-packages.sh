@@ -47,6 +47,7 @@ expect_mcbridge="etc/default/mcbridged
 lib/systemd/system/mcbridged.service
 usr/bin/mcbridge-ctl
 usr/bin/mcbridge-listen
+usr/lib/$ma/wireshark/plugins/mcbridge.lua
 usr/sbin/mcbridged
 usr/share/doc/mcbridge/changelog.gz
 usr/share/doc/mcbridge/copyright
@@ -103,6 +104,11 @@ vers=
 for deb in "$D"/*.deb; do vers+=" $(dpkg-deb -f "$deb" Package)=$(dpkg-deb -f "$deb" Version)"; done
 mism=$(tr ' ' '\n' <<<"$vers" | grep . | grep -v "=$VERSION\$")
 [ -z "$mism" ] && t_ok "every package is version $VERSION (VERSION)" || t_fail "package versions" "$vers"
+# Debian's tshark and Wireshark load Lua plugins from this folder.
+lua_dir=$(tshark -G folders 2>/dev/null | sed -n 's/^Global Lua Plugins:[[:space:]]*//p')
+[ "$lua_dir" = "/usr/lib/$ma/wireshark/plugins" ] &&
+	t_ok "mcbridge.lua is in the folder tshark loads Lua plugins from ($lua_dir)" ||
+	t_fail "mcbridge.lua is in tshark's Lua plugin folder" "tshark -G folders: '$lua_dir'"
 dep=$(dpkg-deb -f "$D/mcbridge-dkms_${VERSION}_all.deb" Depends)
 [[ $dep == *dkms* ]] && t_ok "mcbridge-dkms depends on dkms ($dep)" || t_fail "mcbridge-dkms depends on dkms" "$dep"
 

@@ -11,7 +11,8 @@
 #  - a copy of the tree gets two scratch attributes by one edit of its spec
 #    (a u32 and a string, added to the event), is regenerated and built in
 #    a scratch build directory, and the probe shows each consumer carrying
-#    them with no other edit.
+#    them with no other edit; tshark lists them as fields of the
+#    regenerated dissector.
 set -u
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -145,4 +146,13 @@ for a in "scratch 7" "scratch-note hello"; do
 	fi
 	sed 's/^/     | /' "$W/$key.out"
 done
+# The dissector is a consumer too: its fields follow the spec.
+if tshark -G fields -X "lua_script:$W/tree/wireshark/mcbridge.lua" >"$W/fields" 2>"$W/fields.err" &&
+   grep -q $'\tmcbridge\.attr\.scratch\t' "$W/fields" &&
+   grep -q $'\tmcbridge\.attr\.scratch_note\t' "$W/fields"; then
+	t_ok "scratch attributes are fields of the regenerated dissector"
+else
+	t_fail "scratch attributes are fields of the regenerated dissector" \
+		"$(cat "$W/fields.err"; grep -c mcbridge "$W/fields")"
+fi
 t_done
