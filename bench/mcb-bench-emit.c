@@ -1,29 +1,42 @@
 // SPDX-License-Identifier: MIT
 /*
- * mcb-bench-emit: offer events to the mcbridge module at a target rate.
+ * mcb-bench-emit: offer events to the mcbridge module at a target rate, or
+ * multicast them natively into a generic netlink group.
  *
  *   mcb-bench-emit --tag T [--rate R] [--count N] [--duration S]
  *                  [--tick-us P] [--chunk C] [--text-len L]
+ *                  [--native FAMILY/GROUP [--types K]]
  *                  [--end-tag E [--end-for S]]
  *
- * EMIT is synchronous (the kernel sends the whole burst before it replies),
- * so pacing is a loop of EMIT requests: every tick the events due so far
- * (rate x elapsed) are requested, at most C per request.  When the kernel
- * cannot keep up the emitter falls behind and offers what it can: the
- * achieved rate is what the output reports.  --rate 0 offers as fast as
- * possible (C per request, back to back).  Stops after N events, or after S
- * seconds.  Needs CAP_NET_ADMIN.  Prints one line (emitted: events the
- * kernel sent, 0 when nobody listened; offered: events requested):
+ * Module: EMIT is synchronous (the kernel sends the whole burst before it
+ * replies), so pacing is a loop of EMIT requests: every tick the events
+ * due so far (rate x elapsed) are requested, at most C per request.
+ *
+ * --native FAMILY/GROUP: no module.  This process builds the events, laid
+ * out as the module lays them out (bench.h: bench_evmsg), with its own seq
+ * (from 1) and timestamp_ns (CLOCK_MONOTONIC when sent), and multicasts
+ * them into the group (e.g. ethtool/monitor) with sendmmsg, at most C (and
+ * 64) per call.  --types K: event types 1..K in turn (default: all
+ * "injected"), for listeners that filter by type.  Run it in a private
+ * network namespace: nobody else sees the messages there.
+ *
+ * When the receivers cannot keep up the emitter falls behind and offers
+ * what it can: the achieved rate is what the output reports.  --rate 0
+ * offers as fast as possible.  Stops after N events, or after S seconds.
+ * Needs CAP_NET_ADMIN.  Prints one line (emitted: events sent, for the
+ * module 0 when nobody listened; offered: events requested):
  *
  *   emit tag=T rate_req=R offered=N emitted=N first_seq=S last_seq=S
  *        elapsed_ns=E requests=Q cpu_ns=NS
  *
  * (cpu_ns: CPU time of the run, without startup: in the kernel, mostly
- * building and multicasting the events).
+ * building and multicasting the events; requests: EMIT requests or
+ * sendmmsg calls).
  *
  * --end-tag E: then an end marker (one event tagged E) at once and again
  * every half second for S seconds (default 120), until killed: receivers
- * stop at the marker, and under overload one may be lost.  Doing it here
+ * stop at the marker, and under overload one may be lost.  With --types,
+ * markers are of type 1.  Doing it here
  * saves the harness starting a process while the receivers still work.
  */
 #include <getopt.h>
@@ -74,44 +87,66 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: mcb-bench-emit --tag T [--rate R] [--count N] "
 		"[--duration S] [--tick-us P] [--chunk C] [--text-len L] "
+		"[--native FAMILY/GROUP [--types K]] "
 		"[--end-tag E [--end-for S]]\n");
 	exit(2);
 }
 
+/* Either source: the module's EMIT, or the native multicast. */
 struct emitter {
+	bool native;
+	/* module */
 	struct nl_sock *sk;
 	struct nl_cb *cb;
 	int family;
 	struct reply r;
+	struct nl_msg *msg;
+	struct nlattr *count;
+	/* native */
+	struct bench_genl_tx tx;
+	struct bench_evmsg ev;
+	uint64_t seq;
+	unsigned types;		/* 1..K in turn; 0: "injected" only */
+	/* totals */
+	uint64_t sent, first_seq, last_seq, requests;
 };
 
 /* An EMIT request for text; count is patched in before each send. */
-static struct nl_msg *build(struct emitter *e, const char *text,
-			    struct nlattr **count)
+static void build_emit(struct emitter *e, const char *text)
 {
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, e->family, 0,
-				 0, MCBRIDGE_CMD_EMIT, MCBRIDGE_GENL_VERSION) ||
-	    nla_put_string(msg, MCBRIDGE_ATTR_TEXT, text) ||
-	    nla_put_u32(msg, MCBRIDGE_ATTR_COUNT, 1)) {
+	if (e->msg)
+		nlmsg_free(e->msg);
+	e->msg = nlmsg_alloc();
+	if (!e->msg || !genlmsg_put(e->msg, NL_AUTO_PORT, NL_AUTO_SEQ,
+				    e->family, 0, 0, MCBRIDGE_CMD_EMIT,
+				    MCBRIDGE_GENL_VERSION) ||
+	    nla_put_string(e->msg, MCBRIDGE_ATTR_TEXT, text) ||
+	    nla_put_u32(e->msg, MCBRIDGE_ATTR_COUNT, 1)) {
 		fprintf(stderr, "mcb-bench-emit: cannot build request\n");
 		exit(1);
 	}
-	*count = nlmsg_find_attr(nlmsg_hdr(msg), GENL_HDRLEN,
-				 MCBRIDGE_ATTR_COUNT);
-	return msg;
+	e->count = nlmsg_find_attr(nlmsg_hdr(e->msg), GENL_HDRLEN,
+				   MCBRIDGE_ATTR_COUNT);
 }
 
-/* Send k events; fills e->r with the reply.  Exits on failure. */
-static void request(struct emitter *e, struct nl_msg *msg,
-		    struct nlattr *count, uint32_t k)
+static void set_text(struct emitter *e, const char *text)
+{
+	if (!e->native)
+		build_emit(e, text);
+	else if (bench_evmsg_build(&e->ev, (uint16_t)e->family, text) < 0) {
+		fprintf(stderr, "mcb-bench-emit: text too long\n");
+		exit(1);
+	}
+}
+
+/* k events through the module: one EMIT request.  Exits on failure. */
+static void send_module(struct emitter *e, uint32_t k)
 {
 	int err;
 
-	memcpy(nla_data(count), &k, sizeof(k));
+	memcpy(nla_data(e->count), &k, sizeof(k));
 	memset(&e->r, 0, sizeof(e->r));
-	err = nl_send_auto(e->sk, msg);
+	err = nl_send_auto(e->sk, e->msg);
 	while (err >= 0 && !e->r.seen && !e->r.error)
 		err = nl_recvmsgs(e->sk, e->cb);
 	if (err < 0 || e->r.error || !e->r.seen) {
@@ -119,6 +154,89 @@ static void request(struct emitter *e, struct nl_msg *msg,
 			e->r.error ? strerror(-e->r.error) : nl_geterror(err));
 		exit(1);
 	}
+	e->requests++;
+	e->sent += e->r.emitted;
+	if (e->r.emitted) {
+		if (!e->first_seq)
+			e->first_seq = e->r.first_seq;
+		e->last_seq = e->r.first_seq + e->r.emitted - 1;
+	}
+}
+
+/* k <= BENCH_BATCH events natively: one sendmmsg.  Exits on failure. */
+static void send_native(struct emitter *e, uint32_t k)
+{
+	uint64_t now = bench_now_ns();
+	int r;
+
+	for (uint32_t i = 0; i < k; i++) {
+		uint64_t seq = ++e->seq;
+
+		bench_evmsg_put(&e->ev, bench_genl_tx_slot(&e->tx, i), seq, now,
+				e->types ? (uint32_t)(1 + (seq - 1) % e->types) :
+					   MCBRIDGE_EVENT_INJECTED);
+	}
+	r = bench_genl_tx_send(&e->tx, k, e->ev.len);
+	if (r < 0) {
+		fprintf(stderr, "mcb-bench-emit: send: %s\n", strerror(-r));
+		exit(1);
+	}
+	e->requests++;
+	e->sent += k;
+	if (!e->first_seq)
+		e->first_seq = e->seq - k + 1;
+	e->last_seq = e->seq;
+}
+
+static void send_events(struct emitter *e, uint64_t k)
+{
+	if (!e->native) {
+		send_module(e, (uint32_t)k);
+		return;
+	}
+	while (k) {
+		uint32_t n = k > BENCH_BATCH ? BENCH_BATCH : (uint32_t)k;
+
+		send_native(e, n);
+		k -= n;
+	}
+}
+
+static void send_marker(void *ctx)
+{
+	send_events(ctx, 1);
+}
+
+static void open_module(struct emitter *e)
+{
+	e->sk = nl_socket_alloc();
+	e->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!e->sk || !e->cb || genl_connect(e->sk) < 0) {
+		fprintf(stderr, "mcb-bench-emit: cannot open generic netlink\n");
+		exit(1);
+	}
+	e->family = genl_ctrl_resolve(e->sk, MCBRIDGE_GENL_NAME);
+	if (e->family < 0) {
+		fprintf(stderr, "mcb-bench-emit: family %s not found\n",
+			MCBRIDGE_GENL_NAME);
+		exit(1);
+	}
+	/* One reply per request, matched by order: no ACK, no seq check. */
+	nl_socket_disable_auto_ack(e->sk);
+	nl_cb_set(e->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, NULL, NULL);
+	nl_cb_set(e->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &e->r);
+	nl_cb_err(e->cb, NL_CB_CUSTOM, on_error, &e->r);
+}
+
+static void open_native(struct emitter *e, const char *spec)
+{
+	uint16_t fid;
+	uint32_t gid;
+
+	if (bench_genl_resolve(spec, &fid, &gid) < 0 ||
+	    bench_genl_tx_open(&e->tx, gid, sizeof(e->ev.buf)) < 0)
+		exit(1);
+	e->family = fid;
 }
 
 int main(int argc, char **argv)
@@ -131,19 +249,20 @@ int main(int argc, char **argv)
 		{ "tick-us", required_argument, NULL, 'k' },
 		{ "chunk", required_argument, NULL, 'c' },
 		{ "text-len", required_argument, NULL, 'l' },
+		{ "native", required_argument, NULL, 'N' },
+		{ "types", required_argument, NULL, 'y' },
 		{ "end-tag", required_argument, NULL, 'e' },
 		{ "end-for", required_argument, NULL, 'f' },
 		{ 0 }
 	};
-	const char *tag = NULL, *end_tag = NULL;
-	uint64_t rate = 0, count = 0, tick_ns = 1000000, chunk = 1000;
-	uint64_t text_len = BENCH_TEXT_LEN, done = 0, sent = 0, requests = 0;
-	uint64_t first_seq = 0, last_seq = 0, start, deadline = 0, next, cpu0;
+	static struct emitter e;
+	const char *tag = NULL, *end_tag = NULL, *native = NULL;
+	uint64_t rate = 0, count = 0, tick_ns = 1000000, chunk = 0;
+	uint64_t text_len = BENCH_TEXT_LEN, done = 0, start, deadline = 0;
+	uint64_t cpu0, types = 0;
 	double duration = 0, end_for = 120;
 	char text[MCBRIDGE_TEXT_MAX + 1];
-	struct emitter e;
-	struct nl_msg *msg;
-	struct nlattr *cnt;
+	struct bench_pacer pc;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -155,104 +274,69 @@ int main(int argc, char **argv)
 		case 'k': tick_ns = 1000 * bench_arg_u64("--tick-us", optarg, 10, 1000000); break;
 		case 'c': chunk = bench_arg_u64("--chunk", optarg, 1, MCBRIDGE_EMIT_MAX_COUNT); break;
 		case 'l': text_len = bench_arg_u64("--text-len", optarg, 1, MCBRIDGE_TEXT_MAX); break;
+		case 'N': native = optarg; break;
+		case 'y': types = bench_arg_u64("--types", optarg, 1, MCBRIDGE_EVENT_MAX); break;
 		case 'e': end_tag = bench_arg_tag("--end-tag", optarg); break;
 		case 'f': end_for = bench_arg_double("--end-for", optarg, 0, 86400); break;
 		default: usage();
 		}
 	}
 	if (!tag || optind != argc || (!count && !duration) ||
-	    text_len <= strlen(tag) || (end_tag && text_len <= strlen(end_tag)))
+	    text_len <= strlen(tag) || (end_tag && text_len <= strlen(end_tag)) ||
+	    (types && !native))
 		usage();
 	if (!count)
 		count = rate ? (uint64_t)((double)rate * duration + 0.5) : UINT32_MAX;
+	e.native = native != NULL;
+	if (!chunk)
+		chunk = e.native ? BENCH_BATCH : 1000;
+	e.types = (unsigned)types;
+	if (e.native)
+		open_native(&e, native);
+	else
+		open_module(&e);
 	bench_make_text(text, text_len, tag);
-
-	e.sk = nl_socket_alloc();
-	e.cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!e.sk || !e.cb || genl_connect(e.sk) < 0) {
-		fprintf(stderr, "mcb-bench-emit: cannot open generic netlink\n");
-		return 1;
-	}
-	e.family = genl_ctrl_resolve(e.sk, MCBRIDGE_GENL_NAME);
-	if (e.family < 0) {
-		fprintf(stderr, "mcb-bench-emit: family %s not found\n",
-			MCBRIDGE_GENL_NAME);
-		return 1;
-	}
-	/* One reply per request, matched by order: no ACK, no seq check. */
-	nl_socket_disable_auto_ack(e.sk);
-	nl_cb_set(e.cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, NULL, NULL);
-	nl_cb_set(e.cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &e.r);
-	nl_cb_err(e.cb, NL_CB_CUSTOM, on_error, &e.r);
-	/* Built once; only the count changes between requests. */
-	msg = build(&e, text, &cnt);
+	set_text(&e, text);
 
 	cpu0 = bench_cpu_ns();	/* CPU of the run only, not of startup */
 	start = bench_now_ns();
-	next = start;
 	if (duration)
 		deadline = start + (uint64_t)(duration * 1e9);
+	bench_pacer_start(&pc, rate, count, tick_ns, chunk);
 	while (done < count) {
-		uint64_t now = bench_now_ns(), k;
-		bool behind = false;
+		uint64_t k;
 
-		if (deadline && now >= deadline)
+		if (deadline && bench_now_ns() >= deadline)
 			break;
-		if (rate) {
-			/* The epsilon: a tick of exactly 1/rate is one event. */
-			uint64_t due = (uint64_t)((double)rate *
-						  (double)(now - start) / 1e9 +
-						  1e-6);
-
-			if (due > count)
-				due = count;
-			k = due > done ? due - done : 0;
-		} else {
-			k = count - done;
-		}
-		if (k > chunk) {
-			k = chunk;
-			behind = true;
-		}
+		k = bench_pacer_due(&pc, done);
 		if (k) {
-			request(&e, msg, cnt, (uint32_t)k);
-			requests++;
-			sent += e.r.emitted;
-			if (e.r.emitted) {
-				if (!first_seq)
-					first_seq = e.r.first_seq;
-				last_seq = e.r.first_seq + e.r.emitted - 1;
-			}
+			send_events(&e, k);
 			done += k;
 		}
-		if (rate && !behind) {
-			next += tick_ns;
-			now = bench_now_ns();
-			if (next > now)
-				bench_sleep_until(next);
-			else
-				next = now;	/* behind: no burst of sleeps */
-		}
+		if (done < count)
+			bench_pacer_wait(&pc);
 	}
 	printf("emit tag=%s rate_req=%" PRIu64 " offered=%" PRIu64
 	       " emitted=%" PRIu64 " first_seq=%" PRIu64 " last_seq=%" PRIu64
 	       " elapsed_ns=%" PRIu64 " requests=%" PRIu64 " cpu_ns=%" PRIu64
-	       "\n", tag, rate, done, sent, first_seq, last_seq,
-	       bench_now_ns() - start, requests, bench_cpu_ns() - cpu0);
+	       "\n", tag, rate, done, e.sent, e.first_seq, e.last_seq,
+	       bench_now_ns() - start, e.requests, bench_cpu_ns() - cpu0);
 	fflush(stdout);
-	nlmsg_free(msg);
 	if (end_tag) {
-		uint64_t until = bench_now_ns() + (uint64_t)(end_for * 1e9);
-
 		bench_make_text(text, text_len, end_tag);
-		msg = build(&e, text, &cnt);
-		for (next = bench_now_ns(); next <= until; next += 500000000u) {
-			bench_sleep_until(next);
-			request(&e, msg, cnt, 1);
-		}
-		nlmsg_free(msg);
+		set_text(&e, text);
+		/* Markers of type 1 only, which type-filtering receivers of
+		 * the benchmarks want. */
+		if (e.types)
+			e.types = 1;
+		bench_end_markers(end_for, send_marker, &e);
 	}
-	nl_cb_put(e.cb);
-	nl_socket_free(e.sk);
+	if (e.msg)
+		nlmsg_free(e.msg);
+	if (e.cb)
+		nl_cb_put(e.cb);
+	if (e.sk)
+		nl_socket_free(e.sk);
+	bench_genl_tx_close(&e.tx);
 	return 0;
 }

@@ -6,20 +6,24 @@
  *                [--history BYTES]
  *
  * Sets up one mapping as mcbridged does (its option parser gives the
- * defaults: batch, datagram limit, receive buffer), with the real netlink
- * source socket and the real multicast sink.  Then, per batch, it sends
- * mcbridge event messages, built with libnl like the module builds them,
- * by netlink unicast to the source socket, and runs what mcbridged runs
- * when that socket wakes it up: bridge_wakeup() = mcb_nlsrc_drain() +
- * mcb_sink_flush() (bridge/loop.c): recvmmsg, parsing, the sequence check,
- * encoding, sendmmsg.  Count instructions in there only:
+ * defaults: batch, datagram limit, receive buffer, send queue), with the
+ * real netlink source socket and the real multicast sink.  Then, per batch,
+ * it sends mcbridge event messages, laid out as the module lays them out
+ * (bench.h: bench_evmsg), by netlink unicast to the source socket, and runs
+ * what mcbridged runs when that socket wakes it up: bridge_wakeup() =
+ * mcb_nlsrc_drain() + mcb_sink_flush() (bridge/loop.c): recvmmsg, parsing,
+ * the sequence check, encoding, and the hand-over to the sink's sending
+ * thread, which runs sink_thread(): sendmmsg (inline, without a send
+ * queue).  Count instructions in those two only:
  *
  *   valgrind --tool=callgrind --collect-atstart=no \
- *            '--toggle-collect=bridge_wakeup*' mcb-bench-ir ...
+ *            '--toggle-collect=bridge_wakeup*' \
+ *            '--toggle-collect=sink_thread*' mcb-bench-ir ...
  *
- * (the '*': the compiler may clone it as bridge_wakeup.constprop.0).  The
+ * (the '*': the compiler may clone them as bridge_wakeup.constprop.0).  The
  * default mapping: plain datagrams, no --key, no history unless --history
- * (what keeping each datagram for the repair channel costs).  Netlink unicast between two
+ * (what keeping each datagram for the repair channel costs).  Netlink
+ * unicast between two
  * user sockets needs CAP_NET_ADMIN.  The datagrams go to 225.0.0.1 on a
  * free port nobody joined.  Prints
  * "ir format=F events=N received=N sent=N lost=N netlink_bytes=B
@@ -102,9 +106,9 @@ int main(int argc, char **argv)
 	struct mmsghdr *msgs;
 	struct iovec *iov;
 	unsigned char *bufs;
-	struct nl_msg *tmpl;
-	struct nlattr *a_seq, *a_ts;
-	size_t mlen, off_seq, off_ts;
+	static struct bench_evmsg tmpl;
+	struct mcb_sink_stats st;
+	size_t mlen;
 	int opt, tx;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -128,12 +132,11 @@ int main(int argc, char **argv)
 		if (mcb_options_parse(&o, 5, av, stdout, stderr) != MCB_OPT_RUN)
 			return 2;
 	}
-	m.cfg = &o.maps[0];
-	m.max_datagram = o.max_datagram;
-	m.encode = m.cfg->format == MCB_FMT_BINARY ? mcb_encode_binary :
-						     mcb_encode_json;
+	/* a 10-digit run, as mcb_loop_init draws */
+	mcb_mapping_init(&m, &o.maps[0], o.max_datagram, 0xadcb9e3bu);
 	if (mcb_history_init(&m.hist, history, o.max_datagram) < 0 ||
 	    mcb_sink_open(&m.sink, m.cfg, o.max_datagram, o.batch, &lg) < 0 ||
+	    (o.send_queue && mcb_sink_queue(&m.sink, o.send_queue) < 0) ||
 	    mcb_nlsrc_open(&m.src, m.cfg, o.rcvbuf, o.batch, &lg,
 			   mcb_mapping_emit, &m) < 0)
 		return 1;
@@ -143,30 +146,14 @@ int main(int argc, char **argv)
 	m.src.family_id = FAKE_FAMILY_ID;
 	m.src.group_id = 0;
 	m.bridge_seq = SEQ_BASE;
-	m.run = 0xadcb9e3bu;	/* a 10-digit run, as mcb_loop_init draws */
 
 	/* One event message as the module builds it; seq and time patched. */
 	bench_make_text(text, text_len, "ir");
-	tmpl = nlmsg_alloc();
-	if (!tmpl ||
-	    !genlmsg_put(tmpl, 0, 0, FAKE_FAMILY_ID, 0, 0, MCBRIDGE_CMD_EVENT,
-			 MCBRIDGE_GENL_VERSION) ||
-	    nla_put_u64(tmpl, MCBRIDGE_ATTR_SEQ, 0) ||
-	    nla_put_u64(tmpl, MCBRIDGE_ATTR_TIMESTAMP_NS, 0) ||
-	    nla_put_u32(tmpl, MCBRIDGE_ATTR_TYPE, MCBRIDGE_EVENT_INJECTED) ||
-	    nla_put_u32(tmpl, MCBRIDGE_ATTR_CPU, 1) ||
-	    nla_put_string(tmpl, MCBRIDGE_ATTR_TEXT, text)) {
+	if (bench_evmsg_build(&tmpl, FAKE_FAMILY_ID, text) < 0) {
 		fprintf(stderr, "mcb-bench-ir: cannot build the event\n");
 		return 1;
 	}
-	mlen = nlmsg_hdr(tmpl)->nlmsg_len;
-	a_seq = nlmsg_find_attr(nlmsg_hdr(tmpl), GENL_HDRLEN, MCBRIDGE_ATTR_SEQ);
-	a_ts = nlmsg_find_attr(nlmsg_hdr(tmpl), GENL_HDRLEN,
-			       MCBRIDGE_ATTR_TIMESTAMP_NS);
-	off_seq = (size_t)((unsigned char *)nla_data(a_seq) -
-			   (unsigned char *)nlmsg_hdr(tmpl));
-	off_ts = (size_t)((unsigned char *)nla_data(a_ts) -
-			  (unsigned char *)nlmsg_hdr(tmpl));
+	mlen = tmpl.len;
 
 	tx = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (tx < 0) {
@@ -182,7 +169,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < o.batch; i++) {
 		iov[i].iov_base = bufs + i * NLMSG_ALIGN(mlen);
 		iov[i].iov_len = mlen;
-		memcpy(iov[i].iov_base, nlmsg_hdr(tmpl), mlen);
+		memcpy(iov[i].iov_base, tmpl.buf, mlen);
 		msgs[i].msg_hdr.msg_name = &dst;
 		msgs[i].msg_hdr.msg_namelen = sizeof(dst);
 		msgs[i].msg_hdr.msg_iov = &iov[i];
@@ -196,12 +183,9 @@ int main(int argc, char **argv)
 		uint64_t now = bench_now_ns();
 		int r;
 
-		for (unsigned i = 0; i < k; i++) {
-			uint64_t s = SEQ_BASE + ++seq;
-
-			memcpy((unsigned char *)iov[i].iov_base + off_seq, &s, 8);
-			memcpy((unsigned char *)iov[i].iov_base + off_ts, &now, 8);
-		}
+		for (unsigned i = 0; i < k; i++)
+			bench_evmsg_put(&tmpl, iov[i].iov_base, SEQ_BASE + ++seq,
+					now, MCBRIDGE_EVENT_INJECTED);
 		for (unsigned done = 0; done < k; done += (unsigned)r) {
 			r = sendmmsg(tx, msgs + done, k - done, 0);
 			if (r < 0) {
@@ -217,7 +201,8 @@ int main(int argc, char **argv)
 		bool trunc;
 		struct mcb_nl_event ev = {
 			.kind = MCB_KIND_EVENT, .family = m.cfg->family,
-			.group = m.cfg->group, .is_mcbridge = true,
+			.group = m.cfg->group, .prep = &m.prep,
+			.is_mcbridge = true,
 			.cmd = MCBRIDGE_CMD_EVENT,
 			.genl_version = MCBRIDGE_GENL_VERSION,
 			.bridge_seq = SEQ_BASE + seq,
@@ -225,24 +210,25 @@ int main(int argc, char **argv)
 			.has_kernel_seq = true, .has_kernel_time = true,
 			.kernel_seq = SEQ_BASE + seq,
 			.kernel_time_ns = bench_now_ns(),
-			.attrs = genlmsg_attrdata(nlmsg_data(nlmsg_hdr(tmpl)), 0),
-			.attr_len = (uint32_t)genlmsg_attrlen(
-				nlmsg_data(nlmsg_hdr(tmpl)), 0),
+			.attrs = tmpl.buf + NLMSG_HDRLEN + GENL_HDRLEN,
+			.attr_len = (uint32_t)(mlen - NLMSG_HDRLEN -
+					       GENL_HDRLEN),
 		};
 		static unsigned char out[MCB_WIRE_MAX_DATAGRAM];
 
 		dgram_bytes = m.encode(&ev, out, sizeof(out), &trunc);
 	}
+	mcb_sink_sync(&m.sink);
+	st = mcb_sink_stats(&m.sink);
 	printf("ir format=%s events=%" PRIu64 " received=%" PRIu64
 	       " sent=%" PRIu64 " lost=%" PRIu64 " netlink_bytes=%zu"
 	       " datagram_bytes=%" PRIu64 "\n", format, events,
-	       m.src.st.received, m.sink.st.sent, m.src.st.lost, mlen,
+	       m.src.st.received, st.sent, m.src.st.lost, mlen,
 	       dgram_bytes);
-	nlmsg_free(tmpl);
 	close(tx);
 	mcb_nlsrc_close(&m.src);
 	mcb_sink_close(&m.sink);
 	mcb_history_free(&m.hist);
-	return m.src.st.received == events && m.sink.st.sent == events &&
+	return m.src.st.received == events && st.sent == events &&
 	       !m.src.st.lost ? 0 : 1;
 }

@@ -2,10 +2,11 @@
 /*
  * mcb-bench-nlrecv: the direct netlink subscriber of the benchmarks.
  *
- *   mcb-bench-nlrecv [--rcvbuf BYTES] [--until TAG] [--timeout S]
- *                    [--latency] [--mmsg]
+ *   mcb-bench-nlrecv [--group FAMILY/GROUP] [--rcvbuf BYTES] [--until TAG]
+ *                    [--timeout S] [--latency] [--mmsg]
  *
- * Joins mcbridge/events with libnl (no MSG_PEEK, a large receive buffer)
+ * Joins FAMILY/GROUP (default mcbridge/events; the native benchmarks'
+ * events are mcbridge-format messages in another family's group) with libnl (no MSG_PEEK, a large receive buffer)
  * and receives with nl_recvmsgs(), parsing each event with genlmsg_parse(),
  * as an application subscribing directly would.  --mmsg receives with
  * recvmmsg() instead (64 messages per call), the way mcbridged does.
@@ -38,18 +39,7 @@
 #include "bench.h"
 
 #define STAMP_EVERY	64
-#define MMSG_BATCH	64
 #define MMSG_SLOT	16384
-
-/* SIGTERM/SIGINT: stop and report what arrived (the harness gives up
- * waiting for the marker). */
-static volatile sig_atomic_t stop;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 struct rx {
 	int family;
@@ -125,31 +115,25 @@ static int rx_libnl(struct rx *x, struct nl_sock *sk)
 	return 0;
 }
 
-struct mmsg {
-	struct mmsghdr msgs[MMSG_BATCH];
-	struct iovec iov[MMSG_BATCH];
-	unsigned char *bufs;
-};
-
-static int rx_mmsg(struct rx *x, int fd, struct mmsg *m)
+static int rx_mmsg(struct rx *x, int fd, struct bench_mmsg *m)
 {
 	/* At least one message, then whatever is queued. */
-	int n = recvmmsg(fd, m->msgs, MMSG_BATCH, MSG_WAITFORONE, NULL);
+	int n = bench_mmsg_recv(m, fd);
 
 	if (n < 0) {
-		if (errno == ENOBUFS) {
+		if (n == -ENOBUFS) {
 			x->overruns++;
 			return 0;
 		}
-		if (errno == EAGAIN || errno == EINTR)
+		if (n == -EAGAIN || n == -EINTR)
 			return -EAGAIN;
-		perror("nlrecv: recvmmsg");
+		fprintf(stderr, "nlrecv: recvmmsg: %s\n", strerror(-n));
 		return -EIO;
 	}
 	x->stamp = bench_now_ns();
 	x->since_stamp = 1;	/* this batch is stamped */
 	for (int i = 0; i < n && !x->until_seen; i++) {
-		struct nlmsghdr *nlh = m->iov[i].iov_base;
+		struct nlmsghdr *nlh = (struct nlmsghdr *)bench_mmsg_buf(m, (unsigned)i);
 		int rem = (int)m->msgs[i].msg_len;
 
 		for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem))
@@ -161,6 +145,7 @@ static int rx_mmsg(struct rx *x, int fd, struct mmsg *m)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "group", required_argument, NULL, 'g' },
 		{ "rcvbuf", required_argument, NULL, 'b' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -169,38 +154,40 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	static struct rx x;
-	struct mmsg m;
+	struct bench_mmsg m;
+	const char *group = MCBRIDGE_GENL_NAME "/" MCBRIDGE_MCGRP_EVENTS;
+	uint16_t fid;
+	uint32_t gid;
 	uint64_t rcvbuf = 4u << 20, deadline, cpu0;
 	double timeout = 600;
 	bool use_mmsg = false;
 	struct nl_sock *sk;
-	int opt, fd, grp, rb, got;
+	int opt, fd, rb, got;
 	socklen_t len = sizeof(got);
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'g': group = optarg; break;
 		case 'b': rcvbuf = bench_arg_u64("--rcvbuf", optarg, 4096, 1u << 30); break;
 		case 'u': x.until = bench_arg_tag("--until", optarg); break;
 		case 't': timeout = bench_arg_double("--timeout", optarg, 0.1, 86400); break;
 		case 'l': x.latency = true; break;
 		case 'm': use_mmsg = true; break;
 		default:
-			fprintf(stderr, "usage: mcb-bench-nlrecv [--rcvbuf BYTES] "
-				"[--until TAG] [--timeout S] [--latency] [--mmsg]\n");
+			fprintf(stderr, "usage: mcb-bench-nlrecv [--group FAMILY/GROUP] "
+				"[--rcvbuf BYTES] [--until TAG] [--timeout S] "
+				"[--latency] [--mmsg]\n");
 			return 2;
 		}
 	}
 	x.st.latency = x.latency;
 
+	if (bench_genl_resolve(group, &fid, &gid) < 0)
+		return 1;
+	x.family = fid;
 	sk = nl_socket_alloc();
 	if (!sk || genl_connect(sk) < 0) {
 		fprintf(stderr, "nlrecv: cannot open generic netlink\n");
-		return 1;
-	}
-	x.family = genl_ctrl_resolve(sk, MCBRIDGE_GENL_NAME);
-	grp = genl_ctrl_resolve_grp(sk, MCBRIDGE_GENL_NAME, MCBRIDGE_MCGRP_EVENTS);
-	if (x.family < 0 || grp < 0) {
-		fprintf(stderr, "nlrecv: mcbridge/events not found\n");
 		return 1;
 	}
 	nl_socket_disable_seq_check(sk);
@@ -212,37 +199,21 @@ int main(int argc, char **argv)
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)) < 0)
 		perror("nlrecv: SO_RCVBUF");
 	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
-	if (nl_socket_add_membership(sk, grp) < 0) {
-		fprintf(stderr, "nlrecv: cannot join mcbridge/events\n");
+	if (nl_socket_add_membership(sk, (int)gid) < 0) {
+		fprintf(stderr, "nlrecv: cannot join %s\n", group);
 		return 1;
 	}
-	if (use_mmsg) {
-		m.bufs = malloc((size_t)MMSG_BATCH * MMSG_SLOT);
-		if (!m.bufs)
-			return 1;
-		memset(m.msgs, 0, sizeof(m.msgs));
-		for (int i = 0; i < MMSG_BATCH; i++) {
-			m.iov[i].iov_base = m.bufs + (size_t)i * MMSG_SLOT;
-			m.iov[i].iov_len = MMSG_SLOT;
-			m.msgs[i].msg_hdr.msg_iov = &m.iov[i];
-			m.msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-	}
+	if (use_mmsg && bench_mmsg_init(&m, BENCH_BATCH, MMSG_SLOT, 0) < 0)
+		return 1;
 	fprintf(stderr, "nlrecv: ready (rcvbuf %d, %s)\n", got,
 		use_mmsg ? "recvmmsg" : "nl_recvmsgs");
 
 	cpu0 = bench_cpu_ns();	/* CPU after joining, not of startup */
 	deadline = bench_now_ns() + (uint64_t)(timeout * 1e9);
-	{
-		/* No SA_RESTART: a signal ends a blocking receive. */
-		struct sigaction sa = { .sa_handler = on_stop };
-
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-	}
+	bench_catch_stop();
 	/* Blocking receives, woken every second to check the deadline. */
 	bench_rcvtimeo(fd, 1000);
-	while (!x.until_seen && !stop) {
+	while (!x.until_seen && !bench_stop) {
 		int r = use_mmsg ? rx_mmsg(&x, fd, &m) : rx_libnl(&x, sk);
 
 		if (r == -EIO)
@@ -255,5 +226,7 @@ int main(int argc, char **argv)
 	       " overruns=%" PRIu64 " until_seen=%d cpu_ns=%" PRIu64 "\n", x.received, x.gaps,
 	       x.overruns, x.until_seen, bench_cpu_ns() - cpu0);
 	nl_socket_free(sk);
+	if (use_mmsg)
+		bench_mmsg_free(&m);
 	return 0;
 }

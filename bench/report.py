@@ -1,96 +1,35 @@
 #!/usr/bin/env python3
-"""Turn the raw benchmark records into the table, the target verdicts and
-the data files of the plot.
+"""Turn the raw benchmark records into the tables, the target verdicts and
+the data files of the plots.
 
-  bench/report.py RAW OUTDIR DATADIR
+  bench/report.py RAW OUTDIR DATADIR [NATIVE_RAW]
 
 RAW (bench/run.sh puts it together): "meta KEY=VALUE..." lines about the
 run (date, host), the callgrind totals ("irrun format=F events=N
 ir=TOTAL"), then the guest's records (bench/guest-bench.sh).  Writes
 OUTDIR/results.txt (also printed) and the DATADIR/*.dat files that
-bench/plot.gp draws.
+bench/plot.gp draws.  With NATIVE_RAW (bench/native.py's records), the
+native table and its targets follow (bench/report_native.py), and the data
+of bench/plot-native.gp.
 
 Rates: events / (last receive - first origin time).  A, B and the E2E
 bursts are medians over the rounds; ratios to min(A, B) are taken per round
 (measurements minutes apart), then the median.
 """
+import os
 import statistics
 import sys
 from collections import defaultdict
 
-
-def kv(fields):
-    out = {}
-    for f in fields:
-        if "=" in f:
-            k, v = f.split("=", 1)
-            out[k] = v
-    return out
-
-
-def num(v):
-    try:
-        return int(v)
-    except ValueError:
-        return float(v)
-
-
-class Block:
-    def __init__(self, attrs):
-        self.attrs = attrs
-        self.sender = []	# emit/udpsend lines, in order
-        self.rx = []		# per-tag receiver lines (one per receiver)
-        self.summary = []
-        self.bstats = []
-        self.steps = []		# ladder: step records, with their sender
-        self.stepdrops = {}
-
-    def tag_lines(self, tag):
-        return [r for r in self.rx if r["tag"] == tag]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_native  # noqa: E402
+from rawrec import (fmt_pct, fmt_rate, kv, median, num,  # noqa: E402,F401
+                    parse)
 
 
 def parse_raw(path):
-    info, meta, irruns, blocks, cur = {}, {}, defaultdict(list), [], None
-    for line in open(path):
-        w = line.split()
-        if not w:
-            continue
-        if w[0] == "meta":
-            k, _, v = line.rstrip("\n").split(" ", 1)[1].partition("=")
-            meta[k] = v
-        elif w[0] == "irrun":
-            r = kv(w[1:])
-            irruns[r["format"]].append((num(r["events"]), num(r["ir"])))
-        elif w[0] == "info":
-            info = kv(w[1:])
-        elif w[0] == "begin":
-            cur = Block(kv(w[1:]))
-        elif w[0] == "end" and cur is not None:
-            blocks.append(cur)
-            cur = None
-        elif cur is None:
-            continue
-        elif w[0] in ("emit", "udpsend"):
-            rec = kv(w[1:])
-            cur.sender.append(rec)
-            if cur.steps and cur.steps[-1].get("sender") is None and \
-               rec.get("tag") == cur.steps[-1]["tag"]:
-                cur.steps[-1]["sender"] = rec
-        elif w[0] in ("nlrecv", "listen"):
-            if len(w) > 1 and w[1] == "summary":
-                cur.summary.append(kv(w[2:]))
-            else:
-                cur.rx.append(kv(w[1:]))
-        elif w[0] == "bstats":
-            cur.bstats.append(kv(w[1:]))
-        elif w[0] == "step":
-            rec = kv(w[1:])
-            rec["sender"] = None
-            cur.steps.append(rec)
-        elif w[0] == "stepdrops":
-            rec = kv(w[1:])
-            cur.stepdrops[rec["tag"]] = num(rec["drops"])
-    return info, meta, irruns, blocks
+    raw = parse(path)
+    return raw.info, raw.meta, raw.irruns, raw.blocks
 
 
 def burst(block, tag):
@@ -151,26 +90,12 @@ def ladder(block):
     return out
 
 
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
-def fmt_rate(x):
-    return "-" if x is None else f"{x:,.0f}"
-
-
-def fmt_pct(x):
-    if x is None:
-        return "-"
-    return "0" if x == 0 else (f"{100 * x:.2f}%" if x >= 0.0001 else "<0.01%")
-
-
 def main():
-    if len(sys.argv) != 4:
-        sys.stderr.write("usage: report.py RAW OUTDIR DATADIR\n")
+    if len(sys.argv) not in (4, 5):
+        sys.stderr.write("usage: report.py RAW OUTDIR DATADIR [NATIVE_RAW]\n")
         return 2
     raw, outdir, datadir = sys.argv[1:4]
+    native = sys.argv[4] if len(sys.argv) == 5 else None
     info, meta, irruns, blocks = parse_raw(raw)
 
     rounds = defaultdict(dict)	# round -> key -> burst result
@@ -365,7 +290,7 @@ def main():
               f"= {ir[f]:,.1f} Ir/event")
     p("")
 
-    p("Targets:")
+    p("Targets (VM):")
     verdicts = []
 
     def target(ok, text):
@@ -397,10 +322,15 @@ def main():
             target(lat[f]["p99"] <= bound,
                    f"bridge {f} p99 {lat[f]['p99']:.2f} ms <= direct p99 + "
                    f"1.5 x UDP hop p99 = {bound:.2f} ms")
-    for f, want in (("binary", 2000), ("json", 5000)):
-        if f in ir:
-            target(ir[f] <= want, f"{f} {ir[f]:,.0f} Ir/event <= {want:,}")
+    if not native:
+        for f, want in report_native.IR_TARGETS:
+            if f in ir:
+                target(ir[f] <= want, f"{f} {ir[f]:,.0f} Ir/event <= {want:,}")
     p("")
+    if native:
+        nl, nv = report_native.report(native, ir, datadir)
+        L += nl
+        verdicts += nv
     text = "\n".join(L) + "\n"
     sys.stdout.write(text)
     with open(f"{outdir}/results.txt", "w") as out:
@@ -428,7 +358,7 @@ def main():
                           f'{lat[k]["p99"]:.4f} {lat[k]["p999"]:.4f}\n')
     with open(f"{datadir}/ir.dat", "w") as out:
         out.write("# format ir_per_event target\n")
-        for f, want in (("binary", 2000), ("json", 5000)):
+        for f, want in report_native.IR_TARGETS:
             if f in ir:
                 out.write(f'"{f}" {ir[f]:.1f} {want}\n')
     return 0

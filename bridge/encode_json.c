@@ -28,7 +28,10 @@ struct jw {
 	bool full;	/* a write did not fit; everything after is dropped */
 };
 
-static void put(struct jw *w, const char *s, size_t n)
+/* Inline: most copies are of constant length (keys), which the compiler
+ * then turns into a few moves instead of a call. */
+static inline __attribute__((always_inline)) void
+put(struct jw *w, const char *s, size_t n)
 {
 	if (w->full || n > w->cap - w->len) {
 		w->full = true;
@@ -46,41 +49,85 @@ static const char digit_pairs[] =
 	"34353637383940414243444546474849505152535455565758596061626364656667"
 	"6869707172737475767778798081828384858687888990919293949596979899";
 
-static void put_u64(struct jw *w, uint64_t v)
+static const uint64_t pow10[20] = {	/* 10^0 .. 10^19 */
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+	10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+	100000000000ull, 1000000000000ull, 10000000000000ull,
+	100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull,
+	10000000000000000000ull,
+};
+
+/* Decimal digits of v (0 has one): from its bit length, log10(2) being
+ * about 1233 / 4096, then one comparison. */
+static inline unsigned digits(uint64_t v)
 {
-	char tmp[20];
-	size_t i = sizeof(tmp);
+	uint64_t x = v | 1;
+	unsigned t = ((unsigned)(64 - __builtin_clzll(x)) * 1233) >> 12;
 
-	while (v >= 100) {
-		unsigned d = (unsigned)(v % 100) * 2;
-
-		v /= 100;
-		tmp[--i] = digit_pairs[d + 1];
-		tmp[--i] = digit_pairs[d];
-	}
-	if (v >= 10) {
-		tmp[--i] = digit_pairs[v * 2 + 1];
-		tmp[--i] = digit_pairs[v * 2];
-	} else {
-		tmp[--i] = (char)('0' + v);
-	}
-	put(w, tmp + i, sizeof(tmp) - i);
+	return t + 1 - (x < pow10[t]);
 }
 
-/* A JSON string, by the one writer (lib/jsonstr.h), in place. */
+/* x < 10^8 as exactly 8 digits ending at p, in 32-bit arithmetic:
+ * two halves of four, each two pairs. */
+static inline void put8(char *p, uint32_t x)
+{
+	uint32_t hi = x / 10000, lo = x % 10000;
+
+	memcpy(p - 8, digit_pairs + 2 * (hi / 100), 2);
+	memcpy(p - 6, digit_pairs + 2 * (hi % 100), 2);
+	memcpy(p - 4, digit_pairs + 2 * (lo / 100), 2);
+	memcpy(p - 2, digit_pairs + 2 * (lo % 100), 2);
+}
+
+/* Written in place, back to front: 8 digits at a time in 32 bits. */
+static void put_u64(struct jw *w, uint64_t v)
+{
+	unsigned n = digits(v);
+	char *p;
+	uint32_t x;
+
+	if (w->full || n > w->cap - w->len) {
+		w->full = true;
+		return;
+	}
+	p = w->buf + w->len + n;
+	w->len += n;
+	while (v >= 100000000u) {
+		put8(p, (uint32_t)(v % 100000000u));
+		p -= 8;
+		v /= 100000000u;
+	}
+	for (x = (uint32_t)v; x >= 100; x /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (x % 100), 2);
+	}
+	if (x >= 10)
+		memcpy(p - 2, digit_pairs + 2 * x, 2);
+	else
+		p[-1] = (char)('0' + x);
+}
+
+/* A JSON string, by the one writer (lib/jsonstr.h), in place, its
+ * quotes and all checked for room once. */
 static void put_str(struct jw *w, const void *data, size_t n)
 {
+	char *d = w->buf + w->len;
 	size_t len;
 
-	PUTS(w, "\"");
-	if (!w->full) {
-		if (mcb_json_escape_into(w->buf + w->len, w->cap - w->len,
-					 data, n, &len) < n)
-			w->full = true;
-		else
-			w->len += len;
+	/* Escaping never shortens: without room for n + 2 it cannot fit. */
+	if (w->full || n + 2 > w->cap - w->len) {
+		w->full = true;
+		return;
 	}
-	PUTS(w, "\"");
+	d[0] = '"';
+	if (mcb_json_escape_into(d + 1, w->cap - w->len - 2, data, n,
+				 &len) < n) {
+		w->full = true;
+		return;
+	}
+	d[1 + len] = '"';
+	w->len += len + 2;
 }
 
 static void put_hex(struct jw *w, const unsigned char *p, size_t n)
@@ -111,6 +158,29 @@ static void put_key(struct jw *w, const char *key)
 
 static void put_generic_list(struct jw *w, const unsigned char *p, size_t n,
 			     int depth);
+
+/* mcb_nla_next() for attributes in host order, as the kernel sends them,
+ * true while there is a whole one: the walk of every mcbridge event. */
+static inline bool nla_next_host(struct mcb_nla_iter *it, uint16_t *type,
+				 uint16_t *flags, const unsigned char **payload,
+				 uint16_t *plen)
+{
+	size_t left = (size_t)(it->end - it->pos), step;
+	struct nlattr a;
+
+	if (left < NLA_HDRLEN)
+		return false;
+	memcpy(&a, it->pos, sizeof(a));
+	if (a.nla_len < NLA_HDRLEN || a.nla_len > left)
+		return false;
+	*type = a.nla_type & NLA_TYPE_MASK;
+	*flags = a.nla_type & (NLA_F_NESTED | NLA_F_NET_BYTEORDER);
+	*payload = it->pos + NLA_HDRLEN;
+	*plen = (uint16_t)(a.nla_len - NLA_HDRLEN);
+	step = NLA_ALIGN(a.nla_len);
+	it->pos += step < left ? step : left;
+	return true;
+}
 
 /*
  * One generic attribute, {"type":N,"len":N,<kind>:value}, its kind chosen by
@@ -178,9 +248,16 @@ static void put_named(struct jw *w, const struct mcb_attr_desc *d,
 	switch (d->type) {
 	case MCB_AT_U32:
 	case MCB_AT_U64:
-		/* Constant sizes: the byte loop unrolls. */
-		v = d->type == MCB_AT_U32 ? mcb_nla_uint(p, 4, MCB_NLA_HOST_BE) :
-			mcb_nla_uint(p, 8, MCB_NLA_HOST_BE);
+		/* Named means of exactly its size (mcb_attr_named), and the
+		 * kernel's attributes are in host order: a plain load. */
+		if (d->type == MCB_AT_U32) {
+			uint32_t x;
+
+			memcpy(&x, p, sizeof(x));
+			v = x;
+		} else {
+			memcpy(&v, p, sizeof(v));
+		}
 		name = d->names ? mcb_names_get(d->names, v) : NULL;
 		if (name)
 			put_str(w, name, strlen(name));
@@ -194,6 +271,47 @@ static void put_named(struct jw *w, const struct mcb_attr_desc *d,
 		put_str(w, p, n);
 		break;
 	}
+}
+
+/* ,"cmd":NAME,"cmd_id":N: the name from the spec (the mcbridge family),
+ * else the number as a string. */
+static void put_cmd(struct jw *w, uint8_t cmd_id, bool is_mcbridge)
+{
+	const char *cmd = is_mcbridge ? mcb_names_get(mcb_cmd_names, cmd_id) :
+			  NULL;
+
+	PUT_KEY(w, MCB_JSON_CMD);
+	if (cmd) {
+		put_str(w, cmd, strlen(cmd));
+	} else {
+		PUTS(w, "\"");
+		put_u64(w, cmd_id);
+		PUTS(w, "\"");
+	}
+	PUT_KEY(w, MCB_JSON_CMD_ID);
+	put_u64(w, cmd_id);
+}
+
+/* The pieces every datagram of a mapping repeats, by this writer. */
+void mcb_encode_json_prepare(struct mcb_enc_prep *p)
+{
+	struct jw w = { p->json, 0, sizeof(p->json), false };
+
+	PUT_KEY(&w, MCB_JSON_FAMILY);
+	put_str(&w, p->family, strlen(p->family));
+	PUT_KEY(&w, MCB_JSON_GROUP);
+	put_str(&w, p->group, strlen(p->group));
+	p->json_len = w.full ? 0 : w.len;
+	w = (struct jw){ p->json_run, 0, sizeof(p->json_run), false };
+	if (p->run) {
+		PUT_KEY(&w, MCB_JSON_BRIDGE_RUN);
+		put_u64(&w, p->run);
+	}
+	p->json_run_len = w.full ? 0 : w.len;
+	w = (struct jw){ p->json_cmd, 0, sizeof(p->json_cmd), false };
+	if (p->is_mcbridge)
+		put_cmd(&w, p->cmd, true);
+	p->json_cmd_len = w.full ? 0 : w.len;
 }
 
 /* Room kept for the closing "],"truncated":true}\n". */
@@ -223,24 +341,33 @@ static size_t encode(const struct mcb_nl_event *ev, void *buf, size_t cap,
 	uint16_t type, flags, plen;
 	size_t mark;
 	bool trunc = false, generic = false;
-	const char *cmd;
 
 	*truncated = false;
 	if (cap <= reserve)
 		return 0;
 	w.cap = cap - reserve;
 
-	PUTS(&w, "{\"" MCB_JSON_KIND "\":");
-	put_str(&w, kind_name(ev->kind), strlen(kind_name(ev->kind)));
-	PUT_KEY(&w, MCB_JSON_FAMILY);
-	put_str(&w, ev->family, strlen(ev->family));
-	PUT_KEY(&w, MCB_JSON_GROUP);
-	put_str(&w, ev->group, strlen(ev->group));
+	if (ev->kind == MCB_KIND_EVENT) {
+		PUTS(&w, "{\"" MCB_JSON_KIND "\":\"" MCB_JSON_KIND_EVENT "\"");
+	} else {
+		PUTS(&w, "{\"" MCB_JSON_KIND "\":");
+		put_str(&w, kind_name(ev->kind), strlen(kind_name(ev->kind)));
+	}
+	if (ev->prep) {
+		put(&w, ev->prep->json, ev->prep->json_len);
+	} else {
+		PUT_KEY(&w, MCB_JSON_FAMILY);
+		put_str(&w, ev->family, strlen(ev->family));
+		PUT_KEY(&w, MCB_JSON_GROUP);
+		put_str(&w, ev->group, strlen(ev->group));
+	}
 	PUT_KEY(&w, MCB_JSON_BRIDGE_SEQ);
 	put_u64(&w, ev->bridge_seq);
 	PUT_KEY(&w, MCB_JSON_BRIDGE_TIME);
 	put_u64(&w, ev->bridge_time_ns);
-	if (ev->bridge_run) {
+	if (ev->prep && ev->bridge_run == ev->prep->run) {
+		put(&w, ev->prep->json_run, ev->prep->json_run_len);
+	} else if (ev->bridge_run) {
 		PUT_KEY(&w, MCB_JSON_BRIDGE_RUN);
 		put_u64(&w, ev->bridge_run);
 	}
@@ -255,17 +382,11 @@ static size_t encode(const struct mcb_nl_event *ev, void *buf, size_t cap,
 		goto close;
 	}
 
-	PUT_KEY(&w, MCB_JSON_CMD);
-	cmd = ev->is_mcbridge ? mcb_names_get(mcb_cmd_names, ev->cmd) : NULL;
-	if (cmd) {
-		put_str(&w, cmd, strlen(cmd));
-	} else {
-		PUTS(&w, "\"");
-		put_u64(&w, ev->cmd);
-		PUTS(&w, "\"");
-	}
-	PUT_KEY(&w, MCB_JSON_CMD_ID);
-	put_u64(&w, ev->cmd);
+	if (ev->prep && ev->prep->json_cmd_len && ev->cmd == ev->prep->cmd &&
+	    ev->is_mcbridge == ev->prep->is_mcbridge)
+		put(&w, ev->prep->json_cmd, ev->prep->json_cmd_len);
+	else
+		put_cmd(&w, ev->cmd, ev->is_mcbridge);
 	if (w.full)
 		return 0;	/* not even the fixed fields fit */
 
@@ -275,7 +396,7 @@ static size_t encode(const struct mcb_nl_event *ev, void *buf, size_t cap,
 		uint64_t taken = 0;
 
 		mcb_nla_iter_init(&it, ev->attrs, ev->attr_len, MCB_NLA_HOST_BE);
-		while (mcb_nla_next(&it, &type, &flags, &pl, &plen) == 1) {
+		while (nla_next_host(&it, &type, &flags, &pl, &plen)) {
 			if (type == MCBRIDGE_ATTR_PAD)
 				continue;	/* alignment filler, no data */
 			d = mcb_attr_named(type, flags, plen, &taken);

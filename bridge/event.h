@@ -13,10 +13,44 @@
 
 #include <mcbridge/wire.h>
 
+/*
+ * A mapping's names in their wire forms, made once (mcb_enc_prepare,
+ * encode_prep.c) so that the encoders copy them instead of formatting them
+ * for every datagram.
+ */
+#define MCB_JSON_NAMES_MAX	(sizeof(",\"" MCB_JSON_FAMILY "\":\"\",\"" \
+					MCB_JSON_GROUP "\":\"\"") + \
+				 2 * 6 * MCB_WIRE_NAMSIZ)
+
+struct mcb_enc_prep {
+	bool ready;			/* made by mcb_enc_prepare */
+	char family[MCB_WIRE_NAMSIZ];	/* NUL-padded: the binary header's */
+	char group[MCB_WIRE_NAMSIZ];
+	uint32_t run;			/* the bridge run of json_run */
+	bool is_mcbridge;
+	/* JSON, by the encoder's own writer (mcb_encode_json_prepare): */
+	char json[MCB_JSON_NAMES_MAX];	/* ,"family":"F","group":"G" */
+	size_t json_len;
+	char json_run[32];		/* ,"bridge_run":N (run != 0) */
+	size_t json_run_len;
+	/* The family's event command, for the mcbridge family (other
+	 * families' commands are not known here: json_cmd_len 0). */
+	uint8_t cmd;
+	char json_cmd[64];		/* ,"cmd":"event","cmd_id":1 */
+	size_t json_cmd_len;
+};
+
+void mcb_enc_prepare(struct mcb_enc_prep *p, const char *family,
+		     const char *group, uint32_t run);
+/* The JSON pieces of p from its names (encode_json.c). */
+void mcb_encode_json_prepare(struct mcb_enc_prep *p);
+
 struct mcb_nl_event {
 	enum mcb_wire_kind kind;
 	const char *family;		/* names, < MCB_WIRE_NAMSIZ bytes */
 	const char *group;
+	/* The same names prepared, or NULL (the encoders format them). */
+	const struct mcb_enc_prep *prep;
 	bool is_mcbridge;		/* decode attributes by name */
 	uint8_t cmd;
 	uint8_t genl_version;

@@ -50,6 +50,7 @@ static size_t encode_signed(struct mcb_mapping *m, struct mcb_nl_event *ev,
 	size_t len;
 
 	ev->bridge_run = m->run;
+	ev->prep = m->prep.ready ? &m->prep : NULL;
 	len = m->encode(ev, buf, cap - extra, trunc);
 	if (len && m->sign)
 		len = m->sign(m->auth, buf, len, cap, binary, m->epoch);
@@ -183,6 +184,17 @@ static void repair_serve(struct mcb_loop *l, bool readable)
 	repair_arm(l, mcb_repsrv_pump(&l->rep, now));
 }
 
+void mcb_mapping_init(struct mcb_mapping *m, const struct mcb_map_cfg *c,
+		      size_t max_datagram, uint32_t run)
+{
+	m->cfg = c;
+	m->run = run;
+	m->max_datagram = max_datagram;
+	m->encode = c->format == MCB_FMT_BINARY ? mcb_encode_binary :
+						  mcb_encode_json;
+	mcb_enc_prepare(&m->prep, c->family, c->group, run);
+}
+
 /*
  * A run id: it only has to differ from the previous start's, so when the
  * pool is not ready yet (early boot) time and pid stand in for it.
@@ -252,11 +264,7 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 		struct mcb_mapping *m = &l->maps[i];
 		const struct mcb_map_cfg *c = &o->maps[i];
 
-		m->cfg = c;
-		m->run = run;
-		m->max_datagram = o->max_datagram;
-		m->encode = c->format == MCB_FMT_BINARY ? mcb_encode_binary :
-							  mcb_encode_json;
+		mcb_mapping_init(m, c, o->max_datagram, run);
 		/* What one repair answer cannot carry is not kept. */
 		err = mcb_history_init(&m->hist, o->history,
 				       o->max_datagram < MCB_REPAIR_MAX_RECORD ?
@@ -270,6 +278,16 @@ int mcb_loop_init(struct mcb_loop *l, const struct mcb_options *o,
 		if (err < 0) {
 			mcb_history_free(&m->hist);
 			return err;
+		}
+		if (o->send_queue) {
+			err = mcb_sink_queue(&m->sink, o->send_queue);
+			if (err < 0) {
+				mcb_log(lg, LOG_ERR, "%s/%s: send queue: %s",
+					c->family, c->group, strerror(-err));
+				mcb_sink_close(&m->sink);
+				mcb_history_free(&m->hist);
+				return err;
+			}
 		}
 		err = mcb_nlsrc_open(&m->src, c, o->rcvbuf, o->batch, lg,
 				     mcb_mapping_emit, m);
@@ -387,8 +405,9 @@ void mcb_loop_ready(struct mcb_loop *l, FILE *out)
 void mcb_loop_stats(struct mcb_loop *l, const char *what)
 {
 	for (size_t i = 0; i < l->n_maps; i++) {
-		const struct mcb_mapping *m = &l->maps[i];
+		struct mcb_mapping *m = &l->maps[i];
 		const struct mcb_src_stats *s = &m->src.st;
+		struct mcb_sink_stats ks = mcb_sink_stats(&m->sink);
 		char addr[MCB_ADDRSTRLEN];
 
 		mcb_log(l->log, LOG_INFO, "%s %s/%s -> %s: received=%llu "
@@ -403,14 +422,14 @@ void mcb_loop_stats(struct mcb_loop *l, const char *what)
 			what, m->cfg->family, m->cfg->group,
 			mcb_addr_str(&m->cfg->to, addr),
 			(unsigned long long)s->received,
-			(unsigned long long)m->sink.st.sent,
+			(unsigned long long)ks.sent,
 			(unsigned long long)s->overruns,
 			(unsigned long long)s->lost,
 			(unsigned long long)s->refills,
 			(unsigned long long)s->refilled,
 			(unsigned long long)s->refill_dups,
 			(unsigned long long)s->refill_errors,
-			(unsigned long long)m->sink.st.send_errors,
+			(unsigned long long)ks.send_errors,
 			(unsigned long long)m->truncated,
 			(unsigned long long)s->stale,
 			(unsigned long long)s->restarts,
@@ -609,8 +628,13 @@ int mcb_loop_run(struct mcb_loop *l)
 			timer_ack(l->repfd);
 		if (rep || rep_timer)
 			repair_serve(l, rep);
-		if (sig && !on_signal(l, &rc))
+		if (sig && !on_signal(l, &rc)) {
+			/* What was read is sent before the final counters. */
+			for (size_t i = 0; i < l->n_maps; i++)
+				if (l->maps[i].open)
+					mcb_sink_sync(&l->maps[i].sink);
 			return rc;
+		}
 	}
 }
 

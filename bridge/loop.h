@@ -25,6 +25,7 @@ struct mcb_mapping {
 	const struct mcb_map_cfg *cfg;
 	size_t max_datagram;
 	mcb_encode_fn encode;
+	struct mcb_enc_prep prep;	/* the names in their wire forms */
 	struct mcb_nlsrc src;
 	struct mcb_sink sink;
 	uint64_t bridge_seq;	/* last sent; +1 per datagram */
@@ -94,6 +95,11 @@ void mcb_loop_on_family(void *ctx, const char *family, int family_id,
  * still draining (call again soon), -errno on a fatal receive error.
  */
 int mcb_loop_families(struct mcb_loop *l);
+
+/* A mapping's settings from the options, before its sockets are opened
+ * (exposed for the benchmarks, which open them as the loop does). */
+void mcb_mapping_init(struct mcb_mapping *m, const struct mcb_map_cfg *c,
+		      size_t max_datagram, uint32_t run);
 
 /* Encode ev and queue it on the mapping's sink (exposed for tests). */
 void mcb_mapping_emit(void *ctx, struct mcb_nl_event *ev);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* Multicast sink: one UDP socket per mapping, batches sent by sendmmsg. */
+/* Multicast sink: one UDP socket per mapping, batches sent by sendmmsg,
+ * inline or from a thread of its own (see mcsink.h). */
 #include "mcsink.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <net/if.h>
 #include <netinet/udp.h>
@@ -19,6 +22,36 @@
  * total, below the largest IPv4 UDP payload. */
 #define MCB_GSO_MAX_SEGS	64
 #define MCB_GSO_MAX_BYTES	65000
+
+/* Queued: chunks of this much beyond one datagram of max_datagram, at
+ * most this many datagrams each. */
+#define MCB_CHUNK_BYTES		(512 * 1024)
+#define MCB_CHUNK_DGRAMS	4096
+
+struct mcb_sink_chunk {
+	unsigned char *arena;	/* datagrams back to back */
+	size_t used;
+	uint32_t *len;
+	unsigned n;
+};
+
+struct mcb_sink_queue {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t work;	/* to the thread: a chunk to send, or stop */
+	pthread_cond_t done;	/* from it: a chunk sent */
+	struct mcb_sink_chunk *chunks;
+	unsigned nchunks;
+	size_t arena_size;
+	/* Chunks [tail, head) are the thread's to send, chunks[head %
+	 * nchunks] is being filled; head and tail only count up, but go back
+	 * to 0 together whenever the queue is empty, so that a steady stream
+	 * keeps to the first chunks (and the memory it touches small). */
+	unsigned head, tail;
+	bool started, stop;
+	bool inline_only;	/* the thread could not be started */
+	struct mcb_sink_stats st;	/* the thread's, as of its last chunk */
+};
 
 struct mcb_sink_run {
 	unsigned first, count;	/* datagrams */
@@ -156,8 +189,35 @@ fail:
 	return err;
 }
 
+static void queue_free(struct mcb_sink *k)
+{
+	struct mcb_sink_queue *q = k->q;
+
+	if (!q)
+		return;
+	if (q->started) {
+		pthread_mutex_lock(&q->lock);
+		q->stop = true;	/* after what was handed over is sent */
+		pthread_cond_signal(&q->work);
+		pthread_mutex_unlock(&q->lock);
+		pthread_join(q->thread, NULL);
+		k->st = q->st;
+	}
+	for (unsigned i = 0; q->chunks && i < q->nchunks; i++) {
+		free(q->chunks[i].arena);
+		free(q->chunks[i].len);
+	}
+	free(q->chunks);
+	pthread_cond_destroy(&q->work);
+	pthread_cond_destroy(&q->done);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+	k->q = NULL;
+}
+
 void mcb_sink_close(struct mcb_sink *k)
 {
+	queue_free(k);
 	if (k->fd >= 0 && close(k->fd) < 0)
 		mcb_log(k->log, LOG_DEBUG, "close: %s", strerror(errno));
 	k->fd = -1;
@@ -175,8 +235,25 @@ void mcb_sink_close(struct mcb_sink *k)
 	k->riov = NULL;
 }
 
+static struct mcb_sink_chunk *filling(struct mcb_sink_queue *q)
+{
+	return &q->chunks[q->head % q->nchunks];
+}
+
+static void publish(struct mcb_sink *k);
+
 void *mcb_sink_reserve(struct mcb_sink *k)
 {
+	if (k->q) {
+		struct mcb_sink_chunk *c = filling(k->q);
+
+		if (c->n == MCB_CHUNK_DGRAMS ||
+		    k->q->arena_size - c->used < k->max_datagram) {
+			publish(k);
+			c = filling(k->q);
+		}
+		return c->arena + c->used;
+	}
 	if (k->n == k->cap || k->arena_size - k->used < k->max_datagram)
 		mcb_sink_flush(k);
 	return k->arena + k->used;
@@ -184,6 +261,13 @@ void *mcb_sink_reserve(struct mcb_sink *k)
 
 void mcb_sink_commit(struct mcb_sink *k, size_t len)
 {
+	if (k->q) {
+		struct mcb_sink_chunk *c = filling(k->q);
+
+		c->len[c->n++] = (uint32_t)len;
+		c->used += len;
+		return;
+	}
 	k->iov[k->n].iov_base = k->arena + k->used;
 	k->iov[k->n].iov_len = len;
 	k->n++;
@@ -311,7 +395,8 @@ static unsigned send_runs(struct mcb_sink *k)
 	return failed;
 }
 
-unsigned mcb_sink_flush(struct mcb_sink *k)
+/* What is in k->iov[0 .. k->n): as runs, or one by one. */
+static unsigned send_queued_iov(struct mcb_sink *k)
 {
 	unsigned failed;
 
@@ -321,4 +406,171 @@ unsigned mcb_sink_flush(struct mcb_sink *k)
 	k->n = 0;
 	k->used = 0;
 	return failed;
+}
+
+unsigned mcb_sink_flush(struct mcb_sink *k)
+{
+	if (k->q) {
+		publish(k);
+		return 0;
+	}
+	return send_queued_iov(k);
+}
+
+/* A chunk, cap datagrams per sendmmsg, as the inline sink sends. */
+static void send_chunk(struct mcb_sink *k, const struct mcb_sink_chunk *c)
+{
+	size_t pos = 0;
+
+	for (unsigned i = 0; i < c->n;) {
+		k->n = 0;
+		for (; i < c->n && k->n < k->cap; i++) {
+			k->iov[k->n].iov_base = c->arena + pos;
+			k->iov[k->n].iov_len = c->len[i];
+			k->n++;
+			pos += c->len[i];
+		}
+		send_queued_iov(k);
+	}
+}
+
+static void *sink_thread(void *arg)
+{
+	struct mcb_sink *k = arg;
+	struct mcb_sink_queue *q = k->q;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		const struct mcb_sink_chunk *c;
+
+		while (q->tail == q->head && !q->stop)
+			pthread_cond_wait(&q->work, &q->lock);
+		if (q->tail == q->head)
+			break;	/* stopped, and all was sent */
+		c = &q->chunks[q->tail % q->nchunks];
+		pthread_mutex_unlock(&q->lock);
+		send_chunk(k, c);
+		pthread_mutex_lock(&q->lock);
+		q->tail++;
+		q->st = k->st;
+		pthread_cond_signal(&q->done);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+/* The thread, with every signal blocked: the main loop takes them. */
+static int start_thread(struct mcb_sink *k)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&k->q->thread, NULL, sink_thread, k);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		mcb_log(k->log, LOG_WARNING, "%s/%s: sending thread: %s; "
+			"sending inline", k->cfg->family, k->cfg->group,
+			strerror(err));
+		return -err;
+	}
+	k->q->started = true;
+	return 0;
+}
+
+/* Hand the chunk being filled to the thread, and take the next free one
+ * (waiting while the thread holds them all). */
+static void publish(struct mcb_sink *k)
+{
+	struct mcb_sink_queue *q = k->q;
+	struct mcb_sink_chunk *c = filling(q);
+
+	if (!c->n)
+		return;
+	/* Started here, not at open: after the bridge gave up its
+	 * privileges, which a thread started before would keep. */
+	if (!q->started && (q->inline_only || start_thread(k) < 0)) {
+		q->inline_only = true;
+		send_chunk(k, c);
+		q->st = k->st;
+		c->n = 0;
+		c->used = 0;
+		return;
+	}
+	pthread_mutex_lock(&q->lock);
+	q->head++;
+	pthread_cond_signal(&q->work);
+	while (q->head - q->tail >= q->nchunks)
+		pthread_cond_wait(&q->done, &q->lock);
+	if (q->head == q->tail)
+		q->head = q->tail = 0;
+	pthread_mutex_unlock(&q->lock);
+	c = filling(q);
+	c->n = 0;
+	c->used = 0;
+}
+
+int mcb_sink_queue(struct mcb_sink *k, size_t bytes)
+{
+	struct mcb_sink_queue *q;
+	int err;
+
+	if (k->q)
+		return -EALREADY;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->arena_size = MCB_CHUNK_BYTES + k->max_datagram;
+	q->nchunks = (unsigned)(bytes / q->arena_size);
+	if (q->nchunks < 2)
+		q->nchunks = 2;
+	q->chunks = calloc(q->nchunks, sizeof(*q->chunks));
+	err = pthread_mutex_init(&q->lock, NULL);
+	if (!err)
+		err = pthread_cond_init(&q->work, NULL);
+	if (!err)
+		err = pthread_cond_init(&q->done, NULL);
+	if (err || !q->chunks) {
+		free(q->chunks);
+		free(q);
+		return err ? -err : -ENOMEM;
+	}
+	k->q = q;
+	/* Address space only: pages are touched as chunks fill. */
+	for (unsigned i = 0; i < q->nchunks; i++) {
+		q->chunks[i].arena = malloc(q->arena_size);
+		q->chunks[i].len = malloc(MCB_CHUNK_DGRAMS *
+					  sizeof(*q->chunks[i].len));
+		if (!q->chunks[i].arena || !q->chunks[i].len) {
+			queue_free(k);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void mcb_sink_sync(struct mcb_sink *k)
+{
+	struct mcb_sink_queue *q = k->q;
+
+	if (!q)
+		return;
+	publish(k);
+	pthread_mutex_lock(&q->lock);
+	while (q->tail != q->head)
+		pthread_cond_wait(&q->done, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+}
+
+struct mcb_sink_stats mcb_sink_stats(struct mcb_sink *k)
+{
+	struct mcb_sink_stats st;
+
+	if (!k->q)
+		return k->st;
+	pthread_mutex_lock(&k->q->lock);
+	st = k->q->started ? k->q->st : k->st;
+	pthread_mutex_unlock(&k->q->lock);
+	return st;
 }

@@ -281,7 +281,7 @@ void mcb_nlsrc_truncated(struct mcb_nlsrc *s, uint64_t now_ns)
  * The kernel seq and time: the attributes the encoders name (the rule of
  * mcb_attr_named), so that the seq tracked is the one the datagram carries.
  */
-static void kernel_seq_time(struct mcb_nl_event *ev)
+static void kernel_seq_time_walk(struct mcb_nl_event *ev)
 {
 	const struct mcb_attr_desc *d;
 	struct mcb_nla_iter it;
@@ -305,6 +305,31 @@ static void kernel_seq_time(struct mcb_nl_event *ev)
 			ev->has_kernel_time = true;
 		}
 	}
+}
+
+/* nla_len and nla_type of a u64 attribute of this type, no flags. */
+#define U64_ATTR(type)	((uint32_t)(NLA_HDRLEN + 8) | (uint32_t)(type) << 16)
+
+static void kernel_seq_time(struct mcb_nl_event *ev)
+{
+	const unsigned char *a = ev->attrs;
+	uint32_t h0, h1;
+
+	/* The module's layout: seq, then timestamp_ns, first (no pad
+	 * attributes where 64-bit access may be unaligned): the walk would
+	 * take exactly these two. */
+	if (ev->attr_len >= 2 * (NLA_HDRLEN + 8)) {
+		memcpy(&h0, a, sizeof(h0));
+		memcpy(&h1, a + NLA_HDRLEN + 8, sizeof(h1));
+		if (h0 == U64_ATTR(MCBRIDGE_ATTR_SEQ) &&
+		    h1 == U64_ATTR(MCBRIDGE_ATTR_TIMESTAMP_NS)) {
+			memcpy(&ev->kernel_seq, a + NLA_HDRLEN, 8);
+			memcpy(&ev->kernel_time_ns, a + 2 * NLA_HDRLEN + 8, 8);
+			ev->has_kernel_seq = ev->has_kernel_time = true;
+			return;
+		}
+	}
+	kernel_seq_time_walk(ev);
 }
 
 static void announce_lost(struct mcb_nlsrc *s, uint64_t lost,
@@ -431,7 +456,9 @@ void mcb_nlsrc_refill_tail(struct mcb_nlsrc *s, uint64_t now_ns)
 static void deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh,
 		    uint64_t now_ns, bool from_history)
 {
-	struct genlmsghdr *g = nlmsg_data(nlh);
+	/* The caller checked nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN. */
+	const struct genlmsghdr *g = (const struct genlmsghdr *)
+		((const unsigned char *)nlh + NLMSG_HDRLEN);
 	struct mcb_nl_event ev;
 
 	memset(&ev, 0, sizeof(ev));
@@ -442,8 +469,8 @@ static void deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh,
 	ev.cmd = g->cmd;
 	ev.genl_version = g->version;
 	ev.bridge_time_ns = now_ns;
-	ev.attrs = genlmsg_attrdata(g, 0);
-	ev.attr_len = (uint32_t)genlmsg_attrlen(g, 0);
+	ev.attrs = (const unsigned char *)g + GENL_HDRLEN;
+	ev.attr_len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
 	if (!from_history)
 		s->st.received++;
 	if (s->is_mcbridge) {
@@ -460,10 +487,19 @@ static void deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh,
 void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
 		       bool has_group, uint32_t group, uint64_t now_ns)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-	int rem = len > INT32_MAX ? INT32_MAX : (int)len;
+	const unsigned char *p = buf;
+	size_t rem = len;
 
-	for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem)) {
+	/* NLMSG_OK / NLMSG_NEXT, inline: this runs for every event. */
+	while (rem >= NLMSG_HDRLEN) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)p;
+		size_t step;
+
+		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > rem)
+			break;
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		p += step < rem ? step : rem;
+		rem -= step < rem ? step : rem;
 		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 			continue;	/* NOOP / ERROR / DONE: not events */
 		/* Only the current family id and group: anything else is left
@@ -474,7 +510,7 @@ void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
 			s->st.stale++;
 			continue;
 		}
-		if (!genlmsg_valid_hdr(nlh, 0)) {
+		if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN) {
 			s->st.malformed++;
 			continue;
 		}

@@ -343,8 +343,14 @@ static const struct mcb_opt options[] = {
 	  mcb_opt_set_choice, F(d.format), .min = MCB_FMT_JSON,
 	  .choices = format_names },
 	{ "rcvbuf", 'r', "BYTES",
-	  "netlink receive buffer, K/M/G suffix allowed (32M)",
+	  "netlink receive buffer, K/M/G suffix allowed (256M)",
 	  mcb_opt_set_size, F(o.rcvbuf), 4096, INT_MAX },
+	{ "send-queue", 'q', "BYTES",
+	  "send from a thread of its own per mapping, through a\n"
+	  "queue of encoded datagrams of at most BYTES, K/M/G\n"
+	  "suffix allowed (0, the default: send from the reading\n"
+	  "thread)",
+	  mcb_opt_set_size, F(o.send_queue), 0, 1ull << 34 },
 	{ "max-datagram", 's', "N",
 	  "largest datagram, " MCB_STR(MCB_MIN_DATAGRAM) ".."
 	  MCB_STR(MCB_WIRE_MAX_DATAGRAM) " (" MCB_STR(MCB_WIRE_MAX_DATAGRAM)
@@ -428,6 +434,7 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 
 	memset(&st, 0, sizeof(st));
 	st.o.rcvbuf = MCB_BRIDGE_DEFAULT_RCVBUF;
+	st.o.send_queue = MCB_BRIDGE_DEFAULT_SEND_QUEUE;
 	st.o.max_datagram = MCB_WIRE_MAX_DATAGRAM;
 	st.o.batch = MCB_BRIDGE_DEFAULT_BATCH;
 	st.d.group.in.sin_family = AF_INET;

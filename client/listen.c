@@ -186,21 +186,6 @@ static void note_notice(struct state *s, const struct mcb_event *ev)
 	}
 }
 
-static bool wanted(const struct listen_opts *o, const struct mcb_event *ev)
-{
-	unsigned bit;
-
-	if (!o->type_mask || ev->kind != MCB_KIND_EVENT)
-		return true;
-	if (!mcb_event_is_mcbridge(ev) || !(ev->has & MCB_HAS_TYPE))
-		bit = MCB_TYPE_OTHER;
-	else if (ev->type < MCB_TYPE_OTHER)
-		bit = ev->type;
-	else
-		return false;
-	return o->type_mask & (1u << bit);
-}
-
 static void print_event(struct state *s, const struct mcb_event *ev,
 			uint64_t now, bool repaired)
 {
@@ -269,7 +254,7 @@ static void deliver(struct state *s, const struct mcb_event *ev,
 		s->c.events++;
 	else
 		note_notice(s, ev);
-	if (!wanted(s->o, ev))
+	if (!mcb_filter_match(&s->o->filter, ev))
 		return;
 	print_event(s, ev, now, repaired);
 	if (ev->kind == MCB_KIND_EVENT)
@@ -397,8 +382,11 @@ static int announce(const struct listen_opts *o, int fd)
 	int rcvbuf = 0, err;
 	socklen_t sl = sizeof(rcvbuf);
 
-	/* The kernel reports twice what it was asked for (bookkeeping). */
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl) == 0 &&
+	/* The kernel reports twice what it was asked for (bookkeeping).
+	 * The default is what it can be (net.core.rmem_max without
+	 * CAP_NET_ADMIN): only a size asked for is worth a warning. */
+	if (o->cfg.rcvbuf != MCB_LISTEN_DEFAULT_RCVBUF &&
+	    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl) == 0 &&
 	    rcvbuf / 2 < o->cfg.rcvbuf)
 		fprintf(stderr, TAG "warning: receive buffer is %d bytes, "
 			"not %d (net.core.rmem_max)\n", rcvbuf / 2,
@@ -423,21 +411,31 @@ static int announce(const struct listen_opts *o, int fd)
 	return 0;
 }
 
-/* Read what is queued, at most DRAIN_BATCH datagrams.  Returns 1 when
- * more may be queued, 0 when empty, -errno on a receive error. */
+/* Read what is queued, at most DRAIN_BATCH datagrams (a receive may hold
+ * a run of them: UDP_GRO).  Returns 1 when more may be queued, 0 when
+ * empty, -errno on a receive error. */
 static int drain(struct state *s, int fd, unsigned char *buf, size_t cap,
 		 bool *done)
 {
+	const struct listen_opts *o = s->o;
+	unsigned taken = 0;
 	int err;
 
-	const struct listen_opts *o = s->o;
-
-	for (int i = 0; i < DRAIN_BATCH && !*done; i++) {
+	while (taken < DRAIN_BATCH && !*done) {
 		union mcb_addr src = { 0 };
-		socklen_t sl = sizeof(src);
+		struct iovec iov = { .iov_base = buf, .iov_len = cap + 1 };
+		union {
+			char b[MCB_GRO_CMSG_SPACE];
+			struct cmsghdr align;
+		} ctl;
+		struct msghdr mh = {
+			.msg_name = &src, .msg_namelen = sizeof(src),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.b, .msg_controllen = sizeof(ctl.b),
+		};
 		/* MSG_TRUNC: the real length, to tell oversized apart. */
-		ssize_t n = recvfrom(fd, buf, cap + 1, MSG_DONTWAIT | MSG_TRUNC,
-				     &src.sa, &sl);
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+		size_t seg;
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -448,12 +446,26 @@ static int drain(struct state *s, int fd, unsigned char *buf, size_t cap,
 			fprintf(stderr, TAG "recv: %s\n", strerror(-err));
 			return err;
 		}
-		handle(s, buf, (size_t)n, cap, &src);
-		if (s->rep)
-			repair_drain(s, s->now);
-		if (s->out_closed || s->out_failed ||
-		    (o->count && s->c.printed >= o->count))
-			*done = true;
+		/* A run of datagrams of seg bytes (the last may be shorter),
+		 * queued as one: each is handled on its own. */
+		seg = mcb_gro_size(&mh);
+		if (!seg || seg >= (size_t)n || (size_t)n > cap)
+			seg = (size_t)n;
+		for (size_t off = 0; off == 0 || off < (size_t)n; off += seg) {
+			size_t len = (size_t)n - off < seg ? (size_t)n - off : seg;
+
+			handle(s, buf + off, len, cap, &src);
+			if (s->rep)
+				repair_drain(s, s->now);
+			taken++;
+			if (s->out_closed || s->out_failed ||
+			    (o->count && s->c.printed >= o->count)) {
+				*done = true;
+				break;
+			}
+			if (!seg)
+				break;
+		}
 	}
 	return 1;
 }
@@ -556,6 +568,7 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	 * shows up as oversized; on the stack: no global state. */
 	unsigned char buf[MCB_WIRE_MAX_DATAGRAM + 1];
 	struct state s = { .o = o };
+	struct mcb_listen_cfg cfg = o->cfg;
 	struct pollfd pfd[2];
 	nfds_t nfds = 1;
 	const char *what;
@@ -570,7 +583,9 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 		fprintf(stderr, TAG "libcrypto has no HMAC-SHA256\n");
 		return rc;
 	}
-	pfd[0].fd = mcb_listen_open(&o->cfg, &what);
+	if (!o->no_kernel_filter)
+		cfg.filter = &o->filter;
+	pfd[0].fd = mcb_listen_open(&cfg, &what);
 	pfd[0].events = POLLIN;
 	if (pfd[0].fd < 0) {
 		rc = -errno;

@@ -15,12 +15,10 @@
 #include "mcbridge_client.h"
 
 #define MCB_LISTEN_NAME		"mcbridge-listen"
-/* The listener's socket receive buffer (the bridge has its own). */
-#define MCB_LISTEN_DEFAULT_RCVBUF	(4 << 20)
 #define MCB_MAX_LINGER_US	100000
 
 /* --type bit for events of other families (no mcbridge type). */
-#define MCB_TYPE_OTHER		31
+#define MCB_TYPE_OTHER		MCB_FILTER_TYPE_OTHER
 
 struct listen_opts {
 	struct mcb_listen_cfg cfg;
@@ -29,7 +27,10 @@ struct listen_opts {
 	uint64_t count;		/* events to print, 0 = no limit */
 	uint64_t timeout_ms;	/* 0 = none */
 	enum mcb_format format;
-	uint32_t type_mask;	/* 1 << type (MCB_TYPE_OTHER), 0 = all */
+	/* --type, --family: checked on every event, and (unless
+	 * --no-kernel-filter) attached to the socket as a BPF filter */
+	struct mcb_filter filter;
+	bool no_kernel_filter;
 	bool human;
 	bool latency;
 	int ready_fd;		/* -1 = none */

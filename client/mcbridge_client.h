@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
 
 #include <mcbridge/attrs.h>
 #include <mcbridge/auth.h>
@@ -278,7 +279,59 @@ void mcb_lat_add(struct mcb_latency *l, int64_t ns);
  * by max; 0 when empty. */
 uint64_t mcb_lat_quantile(const struct mcb_latency *l, double q);
 
+/* ---- kernel-side filters (filter.c) ---- */
+
+/*
+ * What a listener wants, as a classic BPF socket filter (SO_ATTACH_FILTER)
+ * that keeps the other event datagrams from ever reaching its socket: no
+ * wake-up, no copy.  The filter only drops events it can read and knows to
+ * be unwanted; notices of every kind (overrun, lost, and any kind added
+ * later), datagrams it cannot read (too short, another format, attributes
+ * in the other byte order, a type attribute past the first
+ * MCB_FILTER_MAX_ATTRS) reach the socket, so check what arrives with
+ * mcb_filter_match() too.
+ *
+ *   binary: by family (the header's) and by type (the mcbridge family's
+ *           type attribute);
+ *   json:   by family only, from the prefix every event datagram starts
+ *           with, {"kind":"event","family":"NAME" (mcbridge-events(7));
+ *           filtering by type needs the binary format (a JSON listener
+ *           gets every type and filters in userspace).
+ *
+ * The kernel counts what a filter drops as drops of the socket
+ * (/proc/net/udp "drops", SO_MEMINFO, Udp InErrors): not losses.
+ */
+#define MCB_FILTER_TYPE_OTHER	31	/* types bit: events of other families */
+#define MCB_FILTER_MAX_FAMILIES	8
+#define MCB_FILTER_MAX_ATTRS	8	/* attributes walked for the type */
+#define MCB_FILTER_MAX_INSNS	1024	/* BPF_MAXINSNS is 4096 */
+
+struct mcb_filter {
+	/* bit t: mcbridge events of type t (t < 31); bit 31: events of
+	 * other families (or without a type); 0: every type */
+	uint32_t types;
+	unsigned nfamilies;		/* 0: every family */
+	char families[MCB_FILTER_MAX_FAMILIES][MCB_WIRE_NAMSIZ];
+};
+
+/* Add a family name: 0, -EINVAL (empty or too long) or -ENOSPC. */
+int mcb_filter_add_family(struct mcb_filter *f, const char *name);
+/* True when f lets everything through (no program needed). */
+bool mcb_filter_wants_all(const struct mcb_filter *f);
+/* Does f want ev?  Notices: always. */
+bool mcb_filter_match(const struct mcb_filter *f, const struct mcb_event *ev);
+/* The program into prog (cap instructions): its length, or -E2BIG. */
+int mcb_filter_build(const struct mcb_filter *f, struct sock_filter *prog,
+		     size_t cap);
+/* Build and attach to the socket fd: 0 or -errno.  A filter that wants
+ * everything attaches nothing. */
+int mcb_filter_attach(int fd, const struct mcb_filter *f);
+
 /* ---- sockets (sock.c) ---- */
+
+/* mcbridge-listen's receive buffer (bytes asked for: the kernel doubles
+ * it; without CAP_NET_ADMIN net.core.rmem_max caps it). */
+#define MCB_LISTEN_DEFAULT_RCVBUF	(32 << 20)
 
 struct mcb_listen_cfg {
 	struct in_addr group;
@@ -290,7 +343,24 @@ struct mcb_listen_cfg {
 	 * 0 or AF_INET: the IPv4 group above. */
 	sa_family_t family;
 	struct in6_addr group6;
+	/* Attached (mcb_filter_attach) before the group is joined, so that
+	 * no unwanted datagram is ever queued; NULL: none. */
+	const struct mcb_filter *filter;
+	/* Take a sender's run of equal-sized datagrams (mcbridged sends them
+	 * as one UDP_SEGMENT message) in one receive, as the kernel queued it
+	 * (UDP_GRO): no wake-up or copy per datagram.  Split what arrives
+	 * with mcb_gro_size().  Not with a filter, which would judge a run by
+	 * its first datagram: then ignored.  Best effort: kernels without it
+	 * deliver one datagram per receive. */
+	bool gro;
 };
+
+/* Control buffer room for the UDP_GRO segment size (recvmsg). */
+#define MCB_GRO_CMSG_SPACE	CMSG_SPACE(sizeof(int))
+
+/* The size of the datagrams a receive holds back to back (the last may be
+ * shorter), from its UDP_GRO control message; 0: one datagram. */
+size_t mcb_gro_size(const struct msghdr *mh);
 
 /* Open, bind and join.  Returns the fd, or -1 with errno set and *what the
  * failing step. */

@@ -56,7 +56,7 @@ static int set_types(const struct mcb_opt *opt, const char *list, void *cfg,
 	if (strlen(list) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, list);
-	o->type_mask = 0;
+	o->filter.types = 0;
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		long t = mcb_value(mcb_event_type_names, tok, strlen(tok));
@@ -68,9 +68,31 @@ static int set_types(const struct mcb_opt *opt, const char *list, void *cfg,
 			t = (long)n;
 		if (t < 0)
 			return -EINVAL;
-		o->type_mask |= 1u << t;
+		o->filter.types |= 1u << t;
 	}
-	return o->type_mask ? 0 : -EINVAL;
+	return o->filter.types ? 0 : -EINVAL;
+}
+
+static int set_families(const struct mcb_opt *opt, const char *list,
+			void *cfg, char *why, size_t why_size)
+{
+	struct listen_opts *o = cfg;
+	char buf[MCB_FILTER_MAX_FAMILIES * MCB_WIRE_NAMSIZ];
+	char *save = NULL, *tok;
+
+	(void)opt;
+	snprintf(why, why_size, "expected a list of at most %d generic "
+		 "netlink family names of 1..%d characters",
+		 MCB_FILTER_MAX_FAMILIES, MCB_WIRE_NAMSIZ - 1);
+	if (strlen(list) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, list);
+	o->filter.nfamilies = 0;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (mcb_filter_add_family(&o->filter, tok) < 0)
+			return -EINVAL;
+	return o->filter.nfamilies ? 0 : -EINVAL;
 }
 
 static void print_version(FILE *out)
@@ -105,7 +127,19 @@ static const struct mcb_opt options[] = {
 	{ "type", 'T', "LIST",
 	  "print only these event types: netdev, module,\n"
 	  "heartbeat, injected, a number, or other (events\n"
-	  "of other families); notices are always printed", .set = set_types },
+	  "of other families); notices are always printed;\n"
+	  "binary datagrams of other types never reach the\n"
+	  "socket (a kernel filter), JSON ones are read and\n"
+	  "skipped", .set = set_types },
+	{ "family", 'F', "LIST",
+	  "print only events of these generic netlink\n"
+	  "families (comma-separated); notices are always\n"
+	  "printed; the others never reach the socket (a\n"
+	  "kernel filter, both formats)", .set = set_families },
+	{ "no-kernel-filter", 0, NULL,
+	  "filter --type and --family here only, after\n"
+	  "receiving every datagram",
+	  mcb_opt_set_flag, F(no_kernel_filter) },
 	{ "human", 'H', NULL, "human-readable lines instead of JSON",
 	  mcb_opt_set_flag, F(human) },
 	{ "latency", 'l', NULL,
@@ -114,7 +148,7 @@ static const struct mcb_opt options[] = {
 	  mcb_opt_set_flag, F(latency) },
 	/* The kernel doubles the value it is given, into an int. */
 	{ "rcvbuf", 'r', "BYTES",
-	  "socket receive buffer, k/M suffixes (default 4M)",
+	  "socket receive buffer, k/M suffixes (default 32M)",
 	  mcb_opt_set_size, F(cfg.rcvbuf), 1, INT_MAX / 2 },
 	{ "ready-fd", 0, "N",
 	  "write \"ready\\n\" to fd N once joined, then close it",
@@ -190,6 +224,7 @@ int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 	o->iface_str = default_iface;
 	o->cfg.port = MCB_DEFAULT_PORT;
 	o->cfg.rcvbuf = MCB_LISTEN_DEFAULT_RCVBUF;
+	o->cfg.gro = true;
 	o->format = MCB_FMT_AUTO;
 	o->ready_fd = -1;
 	o->repair_addr = MCB_DEFAULT_REPAIR_ADDR ":"

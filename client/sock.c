@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include "lib/sockbuf.h"
@@ -113,6 +114,22 @@ int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what)
 		}
 	}
 
+	if (cfg->filter) {
+		int err = mcb_filter_attach(fd, cfg->filter);
+
+		*what = "SO_ATTACH_FILTER";
+		if (err < 0) {
+			errno = -err;
+			goto fail;
+		}
+	}
+	/* Best effort: without it (before Linux 5.0) nothing changes. */
+	if (cfg->gro && (!cfg->filter || mcb_filter_wants_all(cfg->filter)) &&
+	    setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) < 0 &&
+	    errno != ENOPROTOOPT) {
+		*what = "UDP_GRO";
+		goto fail;
+	}
 	if ((ipv6 ? join_ipv6(fd, cfg, what) : join_ipv4(fd, cfg, what)) < 0)
 		goto fail;
 	*what = NULL;
@@ -123,4 +140,19 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+size_t mcb_gro_size(const struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c;
+	     c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int size;
+
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	}
+	return 0;
 }

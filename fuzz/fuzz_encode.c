@@ -55,20 +55,32 @@ static void check_client_decodes(const void *buf, size_t len, int kind,
 	}
 }
 
+struct fuzz_ctx {
+	uint64_t bseq;
+	struct mcb_enc_prep prep;	/* the mapping's, as loop.c makes it */
+};
+
 static void emit(void *ctx, struct mcb_nl_event *ev)
 {
 	static const mcb_encode_fn enc[] = { mcb_encode_json, mcb_encode_binary };
-	uint64_t *bseq = ctx;
+	struct fuzz_ctx *c = ctx;
 
-	ev->bridge_seq = ++*bseq;
+	ev->bridge_seq = ++c->bseq;
 	for (size_t i = 0; i < 2; i++) {
-		unsigned char *buf = malloc(cap);
-		bool trunc = false;
-		size_t len;
+		unsigned char *buf = malloc(cap), *again = malloc(cap);
+		bool trunc = false, trunc2 = false;
+		size_t len, len2;
 
-		if (!buf)
+		if (!buf || !again)
 			abort();
+		ev->prep = NULL;
 		len = enc[i](ev, buf, cap, &trunc);
+		/* The mapping's prepared names give the very same bytes. */
+		ev->prep = &c->prep;
+		len2 = enc[i](ev, again, cap, &trunc2);
+		if (len2 != len || trunc2 != trunc || memcmp(buf, again, len))
+			abort();
+		free(again);
 		if (len > cap)
 			abort();
 		/* 0 is allowed only when even the fixed fields do not fit. */
@@ -89,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct mcb_log log = { .use_syslog = false };
 	struct mcb_map_cfg cfg = { .group = "events" };
 	struct mcb_nlsrc s;
-	uint64_t bseq = 0;
+	static struct fuzz_ctx fc;
 	unsigned char *msg;
 	size_t len;
 	uint8_t flags;
@@ -111,7 +123,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.family_id = FAMILY_ID;
 	s.group_id = GROUP_ID;
 	s.emit = emit;
-	s.emit_ctx = &bseq;
+	fc.bseq = 0;
+	mcb_enc_prepare(&fc.prep, cfg.family, cfg.group, 0);
+	s.emit_ctx = &fc;
 
 	if (flags & 1) {
 		/* Raw: a copy of exactly the input, so reads past it trap. */

@@ -178,10 +178,12 @@ static inline enum mcb_attr_kind mcb_nla_classify(uint16_t flags,
 						  uint16_t len, bool big_endian,
 						  int depth)
 {
-	bool can_nest = depth < MCB_NLA_NEST_MAX &&
-			mcb_nla_is_nested(p, len, big_endian);
+	/* The rules above in their order; the walk of the payload as
+	 * attributes, the costly one, only where its answer decides. */
+	bool nested_flag = flags & NLA_F_NESTED;
 
-	if ((flags & NLA_F_NESTED) && can_nest)
+	if (nested_flag && depth < MCB_NLA_NEST_MAX &&
+	    mcb_nla_is_nested(p, len, big_endian))
 		return MCB_ATTR_NESTED;
 	if (len == 1)
 		return MCB_ATTR_U8;
@@ -193,7 +195,9 @@ static inline enum mcb_attr_kind mcb_nla_classify(uint16_t flags,
 		return MCB_ATTR_U32;
 	if (len == 8)
 		return MCB_ATTR_U64;
-	if (can_nest)
+	/* With the flag, the walk above already said no. */
+	if (!nested_flag && depth < MCB_NLA_NEST_MAX &&
+	    mcb_nla_is_nested(p, len, big_endian))
 		return MCB_ATTR_NESTED;
 	return MCB_ATTR_HEX;
 }

@@ -70,9 +70,7 @@ static void run(enum mcb_format fmt, bool send)
 	inet_pton(AF_INET, "127.0.0.1", &cfg.iface);
 	cfg.format = fmt;
 	memset(&m, 0, sizeof(m));
-	m.cfg = &cfg;
-	m.max_datagram = MCB_WIRE_MAX_DATAGRAM;
-	m.encode = fmt == MCB_FMT_BINARY ? mcb_encode_binary : mcb_encode_json;
+	mcb_mapping_init(&m, &cfg, MCB_WIRE_MAX_DATAGRAM, 0);
 	if (mcb_sink_open(&m.sink, &cfg, m.max_datagram, BATCH, &lg))
 		exit(1);
 	m.src.cfg = &cfg;

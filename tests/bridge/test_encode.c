@@ -621,6 +621,56 @@ static void binary_truncation(void **state)
 	nlmsg_free(m);
 }
 
+/*
+ * The names a mapping prepares once (mcb_enc_prepare) give the bytes the
+ * encoders write without them: every kind, families that need escaping, a
+ * command and a run other than the prepared ones, both formats, and limits
+ * that cut the datagram short.
+ */
+static void prepared_names_same_bytes(void **state)
+{
+	static const char *const fams[][2] = {
+		{ "mcbridge", "events" }, { "ethtool", "monitor" },
+		{ "a\"b\\c", "\x01\x7f\xc3" }, { "0123456789abcde", "g" },
+	};
+	static unsigned char a[MCB_WIRE_MAX_DATAGRAM], b[MCB_WIRE_MAX_DATAGRAM];
+	struct nl_msg *m = netdev_msg(MCBRIDGE_NETDEV_UP);
+	struct mcb_enc_prep prep;
+	mcb_encode_fn enc[] = { mcb_encode_json, mcb_encode_binary };
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		bool mcb = strcmp(fams[f][0], "mcbridge") == 0;
+
+		mcb_enc_prepare(&prep, fams[f][0], fams[f][1], 3000000000u);
+		assert_true(prep.ready);
+		for (int kind = MCB_KIND_EVENT; kind <= MCB_KIND_LOST; kind++)
+		for (int cmd = 0; cmd < 3; cmd++)
+		for (uint32_t run = 0; run < 2; run++)
+		for (size_t e = 0; e < 2; e++)
+		for (size_t cap = 96; cap <= 4096; cap = cap * 2 + 1) {
+			struct mcb_nl_event ev;
+			bool ta, tb;
+			size_t na, nb;
+
+			t_event(&ev, m, fams[f][0], fams[f][1], mcb);
+			ev.kind = (enum mcb_wire_kind)kind;
+			ev.cmd = (uint8_t)(MCBRIDGE_CMD_EVENT + cmd - 1);
+			ev.bridge_seq = 1234567890123ull;
+			ev.bridge_time_ns = 99;
+			ev.bridge_run = run ? 3000000000u : 17;
+			ev.count = 5;
+			na = enc[e](&ev, a, cap, &ta);
+			ev.prep = &prep;
+			nb = enc[e](&ev, b, cap, &tb);
+			assert_int_equal(na, nb);
+			assert_int_equal(ta, tb);
+			assert_memory_equal(a, b, na);
+		}
+	}
+	nlmsg_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +689,7 @@ int main(void)
 		cmocka_unit_test(bridge_run_both_formats),
 		cmocka_unit_test(binary_notice),
 		cmocka_unit_test(binary_truncation),
+		cmocka_unit_test(prepared_names_same_bytes),
 	};
 
 	return cmocka_run_group_tests_name("encode", tests, NULL, NULL);

@@ -70,9 +70,7 @@ static void loop_init(struct mcb_loop *l)
 	cfg.dest.sin_port = htons(9);
 	inet_pton(AF_INET, "225.0.0.1", &cfg.dest.sin_addr);
 	inet_pton(AF_INET, "127.0.0.1", &cfg.iface);
-	m->cfg = &cfg;
-	m->max_datagram = MCB_WIRE_MAX_DATAGRAM;
-	m->encode = mcb_encode_json;
+	mcb_mapping_init(m, &cfg, MCB_WIRE_MAX_DATAGRAM, 0);
 	assert_int_equal(mcb_sink_open(&m->sink, &cfg, m->max_datagram, BATCH,
 				       &lg), 0);
 	assert_int_equal(mcb_nlsrc_open(&m->src, &cfg, 8 << 20, BATCH, &lg,

@@ -64,7 +64,8 @@ static void defaults(void **state)
 	assert_string_equal(a, "127.0.0.1");
 	assert_int_equal(opt.maps[0].ttl, 0);
 	assert_int_equal(opt.maps[0].format, MCB_FMT_JSON);
-	assert_int_equal(opt.rcvbuf, 32 << 20);
+	assert_int_equal(opt.rcvbuf, MCB_BRIDGE_DEFAULT_RCVBUF);
+	assert_int_equal(opt.send_queue, 0);
 	assert_int_equal(opt.max_datagram, 65507);
 	assert_int_equal(opt.batch, 64);
 	assert_false(opt.use_syslog);
@@ -123,6 +124,12 @@ static void numbers(void **state)
 	assert_int_equal(opt.rcvbuf, 65536);
 	assert_int_equal(parse("-r", "8k", NULL), MCB_OPT_RUN);
 	assert_int_equal(opt.rcvbuf, 8192);
+	assert_int_equal(parse("--send-queue", "0", "-q", "1M", NULL),
+			 MCB_OPT_RUN);
+	assert_int_equal(opt.send_queue, 1 << 20);
+	assert_int_equal(parse("--send-queue", "0", NULL), MCB_OPT_RUN);
+	assert_int_equal(opt.send_queue, 0);
+	assert_int_equal(parse("--send-queue", "17G", NULL), MCB_OPT_ERROR);
 	assert_int_equal(parse("--max-datagram", "65507", NULL), MCB_OPT_RUN);
 	assert_int_equal(parse("--max-datagram", "256", NULL), MCB_OPT_RUN);
 }

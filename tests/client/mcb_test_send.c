@@ -3,7 +3,7 @@
  * mcb-test-send: send test datagrams to the mcbridge group, as mcbridged
  * would (IP_MULTICAST_IF, TTL 0), built by the test encoder.
  *
- *   mcb-test-send [-g GROUP] [-p PORT] [-i IFADDR] ITEM...
+ *   mcb-test-send [-g GROUP] [-p PORT] [-i IFADDR] [-S] ITEM...
  *
  *   json:KEY=VAL,...   an event/notice in JSON      bin:KEY=VAL,...  binary
  *   raw:TEXT           TEXT as it is                zeros:N          N zero bytes
@@ -14,6 +14,10 @@
  * ifname module text truncated=1 be=1 generic=1 (canned attributes of
  * another family), and to break it: magic version hdrlen attrdelta cut=N
  * (send N bytes).  n=N sends N copies, bseq and kseq counting up.
+ *
+ * -S: send them as mcbridged does, runs of equal-sized datagrams (the last
+ * of a run may be shorter, at most 64 and 65,000 bytes) as one
+ * UDP_SEGMENT message each.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <linux/mcbridge.h>
@@ -193,13 +198,75 @@ static void parse_spec(char *kv, struct spec *s)
 	}
 }
 
+/* -S: datagrams held back to back until the end, then sent as runs. */
+static struct {
+	bool on;
+	unsigned char buf[1 << 20];
+	size_t used;
+	size_t len[4096];
+	unsigned n;
+} runs;
+
 static void send_one(int fd, const struct sockaddr_in *to, const void *buf,
 		     size_t len)
 {
+	if (runs.on) {
+		if (runs.n == 4096 || sizeof(runs.buf) - runs.used < len)
+			die("too many for -S", "");
+		memcpy(runs.buf + runs.used, buf, len);
+		runs.used += len;
+		runs.len[runs.n++] = len;
+		return;
+	}
 	if (sendto(fd, buf, len, 0, (const struct sockaddr *)to,
 		   sizeof(*to)) != (ssize_t)len) {
 		perror("mcb-test-send: sendto");
 		exit(1);
+	}
+}
+
+/* The runs mcbridged's sink makes (bridge/mcsink.c), one message each. */
+static void send_runs(int fd, const struct sockaddr_in *to)
+{
+	size_t pos = 0;
+
+	for (unsigned i = 0; i < runs.n;) {
+		size_t seg = runs.len[i], total = seg;
+		unsigned j = i + 1;
+		union {
+			char b[CMSG_SPACE(sizeof(uint16_t))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov;
+		struct msghdr mh = { .msg_name = (void *)to,
+				     .msg_namelen = sizeof(*to),
+				     .msg_iov = &iov, .msg_iovlen = 1 };
+
+		while (j < runs.n && j - i < 64 && runs.len[j] <= seg &&
+		       total + runs.len[j] <= 65000) {
+			total += runs.len[j++];
+			if (runs.len[j - 1] < seg)
+				break;
+		}
+		iov.iov_base = runs.buf + pos;
+		iov.iov_len = total;
+		if (j - i > 1) {
+			uint16_t gso = (uint16_t)seg;
+			struct cmsghdr *c = &ctl.align;
+
+			mh.msg_control = ctl.b;
+			mh.msg_controllen = sizeof(ctl.b);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(gso));
+			memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+		}
+		if (sendmsg(fd, &mh, 0) != (ssize_t)total) {
+			perror("mcb-test-send: sendmsg UDP_SEGMENT");
+			exit(1);
+		}
+		pos += total;
+		i = j;
 	}
 }
 
@@ -214,8 +281,11 @@ int main(int argc, char **argv)
 
 	inet_pton(AF_INET, MCB_DEFAULT_GROUP, &to.sin_addr);
 	inet_pton(AF_INET, MCB_DEFAULT_IFACE, &iface);
-	while ((c = getopt(argc, argv, "g:p:i:")) != -1) {
+	while ((c = getopt(argc, argv, "g:p:i:S")) != -1) {
 		switch (c) {
+		case 'S':
+			runs.on = true;
+			break;
 		case 'g':
 			if (inet_pton(AF_INET, optarg, &to.sin_addr) != 1)
 				die("bad group", optarg);
@@ -291,5 +361,7 @@ int main(int argc, char **argv)
 			die("unknown item", item);
 		}
 	}
+	if (runs.on)
+		send_runs(fd, &to);
 	return close(fd) < 0;
 }

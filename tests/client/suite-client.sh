@@ -46,7 +46,7 @@ check() {
 
 # ---------------------------------------------------------------- unit tests
 
-UNIT_TESTS="test_decode_json test_decode_binary test_format test_stats test_options test_repair"
+UNIT_TESTS="test_decode_json test_decode_binary test_format test_stats test_options test_repair test_filter"
 for san in 0 1; do
 	obj=build
 	[ "$san" = 1 ] && obj=build/san
@@ -148,6 +148,15 @@ summary() {
 }
 
 # expect_summary TAG KEY=N...: every KEY has value N.
+# udp_drops PID: the drops counter of PID's UDP socket (/proc/net/udp).
+udp_drops() {
+	local ino
+	ino=$(readlink /proc/"$1"/fd/* 2>/dev/null |
+		sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | head -n 1)
+	awk -v ino="$ino" 'NR > 1 && $10 == ino { print $13 }' /proc/net/udp \
+		/proc/net/udp6
+}
+
 expect_summary() {
 	local tag=$1 kv v r=0
 	shift
@@ -478,8 +487,82 @@ PY
 assert [(e['kind'], e.get('type'), e['family']) for e in L] == [
     ('event', 'module', 'mcbridge'), ('overrun', None, 'mcbridge'),
     ('event', None, 'nlctrl')], L"
-	check "--type: filtered events still counted $s" expect_summary type \
-		events=4 printed=2
+	# The JSON netdev event was read and skipped; the binary heartbeat
+	# never reached the socket (the kernel filter).
+	check "--type: events read but not wanted still counted $s" \
+		expect_summary type events=3 printed=2
+
+	# The kernel filter: binary events of other types and families never
+	# reach the socket (the kernel counts them as its drops), JSON ones
+	# (types need binary) and notices do.  With --no-kernel-filter the
+	# same lines, nothing dropped.  A last wanted event marks the end.
+	for kf in kernel user; do
+		next_port
+		extra=()
+		[ $kf = user ] && extra=(--no-kernel-filter)
+		start kf$kf -p $PORT -t 20 --type module "${extra[@]}" &&
+		send "bin:bseq=1,$NETDEV" "bin:bseq=2,$MODULE" \
+		     "bin:bseq=3,type=heartbeat" "bin:kind=overrun,count=1,bseq=4" \
+		     "bin:family=nlctrl,group=notify,bseq=5,generic=1" \
+		     "json:bseq=6,$NETDEV" "bin:kind=lost,count=3,bseq=7" \
+		     "bin:bseq=8,$MODULE"
+		check "--type module ($kf filter): 4 lines $s" wait_lines "$W/kf$kf.out" 4
+		check "--type module ($kf filter): module, notices, module $s" \
+			pyjson "$W/kf$kf.out" "
+assert [(e['kind'], e.get('type')) for e in L] == [('event', 'module'),
+    ('overrun', None), ('lost', None), ('event', 'module')], L"
+		want=0
+		[ $kf = kernel ] && want=3
+		drops=$(udp_drops "${LPID[kf$kf]}")
+		check "--type module ($kf filter): $want datagrams dropped at the socket $s" \
+			test "$drops" = $want
+		kill -TERM "${LPID[kf$kf]}"
+		check "--type module ($kf filter): exit 0 $s" done_ok kf$kf
+		check "--type module ($kf filter): received $((8 - want)) $s" \
+			expect_summary kf$kf received=$((8 - want)) printed=2
+	done
+	# --family, both formats: the JSON event prefix is enough.
+	next_port
+	start fam -p $PORT -t 20 --family nlctrl &&
+	send "bin:bseq=1,$NETDEV" "json:bseq=2,$MODULE" \
+	     "json:family=nlctrl,group=notify,bseq=3,generic=1" \
+	     "json:kind=overrun,count=1,bseq=4" \
+	     "bin:family=nlctrl,group=notify,bseq=5,generic=1"
+	check "--family nlctrl: 3 lines $s" wait_lines "$W/fam.out" 3
+	check "--family nlctrl: nlctrl events and the notice $s" pyjson "$W/fam.out" "
+assert [(e['kind'], e['family'], e['bridge_seq']) for e in L] == [
+    ('event', 'nlctrl', 3), ('overrun', 'mcbridge', 4),
+    ('event', 'nlctrl', 5)], L"
+	drops=$(udp_drops "${LPID[fam]}")
+	check "--family nlctrl: 2 dropped at the socket $s" test "$drops" = 2
+	kill -TERM "${LPID[fam]}"
+	check "--family nlctrl: exit 0 $s" done_ok fam
+	# Runs sent as mcbridged sends them (UDP_SEGMENT): the listener takes
+	# a run in one receive (UDP_GRO) and prints every datagram of it, in
+	# order; a shorter last one ends a run.  With a kernel filter the
+	# kernel splits the runs and judges each datagram.
+	next_port
+	start gro -p $PORT -t 20 &&
+	"$SEND" -S -p $PORT "bin:bseq=1,n=20,type=heartbeat" \
+		"bin:bseq=21,n=3,type=heartbeat,text=x" "json:bseq=24,n=70,type=heartbeat"
+	check "runs (UDP_SEGMENT): 93 lines $s" wait_lines "$W/gro.out" 93
+	check "runs (UDP_SEGMENT): every datagram once, in order $s" pyjson "$W/gro.out" "
+assert [e['bridge_seq'] for e in L] == list(range(1, 94)), L"
+	kill -TERM "${LPID[gro]}"
+	check "runs (UDP_SEGMENT): exit 0, no gap $s" eval \
+		'done_ok gro && expect_summary gro received=93 gaps=0 bad=0'
+	next_port
+	start grof -p $PORT -t 20 --type heartbeat &&
+	"$SEND" -S -p $PORT "bin:bseq=1,n=10,type=module" \
+		"bin:bseq=11,n=10,type=heartbeat"
+	check "runs with a kernel filter: the 10 wanted $s" wait_lines "$W/grof.out" 10
+	drops=$(udp_drops "${LPID[grof]}")
+	check "runs with a kernel filter: 10 dropped at the socket $s" test "$drops" = 10
+	kill -TERM "${LPID[grof]}"
+	check "runs with a kernel filter: exit 0 $s" done_ok grof
+	check "--family: bad names, exit 2 $s" eval \
+		'"$LISTEN" --family "" 2>/dev/null; test $? -eq 2 &&
+		 "$LISTEN" --family 0123456789abcdef 2>/dev/null; test $? -eq 2'
 
 	# --human.
 	next_port

@@ -58,7 +58,7 @@ static void defaults(void **state)
 	assert_int_equal(o.count, 0);
 	assert_int_equal(o.timeout_ms, 0);
 	assert_int_equal(o.format, MCB_FMT_AUTO);
-	assert_int_equal(o.type_mask, 0);
+	assert_int_equal(o.filter.types, 0);
 	assert_false(o.human);
 	assert_false(o.latency);
 	assert_int_equal(o.ready_fd, -1);
@@ -84,7 +84,7 @@ static void every_option(void **state)
 	assert_int_equal(o.count, 5);
 	assert_int_equal(o.timeout_ms, 1500);
 	assert_int_equal(o.format, MCB_FMT_BINARY);
-	assert_int_equal(o.type_mask, (1u << MCBRIDGE_EVENT_NETDEV) |
+	assert_int_equal(o.filter.types, (1u << MCBRIDGE_EVENT_NETDEV) |
 			 (1u << MCBRIDGE_EVENT_INJECTED) |
 			 (1u << MCB_TYPE_OTHER));
 	assert_true(o.human);
@@ -97,7 +97,7 @@ static void every_option(void **state)
 			       "0", "-f", "json", "-T", "3", "-H", "-l", "-r",
 			       "64k", NULL), OPTS_RUN);
 	assert_int_equal(o.format, MCB_FMT_JSON);
-	assert_int_equal(o.type_mask, 1u << 3);
+	assert_int_equal(o.filter.types, 1u << 3);
 	assert_int_equal(o.cfg.rcvbuf, 64 << 10);
 	assert_int_equal(o.timeout_ms, 0);
 	assert_int_equal(o.count, 0);
