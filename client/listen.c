@@ -57,6 +57,9 @@ struct counters {
 	uint64_t events;	/* kind "event" */
 	uint64_t printed;	/* events printed (passed --type) */
 	uint64_t gaps, missing, restarts, late;
+	/* bridge_seq gaps in a stream the kernel filter thins by type:
+	 * filtered out or lost, which the listener cannot tell apart */
+	uint64_t unseen;
 	uint64_t overrun_notices, overruns;
 	uint64_t lost_notices, lost_events;
 	uint64_t bad;
@@ -76,6 +79,7 @@ struct state {
 	struct mcb_repair *rep;	/* --repair */
 	struct diag_limit diag[DIAG__COUNT];
 	uint64_t now;		/* receive time of the current datagram */
+	bool kfilter;		/* a kernel filter is attached */
 	bool out_closed;	/* stdout gone (EPIPE): stop quietly */
 	bool out_failed;
 };
@@ -121,12 +125,43 @@ static void report_bad(struct state *s, const union mcb_addr *src,
 	putc('\n', stderr);
 }
 
+/* Every event of ev's stream is kept from the socket by the kernel filter
+ * (an unwanted family): its notices and tails still come, with gaps. */
+static bool stream_unwanted(const struct state *s, const struct mcb_event *ev)
+{
+	const struct mcb_filter *f = &s->o->filter;
+	bool found = !f->nfamilies;
+
+	if (!s->kfilter)
+		return false;
+	for (unsigned i = 0; i < f->nfamilies && !found; i++)
+		found = strcmp(ev->family, f->families[i]) == 0;
+	if (!found)
+		return true;
+	return f->types && !mcb_event_is_mcbridge(ev) &&
+	       !(f->types & (1u << MCB_FILTER_TYPE_OTHER));
+}
+
+/* Some events of ev's stream are kept from the socket by type (binary
+ * only): a gap may be those as well as loss. */
+static bool stream_thinned(const struct state *s, const struct mcb_event *ev)
+{
+	return s->kfilter && s->o->filter.types &&
+	       ev->format == MCB_FMT_BINARY && mcb_event_is_mcbridge(ev);
+}
+
 static void check_seq(struct state *s, const struct mcb_event *ev)
 {
 	uint64_t missed;
 
+	if (stream_unwanted(s, ev))
+		return;
 	switch (mcb_seq_check(&s->seq, ev, &missed)) {
 	case MCB_SEQ_GAP:
+		if (stream_thinned(s, ev)) {
+			s->c.unseen += missed;
+			break;
+		}
 		s->c.gaps++;
 		s->c.missing += missed;
 		if (diag_ok(s, DIAG_GAP))
@@ -152,7 +187,9 @@ static void check_seq(struct state *s, const struct mcb_event *ev)
 	case MCB_SEQ_LATE:
 		/* Reported missing when the gap opened: take it back. */
 		s->c.late++;
-		if (s->c.missing)
+		if (stream_thinned(s, ev) && s->c.unseen)
+			s->c.unseen--;
+		else if (s->c.missing)
 			s->c.missing--;
 		break;
 	case MCB_SEQ_UNTRACKED:
@@ -330,10 +367,13 @@ static void summary(struct state *s)
 		" restarts=%" PRIu64 " overrun_notices=%" PRIu64
 		" overruns=%" PRIu64 " lost_notices=%" PRIu64
 		" lost_events=%" PRIu64 " bad=%" PRIu64 " late=%" PRIu64
-		" tails=%" PRIu64 "\n",
-		c->received, c->events, c->printed, c->gaps, c->missing,
-		c->restarts, c->overrun_notices, c->overruns, c->lost_notices,
-		c->lost_events, c->bad, c->late, c->tails);
+		" tails=%" PRIu64, c->received, c->events, c->printed,
+		c->gaps, c->missing, c->restarts, c->overrun_notices,
+		c->overruns, c->lost_notices, c->lost_events, c->bad, c->late,
+		c->tails);
+	if (s->kfilter && s->o->filter.types)
+		fprintf(stderr, " unseen=%" PRIu64, c->unseen);
+	putc('\n', stderr);
 	if (s->rep) {
 		const struct mcb_repair_stats *r = mcb_repair_stats(s->rep);
 
@@ -562,7 +602,7 @@ static struct timespec *wait_time(const struct state *s, uint64_t deadline,
 }
 
 int listen_run(const struct listen_opts *o, const struct mcb_key *key,
-	       volatile sig_atomic_t *stop, const sigset_t *wait_mask)
+	       struct listen_signals *sig, const sigset_t *wait_mask)
 {
 	/* One byte more than the largest datagram, so that a bigger one
 	 * shows up as oversized; on the stack: no global state. */
@@ -583,8 +623,13 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 		fprintf(stderr, TAG "libcrypto has no HMAC-SHA256\n");
 		return rc;
 	}
-	if (!o->no_kernel_filter)
+	/* Repair must see every bridge_seq to tell what is missing: with it,
+	 * the listener filters after receiving. */
+	if (!o->no_kernel_filter && !o->repair &&
+	    !mcb_filter_wants_all(&o->filter)) {
 		cfg.filter = &o->filter;
+		s.kfilter = true;
+	}
 	pfd[0].fd = mcb_listen_open(&cfg, &what);
 	pfd[0].events = POLLIN;
 	if (pfd[0].fd < 0) {
@@ -610,13 +655,17 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 	if (o->timeout_ms)
 		deadline = mcb_now_ns() + o->timeout_ms * 1000000u;
 
-	while (!done && !*stop) {
+	while (!done && !sig->stop) {
 		struct timespec ts, *tsp;
 		uint64_t received = s.c.received;
 		int r, rr = 0;
 
 		if (deadline && mcb_now_ns() >= deadline)
 			break;
+		if (sig->report) {
+			sig->report = 0;
+			summary(&s);
+		}
 		tsp = wait_time(&s, deadline, &ts);
 		if (more) {
 			/* Still datagrams queued: ppoll on the socket would
@@ -632,11 +681,11 @@ int listen_run(const struct listen_opts *o, const struct mcb_key *key,
 					strerror(-rc));
 				break;
 			}
-			if (*stop)
+			if (sig->stop)
 				break;
 		} else {
 			/* Signals are blocked except inside ppoll, so a
-			 * SIGTERM between the check of *stop and the wait
+			 * SIGTERM between the check of sig->stop and the wait
 			 * is not lost. */
 			r = ppoll(pfd, nfds, tsp, wait_mask);
 			if (r < 0) {

@@ -57,10 +57,16 @@ enum {
 int listen_opts_parse(struct listen_opts *o, int argc, char **argv,
 		      FILE *out, FILE *err);
 
-/* Runs until count, timeout or *stop; returns 0, or -errno with the
+/* What the signal handlers set: the only global state. */
+struct listen_signals {
+	volatile sig_atomic_t stop;	/* SIGINT, SIGTERM */
+	volatile sig_atomic_t report;	/* SIGUSR1: the summary so far */
+};
+
+/* Runs until count, timeout or sig->stop; returns 0, or -errno with the
  * failure reported on stderr.  With a key (NULL: none), datagrams that
  * fail mcb_auth_verify or the replay window are dropped and counted. */
 int listen_run(const struct listen_opts *o, const struct mcb_key *key,
-	       volatile sig_atomic_t *stop, const sigset_t *wait_mask);
+	       struct listen_signals *sig, const sigset_t *wait_mask);
 
 #endif /* MCBRIDGE_LISTEN_H */

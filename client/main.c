@@ -8,12 +8,14 @@
 #include "listen.h"
 
 /* The only global: what the signal handler may touch. */
-static volatile sig_atomic_t stop_requested;
+static struct listen_signals signals;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGUSR1)
+		signals.report = 1;
+	else
+		signals.stop = 1;
 }
 
 int main(int argc, char **argv)
@@ -39,22 +41,26 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Keep SIGINT/SIGTERM blocked except while waiting in ppoll. */
+	/* Keep SIGINT/SIGTERM/SIGUSR1 blocked except while waiting in
+	 * ppoll. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &block, &wait_mask) < 0) {
 		perror(MCB_LISTEN_NAME ": sigprocmask");
 		return 1;
 	}
 	sigdelset(&wait_mask, SIGINT);
 	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGUSR1);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGTERM, &sa, NULL) < 0) {
+	    sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGUSR1, &sa, NULL) < 0) {
 		perror(MCB_LISTEN_NAME ": sigaction");
 		return 1;
 	}
@@ -64,8 +70,7 @@ int main(int argc, char **argv)
 		perror(MCB_LISTEN_NAME ": sigaction");
 		return 1;
 	}
-	r = listen_run(&o, o.key_file ? &key : NULL, &stop_requested,
-		       &wait_mask);
+	r = listen_run(&o, o.key_file ? &key : NULL, &signals, &wait_mask);
 	if (o.key_file)
 		mcb_key_wipe(&key);
 	/* The failure was reported where it happened. */

@@ -129,8 +129,9 @@ static const struct mcb_opt options[] = {
 	  "heartbeat, injected, a number, or other (events\n"
 	  "of other families); notices are always printed;\n"
 	  "binary datagrams of other types never reach the\n"
-	  "socket (a kernel filter), JSON ones are read and\n"
-	  "skipped", .set = set_types },
+	  "socket (a kernel filter; their bridge_seq gaps\n"
+	  "are counted as unseen, not missing), JSON ones\n"
+	  "are read and skipped", .set = set_types },
 	{ "family", 'F', "LIST",
 	  "print only events of these generic netlink\n"
 	  "families (comma-separated); notices are always\n"
@@ -138,7 +139,8 @@ static const struct mcb_opt options[] = {
 	  "kernel filter, both formats)", .set = set_families },
 	{ "no-kernel-filter", 0, NULL,
 	  "filter --type and --family here only, after\n"
-	  "receiving every datagram",
+	  "receiving every datagram (so are --repair,\n"
+	  "--last and --since, which see every bridge_seq)",
 	  mcb_opt_set_flag, F(no_kernel_filter) },
 	{ "human", 'H', NULL, "human-readable lines instead of JSON",
 	  mcb_opt_set_flag, F(human) },
