@@ -18,7 +18,10 @@ int mcb_history_init(struct mcb_history *h, size_t bytes, size_t max_len)
 	err = mcb_ring_init(&h->ring, bytes);
 	if (err)
 		return err;
-	h->idx_cap = h->ring.size / MCB_HISTORY_BYTES_PER_SLOT + 1;
+	/* A power of two: the slot of a seq is a mask, not a division. */
+	h->idx_cap = 1;
+	while (h->idx_cap < h->ring.size / MCB_HISTORY_BYTES_PER_SLOT + 1)
+		h->idx_cap <<= 1;
 	h->idx = calloc(h->idx_cap, sizeof(*h->idx));
 	if (!h->idx) {
 		mcb_ring_free(&h->ring);
@@ -67,7 +70,7 @@ void mcb_history_put(struct mcb_history *h, uint64_t seq, const void *data,
 	h->first += evicted;
 	h->st.evicted += evicted;
 	memcpy(p, data, len);
-	h->idx[seq % h->idx_cap] = (uint32_t)mcb_ring_offset(&h->ring, p);
+	h->idx[seq & (h->idx_cap - 1)] = (uint32_t)mcb_ring_offset(&h->ring, p);
 	h->next = seq + 1;
 	h->st.stored++;
 }
@@ -79,7 +82,7 @@ const void *mcb_history_get(const struct mcb_history *h, uint64_t seq,
 
 	if (seq < h->first || seq >= h->next)
 		return NULL;
-	rec = mcb_ring_at(&h->ring, h->idx[seq % h->idx_cap]);
+	rec = mcb_ring_at(&h->ring, h->idx[seq & (h->idx_cap - 1)]);
 	if (rec->key != seq)
 		return NULL;	/* cannot happen: the index is one per seq */
 	*len = rec->len;

@@ -32,6 +32,7 @@ struct mcb_history_stats {
 struct mcb_history {
 	struct mcb_ring ring;
 	uint32_t *idx;		/* ring offset of seq, at seq % idx_cap */
+	/* a power of two */
 	size_t idx_cap;
 	size_t max_len;		/* largest datagram kept */
 	uint64_t first;		/* oldest held; first == next: none */

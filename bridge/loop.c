@@ -40,8 +40,9 @@
 #define TAIL_MAX	512
 
 /* ev in the mapping's format and signed, into buf: the length, or 0. */
-static size_t encode_signed(struct mcb_mapping *m, struct mcb_nl_event *ev,
-			    void *buf, size_t cap, bool *trunc)
+static inline __attribute__((always_inline)) size_t
+encode_signed(struct mcb_mapping *m, struct mcb_nl_event *ev, void *buf,
+	      size_t cap, bool *trunc)
 {
 	bool binary = m->encode == mcb_encode_binary;
 	/* Room for the MAC trailer is kept back from the encoder. */

@@ -339,8 +339,10 @@ static void announce_lost(struct mcb_nlsrc *s, uint64_t lost,
 	emit_notice(s, MCB_KIND_LOST, lost, true, next_seq, now_ns);
 }
 
-static void deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh,
-		    uint64_t now_ns, bool refill);
+/* Inline: it runs for every event, and the call cost more than its body. */
+static inline __attribute__((always_inline)) void
+deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh, uint64_t now_ns,
+	bool from_history);
 
 /* Each event of a dump: a genetlink message of the family, command event. */
 static void on_refill_event(void *ctx, const struct nlmsghdr *nlh)
@@ -403,7 +405,8 @@ static int refill(struct mcb_nlsrc *s, uint64_t from, uint64_t to,
  * dump), what stays missing is announced "lost"; going back is a restart,
  * or an event the history already gave.  Returns whether to bridge seq.
  */
-static bool check_kseq(struct mcb_nlsrc *s, uint64_t seq, uint64_t now_ns,
+static inline __attribute__((always_inline)) bool
+check_kseq(struct mcb_nlsrc *s, uint64_t seq, uint64_t now_ns,
 		       bool from_history)
 {
 	struct mcb_refill_reply rep;
@@ -453,8 +456,9 @@ void mcb_nlsrc_refill_tail(struct mcb_nlsrc *s, uint64_t now_ns)
 }
 
 /* One event message, live or from the history: to the emitter, in order. */
-static void deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh,
-		    uint64_t now_ns, bool from_history)
+static inline __attribute__((always_inline)) void
+deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh, uint64_t now_ns,
+	bool from_history)
 {
 	/* The caller checked nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN. */
 	const struct genlmsghdr *g = (const struct genlmsghdr *)
