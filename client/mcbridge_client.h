@@ -414,6 +414,9 @@ struct mcb_repair_cfg {
 	unsigned retries;		/* before giving up; 0: the default */
 	enum mcb_repair_join join;
 	uint64_t join_arg;
+	/* SINCE: only in this bridge run (0: the current one, whichever);
+	 * another run's numbers name other datagrams. */
+	uint32_t join_run;
 };
 
 #define MCB_REPAIR_DEFAULT_BUFFER	(8u << 20)

@@ -370,6 +370,8 @@ static int send_request(struct mcb_repair *r, uint64_t now)
 							      MCB_REPAIR_SINCE;
 		q.count = r->cfg.join_arg;
 		q.first = r->cfg.join_arg;
+		if (r->cfg.join == MCB_REPAIR_JOIN_SINCE)
+			q.run = r->cfg.join_run;
 	} else {
 		if (!hole(r, &q.first, &q.last))
 			return 0;

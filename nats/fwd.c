@@ -15,6 +15,16 @@
  * When the ring is full, events are dropped and counted per stream; once
  * there is room again a "lost" record saying which and how many goes in
  * first, so the stream shows the loss where it happened.
+ *
+ * --repair (the default with JetStream): each group's mapping goes
+ * through the client library's repair engine, which asks the bridge's
+ * history for what the socket lost and hands the events on in bridge_seq
+ * order, or a range it could not have (announced like a drop).  With
+ * JetStream a forwarder starts where the stream's last message of the
+ * mapping left off: until that is known (the stream answers) the
+ * mapping's datagrams are not taken; the engine's first request asks the
+ * history for everything after that message in the same bridge run, so
+ * those come back too.  Nats-Msg-Id drops the overlap.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,6 +41,7 @@
 #include <mcbridge/names.h>
 
 #include "fwd.h"
+#include "lib/mcaddr.h"
 #include "lib/sdnotify.h"
 #include "link.h"
 #include "ring.h"
@@ -59,6 +70,7 @@ enum rec_flag {
 	REC_ACKED = 1 << 3,	/* the stream has it */
 	REC_LOST = 1 << 4,	/* the forwarder's own "lost" record */
 	REC_MIXED = 1 << 5,	/* ... counting drops of other streams too */
+	REC_OPEN = 1 << 6,	/* ... from bridge_seq on, number unknown */
 };
 
 /* A record in the ring: what the subject, the headers and the payload
@@ -85,14 +97,28 @@ struct rec {
 struct loss {
 	uint8_t listen;
 	bool mixed;
+	bool open;	/* an earlier bridge run's end: not counted */
 	char family[MCB_WIRE_NAMSIZ], group[MCB_WIRE_NAMSIZ];	/* as sent */
 	uint64_t run, first, last, count, first_time_ns, wall_ns;
 };
+
+/* --repair, per group: the mapping's resume point looked up in the
+ * stream (WAIT, JetStream only), then the engine on (ON). */
+enum rep_state { REP_OFF, REP_WAIT, REP_ON };
 
 struct sock {
 	int fd;
 	struct mcb_receiver rx;
 	struct mcb_seq_tracker seq;
+	enum rep_state rep_state;
+	struct mcb_repair *rep;
+	bool mapped;		/* the repaired mapping is known: */
+	char family[MCB_WIRE_NAMSIZ], group[MCB_WIRE_NAMSIZ];
+	uint64_t run_id;	/* its run, as the headers carry it */
+	uint32_t bridge_run;	/* its run, as the repair channel */
+	uint64_t first_seq;	/* WAIT: the first one not taken */
+	uint64_t look_due;	/* WAIT: look the stream up then */
+	unsigned look_attempt;
 };
 
 struct counters {
@@ -101,6 +127,7 @@ struct counters {
 	uint64_t timeouts, publish_errors, stale_acks, reordered;
 	uint64_t lost, lost_records, gaps, missing, restarts;
 	size_t buffered_max;
+	uint64_t deferred, resumed, resume_fresh, resume_other_run;
 };
 
 enum diag { DIAG_BAD, DIAG_GAP, DIAG_NACK, DIAG__COUNT };
@@ -229,16 +256,17 @@ static struct rec *push(struct fwd *f, size_t len)
 }
 
 /* The payload for the settings: the datagram, or its JSON rendering. */
-static const void *payload(struct fwd *f, const unsigned char *buf,
-			   size_t *len, uint8_t *format)
+static const void *payload(struct fwd *f, const struct mcb_event *ev,
+			   const unsigned char *buf, size_t *len,
+			   uint8_t *format)
 {
 	long n;
 
-	*format = (uint8_t)f->ev.format;
-	if (f->o->payload != MCBN_PAYLOAD_JSON || f->ev.format == MCB_FMT_JSON)
+	*format = (uint8_t)ev->format;
+	if (f->o->payload != MCBN_PAYLOAD_JSON || ev->format == MCB_FMT_JSON)
 		return buf;
 	rewind(f->render_f);
-	mcb_render_json(f->render_f, &f->ev, NULL);
+	mcb_render_json(f->render_f, ev, NULL);
 	n = ftell(f->render_f);
 	if (fflush(f->render_f) != 0 || ferror(f->render_f) || n <= 0 ||
 	    n >= RENDER_MAX) {
@@ -251,16 +279,17 @@ static const void *payload(struct fwd *f, const unsigned char *buf,
 	return f->render;
 }
 
-static struct loss *loss_for(struct fwd *f, unsigned li)
+/* The pending announcement of one stream's drops, from seq on. */
+static struct loss *loss_for(struct fwd *f, unsigned li, uint64_t run,
+			     const char *family, const char *group,
+			     uint64_t seq, uint64_t time_ns, bool open)
 {
-	const struct mcb_event *ev = &f->ev;
 	struct loss *l;
 
 	for (unsigned i = 0; i < f->nlosses; i++) {
 		l = &f->losses[i];
-		if (l->listen == li && l->run == ev->run_id &&
-		    !strcmp(l->family, ev->family) &&
-		    !strcmp(l->group, ev->group))
+		if (l->listen == li && l->run == run && l->open == open &&
+		    !strcmp(l->family, family) && !strcmp(l->group, group))
 			return l;
 	}
 	if (f->nlosses == MAX_LOSSES) {
@@ -272,31 +301,43 @@ static struct loss *loss_for(struct fwd *f, unsigned li)
 	l = &f->losses[f->nlosses++];
 	memset(l, 0, sizeof(*l));
 	l->listen = (uint8_t)li;
-	l->run = ev->run_id;
-	snprintf(l->family, sizeof(l->family), "%s", ev->family);
-	snprintf(l->group, sizeof(l->group), "%s", ev->group);
-	l->first = ev->bridge_seq;
-	l->first_time_ns = ev->bridge_time_ns;
+	l->open = open;
+	l->run = run;
+	snprintf(l->family, sizeof(l->family), "%s", family);
+	snprintf(l->group, sizeof(l->group), "%s", group);
+	l->first = seq;
+	l->last = seq;
+	l->first_time_ns = time_ns;
 	l->wall_ns = wall_ns();
 	return l;
 }
 
-static void drop(struct fwd *f, unsigned li)
+/* count events first..last of a stream are not forwarded. */
+static void lose(struct fwd *f, unsigned li, uint64_t run, const char *family,
+		 const char *group, uint64_t first, uint64_t last,
+		 uint64_t count, uint64_t time_ns)
 {
-	struct loss *l = loss_for(f, li);
+	struct loss *l = loss_for(f, li, run, family, group, first, time_ns,
+				  false);
 
-	if (l->count == 0)
+	l->count += count;
+	if (last > l->last)
+		l->last = last;
+	if (first < l->first)
+		l->first = first;
+	f->c.lost += count;
+}
+
+static void drop(struct fwd *f, unsigned li, const struct mcb_event *ev)
+{
+	if (!f->nlosses)
 		mcb_log(f->log, LOG_WARNING, "buffer full (%zu events, %zu "
 			"bytes): dropping %s/%s events from bridge_seq %"
 			PRIu64 ", counted and announced later",
-			f->ring.count, f->ring.used, f->ev.family,
-			f->ev.group, f->ev.bridge_seq);
-	l->count++;
-	if (f->ev.bridge_seq > l->last)
-		l->last = f->ev.bridge_seq;
-	if (f->ev.bridge_seq < l->first)
-		l->first = f->ev.bridge_seq;
-	f->c.lost++;
+			f->ring.count, f->ring.used, ev->family, ev->group,
+			ev->bridge_seq);
+	lose(f, li, ev->run_id, ev->family, ev->group, ev->bridge_seq,
+	     ev->bridge_seq, 1, ev->bridge_time_ns);
 }
 
 /* The announcement of one loss as a record: a "lost" notice, rendered
@@ -331,6 +372,8 @@ static bool push_loss(struct fwd *f, const struct loss *l)
 	r->bridge_time_ns = l->first_time_ns;
 	r->run = l->run;
 	r->wall_ns = l->wall_ns;
+	if (l->open)
+		r->flags |= REC_OPEN;
 	r->lost_count = l->count;
 	r->lost_last = l->last;
 	mcbn_token(r->family, sizeof(r->family), l->family, strlen(l->family));
@@ -348,10 +391,18 @@ static bool flush_losses(struct fwd *f)
 	while (done < f->nlosses && push_loss(f, &f->losses[done])) {
 		const struct loss *l = &f->losses[done];
 
-		mcb_log(f->log, LOG_WARNING, "announced: %" PRIu64 " %s/%s "
-			"event(s) dropped, bridge_seq %" PRIu64 "..%" PRIu64
-			"%s", l->count, l->family, l->group, l->first, l->last,
-			l->mixed ? " (and of other streams)" : "");
+		if (l->open)
+			mcb_log(f->log, LOG_WARNING, "announced: %s/%s run %"
+				PRIx64 " from bridge_seq %" PRIu64 " on not "
+				"forwarded (the bridge restarted; how many "
+				"is unknown)", l->family, l->group, l->run,
+				l->first);
+		else
+			mcb_log(f->log, LOG_WARNING, "announced: %" PRIu64
+				" %s/%s event(s) dropped, bridge_seq %" PRIu64
+				"..%" PRIu64 "%s", l->count, l->family,
+				l->group, l->first, l->last, l->mixed ?
+				" (and of other streams)" : "");
 		f->c.lost_records++;
 		done++;
 	}
@@ -363,9 +414,9 @@ static bool flush_losses(struct fwd *f)
 	return f->nlosses == 0;
 }
 
-static void track_seq(struct fwd *f, struct sock *s, uint64_t now)
+static void track_seq(struct fwd *f, struct sock *s,
+		      const struct mcb_event *ev, uint64_t now)
 {
-	const struct mcb_event *ev = &f->ev;
 	uint64_t missed;
 
 	switch (mcb_seq_check(&s->seq, ev, &missed)) {
@@ -395,53 +446,29 @@ static void track_seq(struct fwd *f, struct sock *s, uint64_t now)
 	}
 }
 
-static void handle(struct fwd *f, unsigned li, size_t len, uint64_t now)
+/* An event, in order: into the ring. */
+static void take(struct fwd *f, unsigned li, const struct mcb_event *ev,
+		 const unsigned char *buf, size_t len, uint64_t now)
 {
 	struct sock *s = &f->socks[li];
-	struct mcb_event *ev = &f->ev;
-	struct mcb_recv_info info;
-	enum mcb_recv_result res;
 	const void *data;
 	uint8_t format;
 	struct rec *r;
 
-	res = mcb_receive(&s->rx, f->dgram, len, ev, &info);
-	/* An idle bridge's tail repeats a bridge_seq: no datagram of the
-	 * stream (counted apart, not forwarded); a lost end of the stream
-	 * it shows is a gap like any other. */
-	if (res == MCB_RECV_OK && ev->kind == MCB_KIND_TAIL) {
-		f->c.tails++;
-		if (!(ev->has & MCB_HAS_RUN_ID))
-			ev->run_id = 0;
-		track_seq(f, s, now);
-		return;
-	}
-	f->c.received++;
-	if (res != MCB_RECV_OK) {
-		f->c.bad++;
-		if (diag_ok(f, DIAG_BAD, now))
-			mcb_log(f->log, LOG_WARNING, "%s: bad datagram, %zu "
-				"bytes: %s (not forwarded)",
-				f->o->listen[li].where, len,
-				mcb_recv_strerror(res, &info));
-		return;
-	}
-	if (!(ev->has & MCB_HAS_RUN_ID))
-		ev->run_id = 0;	/* an older bridge: no run to tell */
-	track_seq(f, s, now);
+	track_seq(f, s, ev, now);
 	if (ev->kind == MCB_KIND_EVENT)
 		f->c.events++;
 	else
 		f->c.notices++;
 	/* Whatever was dropped goes first, so the stream keeps the order. */
 	if (f->nlosses && !flush_losses(f)) {
-		drop(f, li);
+		drop(f, li, ev);
 		return;
 	}
-	data = payload(f, f->dgram, &len, &format);
+	data = payload(f, ev, buf, &len, &format);
 	r = push(f, len);
 	if (!r) {
-		drop(f, li);
+		drop(f, li, ev);
 		return;
 	}
 	r->format = format;
@@ -463,6 +490,239 @@ static void handle(struct fwd *f, unsigned li, size_t len, uint64_t now)
 	mcbn_token(r->group, sizeof(r->group), ev->group, strlen(ev->group));
 	type_token(ev, r->type, sizeof(r->type));
 	memcpy(r->payload, data, len);
+}
+
+static bool is_mapping(const struct sock *s, const struct mcb_event *ev)
+{
+	return !strcmp(ev->family, s->family) && !strcmp(ev->group, s->group);
+}
+
+/* WAIT: the mapping's datagrams are left to the history (the engine's
+ * first request asks for them); the first one, or a tail, names it.
+ * true: taken so. */
+static bool wait_resume(struct fwd *f, struct sock *s,
+			const struct mcb_event *ev)
+{
+	if (!s->mapped) {
+		s->mapped = true;
+		snprintf(s->family, sizeof(s->family), "%s", ev->family);
+		snprintf(s->group, sizeof(s->group), "%s", ev->group);
+		s->run_id = ev->run_id;
+		s->bridge_run = ev->bridge_run;
+		s->first_seq = ev->kind == MCB_KIND_TAIL ? ev->bridge_seq + 1 :
+							  ev->bridge_seq;
+		s->look_due = 0;
+	}
+	if (!is_mapping(s, ev))
+		return false;
+	if (ev->kind != MCB_KIND_TAIL)
+		f->c.deferred++;
+	return true;
+}
+
+static void handle(struct fwd *f, unsigned li, size_t len, uint64_t now)
+{
+	struct sock *s = &f->socks[li];
+	struct mcb_event *ev = &f->ev;
+	struct mcb_recv_info info;
+	enum mcb_recv_result res;
+
+	res = mcb_receive(&s->rx, f->dgram, len, ev, &info);
+	if (res == MCB_RECV_OK && !(ev->has & MCB_HAS_RUN_ID))
+		ev->run_id = 0;	/* an older bridge: no run to tell */
+	/* An idle bridge's tail repeats a bridge_seq: no datagram of the
+	 * stream (counted apart, not forwarded); a lost end of the stream
+	 * it shows is a gap like any other. */
+	if (res == MCB_RECV_OK && ev->kind == MCB_KIND_TAIL) {
+		f->c.tails++;
+		if (s->rep_state == REP_WAIT)
+			wait_resume(f, s, ev);
+		else if (s->rep_state == REP_ON)
+			mcb_repair_offer(s->rep, ev, f->dgram, len,
+					 info.epoch, now);
+		else
+			track_seq(f, s, ev, now);
+		return;
+	}
+	f->c.received++;
+	if (res != MCB_RECV_OK) {
+		f->c.bad++;
+		if (diag_ok(f, DIAG_BAD, now))
+			mcb_log(f->log, LOG_WARNING, "%s: bad datagram, %zu "
+				"bytes: %s (not forwarded)",
+				f->o->listen[li].where, len,
+				mcb_recv_strerror(res, &info));
+		return;
+	}
+	if (s->rep_state == REP_WAIT && wait_resume(f, s, ev))
+		return;
+	/* Held, had already, or to be asked for: the engine gives it. */
+	if (s->rep_state == REP_ON &&
+	    mcb_repair_offer(s->rep, ev, f->dgram, len, info.epoch, now) !=
+	    MCB_RO_PASS)
+		return;
+	take(f, li, ev, f->dgram, len, now);
+}
+
+/* ---- the repair channel ------------------------------------------------ */
+
+static int watch(struct fwd *f, int fd, uint32_t tag);
+
+/* What the engine of group li has ready, in order. */
+static void rep_drain(struct fwd *f, unsigned li, uint64_t now)
+{
+	struct sock *s = &f->socks[li];
+	struct mcb_repair_item it;
+
+	while (mcb_repair_next(s->rep, &it, now)) {
+		if (!it.lost) {
+			s->run_id = it.ev->run_id;
+			take(f, li, it.ev, it.buf, it.len, now);
+			continue;
+		}
+		if (diag_ok(f, DIAG_GAP, now))
+			mcb_log(f->log, LOG_WARNING, "unrepairable: %s/%s "
+				"bridge_seq %" PRIu64 "..%" PRIu64 " (no longer "
+				"in the bridge's history): announced",
+				s->family, s->group, it.first, it.last);
+		lose(f, li, s->run_id, s->family, s->group, it.first, it.last,
+		     it.last - it.first + 1, 0);
+		flush_losses(f);
+	}
+}
+
+/* Answers on group li's repair socket, then what is due. */
+static int rep_serve(struct fwd *f, unsigned li, uint64_t now)
+{
+	struct sock *s = &f->socks[li];
+	uint64_t due;
+	int r;
+
+	if (s->rep_state != REP_ON)
+		return 0;
+	for (int i = 0; i < RX_BATCH; i++) {
+		r = mcb_repair_read(s->rep, now);
+		if (r < 0) {
+			mcb_log(f->log, LOG_WARNING, "repair channel: %s",
+				strerror(-r));
+			break;
+		}
+		rep_drain(f, li, now);
+		if (r == 0)
+			break;
+	}
+	due = mcb_repair_deadline(s->rep);
+	if (due && due <= now) {
+		r = mcb_repair_tick(s->rep, now);
+		if (r < 0)
+			mcb_log(f->log, LOG_WARNING, "repair channel: send: %s",
+				strerror(-r));
+		rep_drain(f, li, now);
+	}
+	return 0;
+}
+
+/* The engine of group li; SINCE since in run (0: live). */
+static int rep_open(struct fwd *f, unsigned li, uint64_t since, uint32_t run)
+{
+	const struct mcbn_listen *l = &f->o->listen[li];
+	struct sock *s = &f->socks[li];
+	struct mcb_repair_cfg rc;
+	int err;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.server = f->o->repair_to;
+	if (l->cfg.family == AF_INET6) {
+		struct sockaddr_in6 *g = (struct sockaddr_in6 *)&rc.group;
+
+		g->sin6_family = AF_INET6;
+		g->sin6_addr = l->cfg.group6;
+		g->sin6_port = htons(l->cfg.port);
+	} else {
+		struct sockaddr_in *g = (struct sockaddr_in *)&rc.group;
+
+		g->sin_family = AF_INET;
+		g->sin_addr = l->cfg.group;
+		g->sin_port = htons(l->cfg.port);
+	}
+	if (s->mapped) {
+		memcpy(rc.family, s->family, sizeof(rc.family));
+		memcpy(rc.group_name, s->group, sizeof(rc.group_name));
+	}
+	rc.format = MCB_FMT_AUTO;
+	rc.auth = s->rx.authenticate ? &s->rx.auth : NULL;
+	rc.buffer = f->o->repair_buffer;
+	rc.join = since ? MCB_REPAIR_JOIN_SINCE : MCB_REPAIR_JOIN_LIVE;
+	rc.join_arg = since;
+	rc.join_run = run;
+	err = mcb_repair_open(&s->rep, &rc);
+	if (err) {
+		mcb_log(f->log, LOG_ERR, "repair channel %s: %s",
+			f->o->repair_addr, strerror(-err));
+		return err;
+	}
+	s->rep_state = REP_ON;
+	return watch(f, mcb_repair_fd(s->rep), MCBN_MAX_LISTEN + 2 + li);
+}
+
+/* WAIT: where did the stream's last message of the mapping leave off? */
+static int resume(struct fwd *f, unsigned li, uint64_t now)
+{
+	struct sock *s = &f->socks[li];
+	char subj[MCBN_SUBJECT_MAX], fam[MCBN_TOKEN_MAX], grp[MCBN_TOKEN_MAX];
+	char why[512];
+	struct mcbn_last last = { 0 };
+	uint64_t since = s->first_seq;
+	int err;
+
+	if (s->rep_state != REP_WAIT || !s->mapped || !f->stream_ready ||
+	    !f->was_connected || now < s->look_due)
+		return 0;
+	mcbn_token(fam, sizeof(fam), s->family, strlen(s->family));
+	mcbn_token(grp, sizeof(grp), s->group, strlen(s->group));
+	snprintf(subj, sizeof(subj), "%s.%s.%s.%s.*", f->o->prefix,
+		 f->o->host_token, fam, grp);
+	err = mcbn_stream_last(f->link.nc, f->o, subj, &last, why,
+			       sizeof(why));
+	if (err == -EAGAIN) {
+		mcb_log(f->log, LOG_WARNING, "%s; trying again", why);
+		s->look_due = mcb_now_ns() +
+			mcbn_backoff_ms(s->look_attempt++,
+					f->o->conn.reconnect_min_ms,
+					f->o->conn.reconnect_max_ms, now) *
+			NS_PER_MS;
+		return 0;
+	}
+	if (err == 0 && last.run == s->run_id) {
+		since = last.seq + 1;
+		f->c.resumed++;
+		mcb_log(f->log, LOG_INFO, "%s/%s: the stream has up to "
+			"bridge_seq %" PRIu64 " of this bridge run: asking the "
+			"bridge for the rest", s->family, s->group, last.seq);
+	} else if (err == 0) {
+		/* The bridge restarted since: its last run's end is gone
+		 * with it; the new run from its start. */
+		since = 1;
+		f->c.resume_other_run++;
+		/* Announced once: a restart finds the announcement. */
+		if (!last.open) {
+			loss_for(f, li, last.run, s->family, s->group,
+				 last.seq + 1, 0, true);
+			flush_losses(f);
+		}
+		mcb_log(f->log, LOG_WARNING, "%s/%s: the stream's last event "
+			"is of another bridge run (%" PRIx64 ", bridge_seq %"
+			PRIu64 "): announced; this run from its start",
+			s->family, s->group, last.run, last.seq);
+	} else {
+		f->c.resume_fresh++;
+		if (err != -ENOENT)
+			mcb_log(f->log, LOG_WARNING, "%s", why);
+		mcb_log(f->log, LOG_INFO, "%s/%s: nothing of this host in the "
+			"stream: from bridge_seq %" PRIu64, s->family,
+			s->group, since);
+	}
+	return rep_open(f, li, since ? since : 1, s->bridge_run);
 }
 
 /* Read what is queued on group li, at most RX_BATCH datagrams. */
@@ -554,7 +814,9 @@ static natsStatus build_msg(struct fwd *f, const struct rec *r,
 			s = hdr_u64(m, "Mcb-Lost-Count", r->lost_count);
 		if (s == NATS_OK)
 			s = hdr_u64(m, "Mcb-Lost-First", r->bridge_seq);
-		if (s == NATS_OK)
+		if (s == NATS_OK && (r->flags & REC_OPEN))
+			s = natsMsgHeader_Set(m, "Mcb-Lost-Open", "1");
+		else if (s == NATS_OK)
 			s = hdr_u64(m, "Mcb-Lost-Last", r->lost_last);
 		if (s == NATS_OK && (r->flags & REC_MIXED))
 			s = natsMsgHeader_Set(m, "Mcb-Lost-Mixed", "1");
@@ -837,8 +1099,24 @@ static void stats(struct fwd *f, const char *what)
 {
 	const struct counters *c = &f->c;
 	struct mcbn_link_counts lc;
+	struct mcb_repair_stats rs;
 
 	mcbn_link_get_counts(&f->link, &lc);
+	memset(&rs, 0, sizeof(rs));
+	for (unsigned i = 0; i < f->o->n_listen; i++) {
+		const struct mcb_repair_stats *e;
+
+		if (!f->socks[i].rep)
+			continue;
+		e = mcb_repair_stats(f->socks[i].rep);
+		rs.requests += e->requests;
+		rs.retries += e->retries;
+		rs.repaired += e->repaired;
+		rs.unrepairable += e->unrepairable;
+		rs.dropped += e->dropped;
+		rs.refused += e->refused;
+		rs.bad += e->bad;
+	}
 	mcb_log(f->log, LOG_INFO, "%s: received=%" PRIu64 " bad=%" PRIu64
 		" events=%" PRIu64 " notices=%" PRIu64 " published=%" PRIu64
 		" retries=%" PRIu64 " acknowledged=%" PRIu64 " duplicates=%"
@@ -848,7 +1126,12 @@ static void stats(struct fwd *f, const char *what)
 		" missing=%" PRIu64 " restarts=%" PRIu64 " reordered=%" PRIu64
 		" unconverted=%" PRIu64 " publish_errors=%" PRIu64
 		" disconnects=%" PRIu64 " reconnects=%" PRIu64
-		" acks_dropped=%" PRIu64 " tails=%" PRIu64 " connected=%s",
+		" acks_dropped=%" PRIu64 " tails=%" PRIu64 " repaired=%" PRIu64
+		" unrepairable=%" PRIu64 " repair_requests=%" PRIu64
+		" repair_retries=%" PRIu64 " repair_dropped=%" PRIu64
+		" repair_refused=%" PRIu64 " repair_bad=%" PRIu64 " deferred=%"
+		PRIu64 " resumed=%" PRIu64 " resumed_fresh=%" PRIu64
+		" resumed_other_run=%" PRIu64 " connected=%s",
 		what, c->received,
 		c->bad, c->events, c->notices, c->published, c->retries,
 		c->acknowledged, c->duplicates, c->nacks, c->timeouts,
@@ -856,6 +1139,9 @@ static void stats(struct fwd *f, const char *what)
 		c->lost_records, f->nlosses, c->gaps, c->missing, c->restarts,
 		c->reordered, c->unconverted, c->publish_errors,
 		lc.disconnects, lc.reconnects, lc.acks_dropped, c->tails,
+		rs.repaired, rs.unrepairable, rs.requests, rs.retries,
+		rs.dropped, rs.refused, rs.bad, c->deferred, c->resumed,
+		c->resume_fresh, c->resume_other_run,
 		f->was_connected ? "yes" : "no");
 }
 
@@ -922,6 +1208,18 @@ static int next_wait_ms(const struct fwd *f, uint64_t now)
 		due = f->stream_retry_ns;
 	if (f->draining && f->drain_deadline < due)
 		due = f->drain_deadline;
+	for (unsigned i = 0; i < f->o->n_listen; i++) {
+		const struct sock *s = &f->socks[i];
+		uint64_t d = 0;
+
+		if (s->rep_state == REP_ON)
+			d = mcb_repair_deadline(s->rep);
+		else if (s->rep_state == REP_WAIT && s->mapped &&
+			 f->stream_ready && f->was_connected)
+			d = s->look_due ? s->look_due : now;
+		if (d && d < due)
+			due = d;
+	}
 	if (due == UINT64_MAX)
 		return -1;
 	if (due <= now)
@@ -937,7 +1235,7 @@ static bool drained(const struct fwd *f)
 
 static int loop(struct fwd *f)
 {
-	struct epoll_event evs[MCBN_MAX_LISTEN + 2];
+	struct epoll_event evs[2 * MCBN_MAX_LISTEN + 2];
 
 	for (;;) {
 		uint64_t now = mcb_now_ns();
@@ -950,6 +1248,12 @@ static int loop(struct fwd *f)
 			return err;
 		take_acks(f, now);
 		check_timeout(f, now);
+		for (unsigned i = 0; i < f->o->n_listen && !err; i++)
+			err = resume(f, i, now);
+		for (unsigned i = 0; i < f->o->n_listen; i++)
+			rep_serve(f, i, now);
+		if (err)
+			return err;
 		if (f->nlosses)
 			flush_losses(f);
 		pump(f, now);
@@ -957,7 +1261,7 @@ static int loop(struct fwd *f)
 			return 0;
 		if (f->draining && now >= f->drain_deadline)
 			return -EPIPE;
-		n = epoll_wait(f->ep, evs, MCBN_MAX_LISTEN + 2,
+		n = epoll_wait(f->ep, evs, 2 * MCBN_MAX_LISTEN + 2,
 			       next_wait_ms(f, now));
 		if (n < 0) {
 			if (errno == EINTR)
@@ -976,8 +1280,14 @@ static int loop(struct fwd *f)
 					return err;
 			} else if (tag == MCBN_MAX_LISTEN + 1) {
 				err = mcbn_link_clear_wake(&f->link);
+			} else if (tag >= MCBN_MAX_LISTEN + 2) {
+				err = rep_serve(f, tag - MCBN_MAX_LISTEN - 2,
+						mcb_now_ns());
 			} else if (f->receiving) {
 				err = rx_drain(f, tag);
+				/* What the group filled in lets held ones go. */
+				if (!err && f->socks[tag].rep_state == REP_ON)
+					rep_drain(f, tag, mcb_now_ns());
 			}
 			if (err < 0)
 				return err;
@@ -1019,6 +1329,14 @@ static int open_groups(struct fwd *f, const struct mcb_key *key)
 			return err;
 		}
 		err = watch(f, f->socks[i].fd, i);
+		if (err)
+			return err;
+		/* JetStream: first where the stream left off; core NATS:
+		 * from the first datagram on. */
+		if (f->o->repair && f->js)
+			f->socks[i].rep_state = REP_WAIT;
+		else if (f->o->repair)
+			err = rep_open(f, i, 0, 0);
 		if (err)
 			return err;
 	}
@@ -1110,8 +1428,10 @@ static void ready(struct fwd *f, FILE *out)
 static void teardown(struct fwd *f)
 {
 	stop_receiving(f);
-	for (unsigned i = 0; i < f->o->n_listen; i++)
+	for (unsigned i = 0; i < f->o->n_listen; i++) {
 		mcb_receiver_fini(&f->socks[i].rx);
+		mcb_repair_close(f->socks[i].rep);
+	}
 	mcbn_link_close(&f->link);
 	if (f->sigfd >= 0 && close(f->sigfd) < 0)
 		mcb_log(f->log, LOG_DEBUG, "close: %s", strerror(errno));

@@ -144,6 +144,24 @@ static const struct mcb_opt fwd_options[] = {
 	  "(default 64M); beyond, events are dropped,\n"
 	  "counted and announced",
 	  mcb_opt_set_size, F(buffer), 256 << 10, (uint64_t)1 << 40 },
+	{ "repair", 0, NULL,
+	  "ask the bridge's repair channel for what the\n"
+	  "group lost, and (with --jetstream) for what came\n"
+	  "after the stream's last event of each group at\n"
+	  "start; the default with --jetstream",
+	  mcb_opt_set_flag, F(repair) },
+	{ "no-repair", 0, NULL,
+	  "forward what arrives, count the gaps (the\n"
+	  "default for core NATS)",
+	  mcb_opt_set_flag, F(no_repair) },
+	{ "repair-addr", 0, "ADDR:PORT",
+	  "the bridge's repair channel (" MCB_DEFAULT_REPAIR_ADDR ":"
+	  MCB_STR(MCB_DEFAULT_REPAIR_PORT) ")",
+	  mcb_opt_set_name, F(repair_addr) },
+	{ "repair-buffer", 0, "BYTES",
+	  "per group, events waiting for a gap to be filled\n"
+	  "(8M); more are dropped and asked for again",
+	  mcb_opt_set_size, F(repair_buffer), 256 * 1024, 1ull << 30 },
 	{ "drain-timeout", 0, "S",
 	  "on SIGTERM, publish what is held for at most S\n"
 	  "seconds (default 10)",
@@ -361,6 +379,25 @@ static int fwd_check(struct mcbn_fwd_opts *o, FILE *err)
 			   o->max_age_s || o->max_bytes || o->no_create))
 		return mcb_opt_fail(&fwd_table, err, "stream settings need "
 				    "--jetstream");
+	if (o->repair && o->no_repair)
+		return mcb_opt_fail(&fwd_table, err, "--repair and --no-repair "
+				    "exclude each other");
+	/* With JetStream the stream is exactly once: the forwarder's own
+	 * losses, and its restarts, are to be filled too.  Core NATS is
+	 * at most once: there it is asked for. */
+	if (!o->repair && !o->no_repair)
+		o->repair = o->stream != NULL;
+	if (o->repair) {
+		union mcb_addr def = { .in = { .sin_family = AF_INET } }, to;
+
+		if (mcb_hostport_parse(o->repair_addr, &def, &to) ||
+		    (to.sa.sa_family == AF_INET && !to.in.sin_addr.s_addr))
+			return mcb_opt_fail(&fwd_table, err, "--repair-addr "
+					    "'%s': expected ADDR:PORT or "
+					    "[IPV6]:PORT", o->repair_addr);
+		memset(&o->repair_to, 0, sizeof(o->repair_to));
+		memcpy(&o->repair_to, &to, mcb_addr_len(&to));
+	}
 	if (o->host) {
 		if (strlen(o->host) > MCBN_HOST_MAX || !plain(o->host, ""))
 			return mcb_opt_fail(&fwd_table, err, "--host '%s': "
@@ -418,6 +455,9 @@ int mcbn_fwd_opts_parse(struct mcbn_fwd_opts *o, int argc, char **argv,
 	o->max_inflight = 256;
 	o->buffer = 64 << 20;
 	o->drain_timeout_s = 10;
+	o->repair_addr = MCB_DEFAULT_REPAIR_ADDR ":"
+			 MCB_STR(MCB_DEFAULT_REPAIR_PORT);
+	o->repair_buffer = MCB_REPAIR_DEFAULT_BUFFER;
 	r = mcb_opt_parse(&fwd_table, argc, argv, o, out, err);
 	if (r != MCB_OPT_RUN)
 		return r;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "mcbridge_client.h"
 #include "lib/mcaddr.h"
@@ -74,6 +75,11 @@ struct mcbn_fwd_opts {
 	bool no_create;
 	uint64_t ack_wait_ms, max_inflight;
 	uint64_t buffer;		/* bytes held while NATS lags */
+	/* The bridge's repair channel: on by default with JetStream. */
+	bool repair, no_repair;
+	const char *repair_addr;
+	struct sockaddr_storage repair_to;
+	uint64_t repair_buffer;
 	uint64_t drain_timeout_s;
 	bool use_syslog, verbose;
 };

@@ -7,6 +7,7 @@
  * cannot answer yet (no leader, no quorum, timeout) is tried again later.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -156,4 +157,63 @@ int mcbn_stream_ensure(natsConnection *nc, const struct mcbn_fwd_opts *o,
 	}
 	jsCtx_Destroy(js);
 	return err == -EEXIST ? -EAGAIN : err;
+}
+
+/* A header that is a number, in base 10 or 16. */
+static bool hdr_num(natsMsg *m, const char *key, int base, uint64_t *v)
+{
+	const char *s = NULL;
+	char *end;
+
+	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s)
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, base);
+	return !errno && !*end;
+}
+
+int mcbn_stream_last(natsConnection *nc, const struct mcbn_fwd_opts *o,
+		     const char *subject, struct mcbn_last *last, char *why,
+		     size_t why_size)
+{
+	jsOptions jo;
+	jsCtx *js = NULL;
+	natsMsg *m = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	uint64_t lost_last;
+	int err;
+
+	jsOptions_Init(&jo);
+	jo.Wait = (int64_t)o->ack_wait_ms;
+	if (natsConnection_JetStream(&js, nc, &jo) != NATS_OK) {
+		snprintf(why, why_size, "JetStream context: %s",
+			 nats_GetLastError(NULL));
+		return -EAGAIN;
+	}
+	s = js_GetLastMsg(&m, js, o->stream, subject, NULL, &jerr);
+	jsCtx_Destroy(js);
+	if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
+		snprintf(why, why_size, "no message on %s", subject);
+		return -ENOENT;
+	}
+	if (s != NATS_OK) {
+		failed(s, jerr, "the last message", why, why_size);
+		return -EAGAIN;
+	}
+	err = 0;
+	last->open = false;
+	if (!hdr_num(m, "Mcb-Bridge-Run", 16, &last->run) ||
+	    !hdr_num(m, "Mcb-Bridge-Seq", 10, &last->seq)) {
+		snprintf(why, why_size, "the last message on %s has no "
+			 "Mcb-Bridge-Run or Mcb-Bridge-Seq", subject);
+		err = -EBADMSG;
+	} else if (hdr_num(m, "Mcb-Lost-Open", 10, &lost_last)) {
+		last->open = true;
+	} else if (hdr_num(m, "Mcb-Lost-Last", 10, &lost_last) &&
+		   lost_last > last->seq) {
+		last->seq = lost_last;	/* announced: not to be asked for */
+	}
+	natsMsg_Destroy(m);
+	return err;
 }

@@ -22,4 +22,23 @@ int mcbn_stream_ensure(natsConnection *nc, const struct mcbn_fwd_opts *o,
 		       const char *pattern, bool *created, char *why,
 		       size_t why_size);
 
+/* Where the stream's last message of one mapping left off. */
+struct mcbn_last {
+	uint64_t run;		/* Mcb-Bridge-Run */
+	uint64_t seq;		/* the last bridge_seq it covers: an event's,
+				 * or a "lost" record's Mcb-Lost-Last */
+	bool open;		/* an announcement of a run's lost end */
+};
+
+/*
+ * The last message on subject (wildcards allowed) in o->stream, by
+ * JetStream's "get last message for subject".  Blocks for at most
+ * --ack-wait.  0 (*last set), -ENOENT: the stream has none, -EAGAIN:
+ * JetStream cannot answer now, -EBADMSG: its headers are not ours; why
+ * says.
+ */
+int mcbn_stream_last(natsConnection *nc, const struct mcbn_fwd_opts *o,
+		     const char *subject, struct mcbn_last *last, char *why,
+		     size_t why_size);
+
 #endif

@@ -675,18 +675,25 @@ def run(fleet, net):
     # ---- phase B: the whole cluster away ----
     base = {h: max(e["bridge_seq"] for _, e, _, _ in hosts[h])
             for h in HOSTS}
-    small = fleet.start_fwd("h2", "f2b", "--buffer", "256K")
-    big = fleet.start_fwd("h3", "f3b")
+    # The buffer's own bounds: without the repair channel (which would
+    # fetch the outage's events from the bridge's history instead).
+    small = fleet.start_fwd("h2", "f2b", "--buffer", "256K", "--no-repair")
+    big = fleet.start_fwd("h3", "f3b", "--no-repair")
     for s in fleet.servers:
         s.stop()
     for f in (small, big):
         f.wait_line(r"NATS unreachable", "err")
-    emitters = [fleet.emit(h, M, N + 1, 2000) for h in ("h2", "h3")]
+    # With it (the default), started while the cluster is away: it cannot
+    # tell where the stream left off, so it leaves the events to the
+    # bridge's history until it can.
+    rep1 = fleet.start_fwd("h1", "f1r", wait_stream=False)
+    emitters = [fleet.emit(h, M, N + 1, 2000) for h in HOSTS]
     for e in emitters:
         e.p.wait(60)
     wait_until("forwarders received the outage's events",
                lambda: small.stats().get("received") == M and
-               big.stats().get("received") == M)
+               big.stats().get("received") == M and
+               rep1.stats().get("received") == M)
     st = small.stats()
     check("small buffer full while away: events dropped and counted",
           st["lost"] > 0 and st["buffered_bytes"] <= 256 * 1024, st)
@@ -696,7 +703,9 @@ def run(fleet, net):
     wait_until("forwarders emptied their buffers",
                lambda: small.stats()["buffered"] == 0 and
                small.stats()["lost_pending"] == 0 and
-               big.stats()["buffered"] == 0, 120)
+               big.stats()["buffered"] == 0 and
+               rep1.stats()["acknowledged"] == M and
+               rep1.stats()["buffered"] == 0, 120)
     st = small.stats()
     msgs = read_stream(live_port(fleet.servers))
     hosts = by_host(msgs)
@@ -730,8 +739,24 @@ def run(fleet, net):
     check("h3 (large buffer): all %d outage events, in order, once" % M,
           got3 == list(range(base["h3"] + 1, base["h3"] + M + 1)),
           "%d events" % len(got3))
-    for f in (small, big):
+    got1 = [e["bridge_seq"] for _, e, _, _ in hosts["h1"]
+            if e["bridge_seq"] > base["h1"]]
+    check("h1 (--repair): the outage's %d events from the bridge's "
+          "history, in order, once" % M,
+          got1 == list(range(base["h1"] + 1, base["h1"] + M + 1)),
+          "%d events" % len(got1))
+    st = rep1.stats()
+    check("h1 (--repair, started with NATS away): all %d deferred, then "
+          "resumed after the stream's last event and repaired, nothing "
+          "lost (%s)" % (M, {k: st.get(k) for k in (
+              "resumed", "deferred", "repaired", "unrepairable", "lost")}),
+          st["resumed"] == 1 and st["deferred"] == M and
+          st["repaired"] == M and st["unrepairable"] == 0 and
+          st["lost"] == 0, st)
+    for f in (small, big, rep1):
         check("forwarder %s exits 0 on SIGTERM" % f.name, f.stop() == 0)
+
+    restart_and_overrun(fleet, net)
 
     # ---- core NATS: a live subscriber ----
     sub = Proc(fleet.work, "sub-core",
@@ -752,6 +777,86 @@ def run(fleet, net):
           all(x["host"] == "h1" for x in lines), sub.text("out")[:300])
     check("core forwarder exits 0 on SIGTERM", core.stop() == 0)
     tls(fleet, net)
+
+
+def restart_and_overrun(fleet, net):
+    """One forwarder per host (--repair, the default with JetStream): h1's
+    killed (SIGKILL) mid-stream and restarted, h2's stopped (SIGSTOP) with
+    a tiny socket buffer through a burst, h3's left alone."""
+    K, B, START = 2000, 1000, 200001
+    hosts = by_host(read_stream(live_port(fleet.servers)))
+    # Where each host's part of the stream ends: an event, or a lost
+    # record's range (h2's, from phase B).
+    base = {h: max(max(e["bridge_seq"], int(hd.get("Mcb-Lost-Last", 0)))
+                   for _, e, hd, _ in hosts[h])
+            for h in HOSTS}
+    before = fleet.stream_count()
+    fa = fleet.start_fwd("h1", "fC1")
+    fb = fleet.start_fwd("h2", "fC2", "--rcvbuf", "4096")
+    fc = fleet.start_fwd("h3", "fC3")
+    emitters = [fleet.emit(h, K, START, RATE) for h in ("h1", "h3")]
+    wait_until("a third emitted on h1",
+               lambda: fa.stats()["received"] >= K / 3)
+    fa.stop(signal.SIGKILL)
+    note("killed forwarder fC1 (the only one of h1)")
+    fa = fleet.start_fwd("h1", "fC1", wait_stream=False)
+    at = fc.stats()["received"]
+    check("h1's only forwarder killed and restarted while events flow "
+          "(back at about event %d of %d)" % (at, K), at < K)
+    # h2: its forwarder stopped through a burst its socket cannot hold.
+    fb.kill(signal.SIGSTOP)
+    burst = fleet.emit("h2", B, START, 2000)
+    check("emitter on h2 sent its burst of %d" % B, burst.p.wait(60) == 0)
+    fb.kill(signal.SIGCONT)
+    for e in emitters:
+        check("emitter %s sent %d events" % (e.name, K), e.p.wait(120) == 0)
+    want = before + 2 * K + B
+    wait_until("all %d events in the stream" % (2 * K + B),
+               lambda: fleet.stream_count() >= want, 120)
+    fins = {}
+    for f in (fa, fb, fc):
+        rc = f.stop()
+        fins[f.name] = fin = final_stats(f)
+        check("forwarder %s exits 0 on SIGTERM, nothing held" % f.name,
+              rc == 0 and fin.get("buffered") == 0, (rc, fin))
+        note("%s: received=%s repaired=%s unrepairable=%s deferred=%s "
+             "resumed=%s requests=%s duplicates=%s lost=%s" % (
+                 f.name, fin.get("received"), fin.get("repaired"),
+                 fin.get("unrepairable"), fin.get("deferred"),
+                 fin.get("resumed"), fin.get("repair_requests"),
+                 fin.get("duplicates"), fin.get("lost")))
+    msgs = read_stream(live_port(fleet.servers))
+    check("stream grew by exactly %d messages" % (2 * K + B),
+          len(msgs) == want, "%d, not %d" % (len(msgs), want))
+    hosts = by_host(msgs)
+    for h, n in (("h1", K), ("h2", B), ("h3", K)):
+        evs = [(e, hd) for _, e, hd, _ in hosts[h]
+               if e["bridge_seq"] > base[h]]
+        nums = [attr(e, 100) for e, _ in evs]
+        bseqs = [e["bridge_seq"] for e, _ in evs]
+        check("%s (one forwarder): every event exactly once, in the "
+              "host's order, no lost record (%d of %d)" % (h, len(evs), n),
+              nums == list(range(START, START + n)) and
+              bseqs == list(range(base[h] + 1, base[h] + n + 1)) and
+              all(e["kind"] == "event" for e, _ in evs),
+              "missing %s, extra %d, kinds %s, base %d, first %s %s" % (
+                  sorted(set(range(START, START + n)) -
+                         set(x for x in nums if x))[:10],
+                  len(nums) - len(set(nums)),
+                  sorted(set(e["kind"] for e, _ in evs)), base[h],
+                  nums[:5], bseqs[:5]))
+    a, b = fins[fa.name], fins[fb.name]
+    check("restarted h1 forwarder: resumed after the stream's last event, "
+          "the gap repaired from the history (repaired=%s), none "
+          "unrepairable" % a.get("repaired"),
+          a.get("resumed") == 1 and a.get("repaired", 0) > 0 and
+          a.get("unrepairable") == 0 and a.get("lost") == 0, a)
+    check("h2 forwarder stopped through a burst: its socket dropped "
+          "(gaps seen), all repaired (repaired=%s of %d), none "
+          "unrepairable" % (b.get("repaired"), B),
+          b.get("received", 0) < B and b.get("repaired", 0) > 0 and
+          b.get("received") + b.get("repaired") >= B and
+          b.get("unrepairable") == 0 and b.get("lost") == 0, b)
 
 
 def tls(fleet, net):
