@@ -62,6 +62,27 @@ void mcb_ring_pop(struct mcb_ring *r)
 	}
 }
 
+bool mcb_ring_first(const struct mcb_ring *r, size_t *off)
+{
+	if (!r->count)
+		return false;
+	*off = r->tail;
+	return true;
+}
+
+bool mcb_ring_next(const struct mcb_ring *r, size_t *off)
+{
+	size_t n = *off + mcb_ring_rec_size(mcb_ring_at(r, *off)->len);
+
+	/* The newest ends at head; the older part, when wrapped, at wrap. */
+	if (n == r->head)
+		return false;
+	if (r->wrapped && n == r->wrap)
+		n = 0;
+	*off = n;
+	return true;
+}
+
 /* Where a record of n bytes can go now without dropping one, or -1. */
 static long room(struct mcb_ring *r, size_t n)
 {

@@ -2,8 +2,9 @@
 /*
  * A ring of variable-length records in one buffer allocated once: records
  * go in at the head and leave from the tail, oldest first.  The bridge's
- * history (drops the oldest to make room) and the listener's reorder
- * buffer (refuses when full) are built on it; nothing allocates per record.
+ * history (drops the oldest to make room), the listener's reorder
+ * buffer and the NATS forwarder's buffer (refuse when full) are built on
+ * it; nothing allocates per record.
  */
 #ifndef MCB_LIB_BYTERING_H
 #define MCB_LIB_BYTERING_H
@@ -55,6 +56,11 @@ void *mcb_ring_push(struct mcb_ring *r, uint64_t key, size_t len, bool evict,
 struct mcb_ring_rec *mcb_ring_oldest(const struct mcb_ring *r);
 /* Drop the oldest record. */
 void mcb_ring_pop(struct mcb_ring *r);
+/* Walking the records oldest first, by offset (a sender going back over
+ * what was not acknowledged): the oldest's, false when empty; the one
+ * after *off, false when *off was the newest. */
+bool mcb_ring_first(const struct mcb_ring *r, size_t *off);
+bool mcb_ring_next(const struct mcb_ring *r, size_t *off);
 
 /* The record at an offset mcb_ring_offset() gave; its data follows it. */
 static inline struct mcb_ring_rec *mcb_ring_at(const struct mcb_ring *r,

@@ -2,7 +2,7 @@
 /*
  * The forwarder's loop.  Datagrams from the groups are checked and decoded
  * by the client library (mcb_receive), turned into records in a bounded
- * ring (ring.h), and published in order: core NATS takes a record when
+ * ring (lib/bytering.h), and published in order: core NATS takes a record when
  * the client accepts it; JetStream when the stream acknowledges it.
  *
  * JetStream: up to --max-inflight records are in flight, each a request
@@ -41,10 +41,10 @@
 #include <mcbridge/names.h>
 
 #include "fwd.h"
+#include "lib/bytering.h"
 #include "lib/mcaddr.h"
 #include "lib/sdnotify.h"
 #include "link.h"
-#include "ring.h"
 #include "stream.h"
 #include "subject.h"
 
@@ -150,7 +150,7 @@ struct fwd {
 	uint64_t stream_retry_ns;
 	unsigned stream_attempt;
 	bool was_connected;
-	struct mcbn_ring ring;
+	struct mcb_ring ring;	/* key: the record's lseq */
 	uint64_t next_lseq;	/* of the next record pushed */
 	uint64_t head_lseq;	/* of the ring's first record */
 	uint64_t send_lseq;	/* the next record to publish ... */
@@ -209,7 +209,7 @@ static bool diag_ok(struct fwd *f, enum diag d, uint64_t now)
 
 static struct rec *rec_at(const struct fwd *f, size_t off)
 {
-	return mcbn_ring_at(&f->ring, off);
+	return mcb_ring_data(mcb_ring_at(&f->ring, off));
 }
 
 /* ---- records in ------------------------------------------------------ */
@@ -240,7 +240,8 @@ static void type_token(const struct mcb_event *ev, char *buf, size_t n)
 /* The record's place in the ring: its payload follows it. */
 static struct rec *push(struct fwd *f, size_t len)
 {
-	struct rec *r = mcbn_ring_push(&f->ring, sizeof(*r) + len);
+	struct rec *r = mcb_ring_push(&f->ring, f->next_lseq, sizeof(*r) + len,
+				      false, NULL);
 
 	if (!r)
 		return NULL;
@@ -248,8 +249,7 @@ static struct rec *push(struct fwd *f, size_t len)
 	r->lseq = f->next_lseq++;
 	r->len = (uint32_t)len;
 	if (f->send_lseq == r->lseq)
-		f->send_off = f->ring.tail - mcbn_ring_footprint(sizeof(*r) +
-								 len);
+		f->send_off = mcb_ring_offset(&f->ring, r);
 	if (f->ring.used > f->c.buffered_max)
 		f->c.buffered_max = f->ring.used;
 	return r;
@@ -832,7 +832,7 @@ static natsStatus build_msg(struct fwd *f, const struct rec *r,
 /* Publish the oldest record not yet acknowledged again, and all after. */
 static void go_back(struct fwd *f)
 {
-	if (mcbn_ring_first(&f->ring, &f->send_off))
+	if (mcb_ring_first(&f->ring, &f->send_off))
 		f->send_lseq = f->head_lseq;
 }
 
@@ -850,11 +850,11 @@ static void pause_after_failure(struct fwd *f, uint64_t now)
 
 static void pop_head(struct fwd *f)
 {
-	mcbn_ring_pop(&f->ring);
+	mcb_ring_pop(&f->ring);
 	f->head_lseq++;
 	if (f->send_lseq < f->head_lseq) {
 		f->send_lseq = f->head_lseq;
-		if (!mcbn_ring_first(&f->ring, &f->send_off))
+		if (!mcb_ring_first(&f->ring, &f->send_off))
 			f->send_off = 0;
 	}
 }
@@ -912,7 +912,7 @@ static void pump(struct fwd *f, uint64_t now)
 			f->sent_hi = r->lseq + 1;
 		f->send_lseq++;
 		if (f->send_lseq < f->next_lseq &&
-		    !mcbn_ring_next(&f->ring, &f->send_off))
+		    !mcb_ring_next(&f->ring, &f->send_off))
 			f->send_lseq = f->next_lseq;	/* cannot happen */
 	}
 }
@@ -979,7 +979,7 @@ static void ack(struct fwd *f, const struct mcbn_ack *a, uint64_t now)
 			"again from bridge_seq %" PRIu64 " after a pause",
 			a->code, a->err_code, a->kind == MCBN_ACK_MALFORMED ?
 			"malformed reply" : a->text,
-			rec_at(f, f->ring.head)->bridge_seq);
+			rec_at(f, f->ring.tail)->bridge_seq);
 	if (a->no_responders) {
 		if (!f->no_resp_since) {
 			f->no_resp_since = now;
@@ -1000,7 +1000,7 @@ static void take_acks(struct fwd *f, uint64_t now)
 		for (unsigned i = 0; i < n; i++)
 			ack(f, &f->acks[i], now);
 	}
-	while (f->ring.count && (rec_at(f, f->ring.head)->flags & REC_ACKED))
+	while (f->ring.count && (rec_at(f, f->ring.tail)->flags & REC_ACKED))
 		pop_head(f);
 }
 
@@ -1013,7 +1013,7 @@ static void check_timeout(struct fwd *f, uint64_t now)
 	if (!f->js || !f->was_connected || f->send_lseq == f->head_lseq ||
 	    !f->ring.count)
 		return;
-	r = rec_at(f, f->ring.head);
+	r = rec_at(f, f->ring.tail);
 	if (!r->sent_ns || now - r->sent_ns < f->o->ack_wait_ms * NS_PER_MS)
 		return;
 	f->c.timeouts++;
@@ -1195,7 +1195,7 @@ static int next_wait_ms(const struct fwd *f, uint64_t now)
 	uint64_t due = UINT64_MAX;
 
 	if (f->js && f->send_lseq != f->head_lseq && f->ring.count) {
-		const struct rec *r = rec_at(f, f->ring.head);
+		const struct rec *r = rec_at(f, f->ring.tail);
 
 		if (r->sent_ns)
 			due = r->sent_ns + f->o->ack_wait_ms * NS_PER_MS;
@@ -1376,7 +1376,7 @@ static int setup(struct fwd *f, const struct mcb_key *key)
 		f->render_f = fmemopen(f->render, RENDER_MAX, "w");
 	if (f->js)
 		f->inflight = calloc(o->max_inflight, sizeof(*f->inflight));
-	err = mcbn_ring_init(&f->ring, o->buffer);
+	err = mcb_ring_init(&f->ring, o->buffer);
 	/* Renderings go straight into render: no stdio buffer between. */
 	if (err || !f->render_f || (f->js && !f->inflight) ||
 	    setvbuf(f->render_f, NULL, _IONBF, 0) != 0) {
@@ -1441,7 +1441,7 @@ static void teardown(struct fwd *f)
 		mcb_log(f->log, LOG_DEBUG, "fclose: %s", strerror(errno));
 	free(f->render);
 	free(f->inflight);
-	mcbn_ring_fini(&f->ring);
+	mcb_ring_free(&f->ring);
 }
 
 int mcbn_fwd_run(const struct mcbn_fwd_opts *o, const struct mcb_key *key,

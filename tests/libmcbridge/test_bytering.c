@@ -127,6 +127,21 @@ static void model(void **state)
 		}
 		if (qh != qt)
 			assert_int_equal(mcb_ring_oldest(&r)->key, keys[qt % Q]);
+		/* A walk by offset sees the model's records, in order. */
+		{
+			size_t off, k = qt;
+			bool more = mcb_ring_first(&r, &off);
+
+			assert_int_equal(more, qh != qt);
+			while (more) {
+				assert_true(k < qh);
+				assert_int_equal(mcb_ring_at(&r, off)->key,
+						 keys[k % Q]);
+				k++;
+				more = mcb_ring_next(&r, &off);
+			}
+			assert_int_equal(k, qh);
+		}
 	}
 	mcb_ring_free(&r);
 }
