@@ -1069,9 +1069,10 @@ static int link_state(struct fwd *f, uint64_t now)
 	char url[256];
 
 	if (natsConnection_Status(f->link.nc) == NATS_CONN_STATUS_CLOSED) {
-		mcb_log(f->log, LOG_ERR, "NATS connection closed: %s",
-			nats_GetLastError(NULL) ? nats_GetLastError(NULL) :
-			"no more reconnects");
+		char why[512];
+
+		mcbn_link_why_closed(&f->link, why, sizeof(why));
+		mcb_log(f->log, LOG_ERR, "NATS connection closed: %s", why);
 		return -ENOTCONN;
 	}
 	if (up == f->was_connected)

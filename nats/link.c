@@ -325,6 +325,8 @@ int mcbn_link_open(struct mcbn_link *l, const struct mcbn_conn_opts *c,
 
 	memset(l, 0, sizeof(*l));
 	l->log = lg;
+	l->conn = c;
+	snprintf(l->conn_name, sizeof(l->conn_name), "%s", conn_name);
 	l->backoff_min_ms = c->reconnect_min_ms;
 	l->backoff_max_ms = c->reconnect_max_ms;
 	l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -382,4 +384,40 @@ void mcbn_link_close(struct mcbn_link *l)
 	}
 	memset(l, 0, sizeof(*l));
 	l->wakefd = -1;
+}
+
+void mcbn_link_why_closed(struct mcbn_link *l, char *buf, size_t size)
+{
+	natsOptions *keep = l->opts;
+	natsConnection *nc = NULL;
+	const char *text = NULL;
+	natsStatus s;
+
+	/* The client closes with "no server available" whatever the
+	 * servers said; one attempt in the foreground has their answer
+	 * (an authorization refused, say). */
+	snprintf(buf, size, "no more reconnects");
+	if (natsOptions_Create(&l->opts) != NATS_OK) {
+		l->opts = keep;
+		return;
+	}
+	if (set_options(l, l->conn, l->conn_name, false, buf, size) == 0 &&
+	    natsOptions_SetTimeout(l->opts, 2000) == NATS_OK) {
+		s = natsConnection_Connect(&nc, l->opts);
+		if (s != NATS_OK)
+			text = nats_GetLastError(NULL);
+		if (text && *text)
+			snprintf(buf, size, "%s", text);
+		else if (s == NATS_OK)
+			snprintf(buf, size, "closed, though a new connection "
+				 "works");
+		else
+			snprintf(buf, size, "%s", natsStatus_GetText(s));
+	}
+	if (nc) {
+		natsConnection_Close(nc);
+		natsConnection_Destroy(nc);
+	}
+	natsOptions_Destroy(l->opts);
+	l->opts = keep;
 }

@@ -43,6 +43,8 @@ struct mcbn_link {
 	natsConnection *nc;
 	int wakefd;			/* eventfd: callbacks -> loop */
 	uint64_t backoff_min_ms, backoff_max_ms;
+	const struct mcbn_conn_opts *conn;	/* to connect again */
+	char conn_name[320];
 	/* JetStream: the replies come to INBOX.<lseq>. */
 	natsSubscription *acksub;
 	char inbox[64];
@@ -68,6 +70,9 @@ int mcbn_link_open(struct mcbn_link *l, const struct mcbn_conn_opts *c,
 		   bool retry_connect, const struct mcb_log *lg, char *why,
 		   size_t why_size);
 void mcbn_link_close(struct mcbn_link *l);
+/* The connection is closed for good: why, as a new attempt says (blocks
+ * for up to 2 s per server). */
+void mcbn_link_why_closed(struct mcbn_link *l, char *buf, size_t size);
 
 bool mcbn_link_connected(const struct mcbn_link *l);
 /* The server's URL when connected, else "-". */

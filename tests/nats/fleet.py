@@ -34,6 +34,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -777,6 +778,7 @@ def run(fleet, net):
           all(x["host"] == "h1" for x in lines), sub.text("out")[:300])
     check("core forwarder exits 0 on SIGTERM", core.stop() == 0)
     tls(fleet, net)
+    auth(fleet, net)
 
 
 def restart_and_overrun(fleet, net):
@@ -905,6 +907,99 @@ def tls(fleet, net):
     finally:
         srv.stop()
 
+
+def crc16(data):
+    """CRC-16/XMODEM, as NKeys append it."""
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xffff
+    return crc
+
+
+def nkey_user():
+    """A user NKey pair made here: (public key "U...", seed "SU...")."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import \
+        Ed25519PrivateKey
+
+    def enc(raw):
+        raw += struct.pack("<H", crc16(raw))
+        return base64.b32encode(raw).decode().rstrip("=")
+    seed = os.urandom(32)
+    pub = Ed25519PrivateKey.from_private_bytes(seed).public_key() \
+        .public_bytes(serialization.Encoding.Raw,
+                      serialization.PublicFormat.Raw)
+    user, prefix_seed = 20 << 3, 18 << 3
+    return (enc(bytes([user]) + pub),
+            enc(bytes([prefix_seed | (user >> 5), (user & 31) << 3]) + seed))
+
+
+def auth(fleet, net):
+    """Credentials reach the C client: a server that authenticates by
+    NKey and by user and password takes events from a forwarder with the
+    right ones, and closes on one with a wrong seed or password, which
+    says why and exits 1."""
+    w = fleet.work
+    pub, seed = nkey_user()
+    _, other = nkey_user()
+    good, bad = os.path.join(w, "good.nk"), os.path.join(w, "bad.nk")
+    for path, s in ((good, seed), (bad, other)):
+        with open(path, "w") as f:
+            f.write(s + "\n")
+        os.chmod(path, 0o600)
+    conf = os.path.join(w, "auth.conf")
+    with open(conf, "w") as f:
+        f.write("listen: 0.0.0.0:14231\nauthorization { users = [ "
+                "{ nkey: %s }, { user: fwd, password: s3cret } ] }\n" % pub)
+    srv = Proc(w, "nats-auth", ["nats-server", "-c", conf])
+    url = "nats://198.18.3.1:14231"
+    nk = ["--nkey", pub, "--nkey-seed"]
+    try:
+        srv.wait_line(r"Server is ready", "err")
+        sub = Proc(w, "sub-auth", [FWD, "sub", "-s",
+                                   "nats://127.0.0.1:14231"] + nk +
+                   [good, "-S", "authcore.>", "-c", "6", "-t", "40"])
+        sub.wait_line(r"subscribed to", "err")
+        start = 300001
+        for name, extra in (("nkey", ["-s", url] + nk + [good]),
+                            ("user", ["-s", "nats://fwd:s3cret@198.18.3.1:"
+                                      "14231"])):
+            f = Proc(w, "f-auth-" + name, [FWD, "--host", "h3", "--prefix",
+                                           "authcore"] + extra,
+                     ns=net.hosts["h3"])
+            f.wait_line(r"connected to", "err")
+            e = fleet.emit("h3", 3, start, 0)
+            e.p.wait(30)
+            check("forwarder with the right %s exits 0 on SIGTERM" % (
+                "NKey seed" if name == "nkey" else "user and password"),
+                f.stop() == 0, f.text())
+            start += 3
+        rc = sub.p.wait(40)
+        got = [attr(json.loads(x), 100) for x in sub.text("out").splitlines()]
+        check("NKey and user/password: the 6 events through an "
+              "authenticating server (read with an NKey too)",
+              rc == 0 and got == list(range(300001, 300007)),
+              sub.text("out") + sub.text())
+        for name, extra in (("NKey seed", ["-s", url] + nk + [bad]),
+                            ("password", ["-s", "nats://fwd:wrong@"
+                                          "198.18.3.1:14231"])):
+            f = Proc(w, "f-auth-bad-" + name.split()[-1],
+                     [FWD, "--host", "h3", "--prefix", "authcore"] + extra,
+                     ns=net.hosts["h3"])
+            try:
+                rc = f.p.wait(30)
+            except subprocess.TimeoutExpired:
+                rc = f.stop(signal.SIGKILL)
+            check("wrong %s: the server refuses, the forwarder says so "
+                  "and exits 1" % name, rc == 1 and
+                  re.search(r"NATS connection closed: .*[Aa]uthorization",
+                            f.text()) is not None, "exit %s: %s" % (
+                                rc, f.text()[-500:]))
+    finally:
+        srv.stop()
 
 if __name__ == "__main__":
     sys.exit(main())
