@@ -21,6 +21,10 @@
  * all were seen, and exits 1 if they were not.  Prints at the end:
  *   emit family=F group=G count=N first=S last=S elapsed_ns=E cpu_ns=C
  * and, with --window, seen=N.
+ *
+ * Names, clocks, pacing and option values are the benchmark library's
+ * (bench/bench.h); its messages are mcbridge's own family's, so the
+ * message here is built apart.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,17 +41,14 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/netlink.h>
-
-#include "lib/num.h"
+#include "bench/bench.h"
 
 #define ATTR_NUM	100
 #define ATTR_TIME	101
 #define ATTR_PAD	102
 #define PAD_MAX		4000
 #define TICK_NS		1000000u	/* pacing step */
+#define FAMGRP_MAX	64		/* "FAMILY/GROUP" */
 /* --window: waiting for the bridge to show what was sent, at most. */
 #define SEEN_TIMEOUT_NS	(30ull * 1000000000u)
 
@@ -58,14 +59,6 @@ struct opts {
 	const char *watch_group;
 };
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: mcb-genl-emit [--family F] [--group G] "
@@ -75,13 +68,9 @@ static void usage(void)
 	exit(2);
 }
 
-static uint64_t num(const char *s, uint64_t min, uint64_t max)
+static uint64_t num(const char *opt, uint64_t min, uint64_t max)
 {
-	uint64_t v;
-
-	if (mcb_parse_u64(s, min, max, &v))
-		usage();
-	return v;
+	return bench_arg_u64(opt, optarg, min, max);
 }
 
 static void parse(struct opts *o, int argc, char **argv)
@@ -107,13 +96,13 @@ static void parse(struct opts *o, int argc, char **argv)
 		switch (c) {
 		case 'f': o->family = optarg; break;
 		case 'g': o->group = optarg; break;
-		case 'C': o->cmd = num(optarg, 0, 255); break;
-		case 'n': o->count = num(optarg, 1, UINT32_MAX); break;
-		case 'r': o->rate = num(optarg, 0, 100000000); break;
-		case 's': o->start = num(optarg, 0, UINT64_MAX / 2); break;
-		case 'p': o->pad = num(optarg, 0, PAD_MAX); break;
-		case 'w': o->window = num(optarg, 1, UINT32_MAX); break;
-		case 'P': o->watch_port = num(optarg, 1, 65535); break;
+		case 'C': o->cmd = num("--cmd", 0, 255); break;
+		case 'n': o->count = num("--count", 1, UINT32_MAX); break;
+		case 'r': o->rate = num("--rate", 0, 100000000); break;
+		case 's': o->start = num("--start", 0, UINT64_MAX / 2); break;
+		case 'p': o->pad = num("--pad", 0, PAD_MAX); break;
+		case 'w': o->window = num("--window", 1, UINT32_MAX); break;
+		case 'P': o->watch_port = num("--watch-port", 1, 65535); break;
 		case 'G': o->watch_group = optarg; break;
 		default: usage();
 		}
@@ -171,15 +160,15 @@ static uint64_t watch_read(int fd, int flags)
  * end: window 0); false after SEEN_TIMEOUT_NS without progress. */
 static bool watch_wait(int fd, uint64_t sent, uint64_t window, uint64_t *seen)
 {
-	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + SEEN_TIMEOUT_NS;
+	uint64_t deadline = bench_now_ns() + SEEN_TIMEOUT_NS;
 
 	*seen += watch_read(fd, MSG_DONTWAIT);
 	while (sent - *seen > (window ? window - 1 : 0)) {
 		uint64_t n = watch_read(fd, 0);
 
 		if (n)
-			deadline = clock_ns(CLOCK_MONOTONIC) + SEEN_TIMEOUT_NS;
-		else if (clock_ns(CLOCK_MONOTONIC) > deadline)
+			deadline = bench_now_ns() + SEEN_TIMEOUT_NS;
+		else if (bench_now_ns() > deadline)
 			return false;
 		*seen += n;
 	}
@@ -187,25 +176,18 @@ static bool watch_wait(int fd, uint64_t sent, uint64_t window, uint64_t *seen)
 }
 
 /* The family's id and the group's (1..32: a sockaddr_nl bit). */
-static void resolve(const struct opts *o, int *fam, int *grp)
+static void resolve(const struct opts *o, uint16_t *fam, uint32_t *grp)
 {
-	struct nl_sock *sk = nl_socket_alloc();
+	char fg[FAMGRP_MAX];
 
-	if (!sk || genl_connect(sk) < 0) {
-		fprintf(stderr, "mcb-genl-emit: generic netlink: no socket\n");
-		exit(1);
-	}
-	*fam = genl_ctrl_resolve(sk, o->family);
-	*grp = *fam < 0 ? *fam : genl_ctrl_resolve_grp(sk, o->family,
-							 o->group);
-	nl_socket_free(sk);
-	if (*fam < 0 || *grp < 0) {
+	if ((size_t)snprintf(fg, sizeof(fg), "%s/%s", o->family, o->group) >=
+	    sizeof(fg) || bench_genl_resolve(fg, fam, grp) < 0) {
 		fprintf(stderr, "mcb-genl-emit: no %s/%s\n", o->family,
 			o->group);
 		exit(1);
 	}
 	if (*grp < 1 || *grp > 32) {
-		fprintf(stderr, "mcb-genl-emit: group id %d is not 1..32\n",
+		fprintf(stderr, "mcb-genl-emit: group id %u is not 1..32\n",
 			*grp);
 		exit(1);
 	}
@@ -228,9 +210,12 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct msg m;
 	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	struct bench_pacer pace;
 	uint64_t t0, cpu0, sent = 0, seen = 0;
 	size_t len;
-	int fam, grp, fd, wfd = -1;
+	uint16_t fam;
+	uint32_t grp;
+	int fd, wfd = -1;
 
 	parse(&o, argc, argv);
 	resolve(&o, &fam, &grp);
@@ -253,31 +238,25 @@ int main(int argc, char **argv)
 		len += NLA_ALIGN(m.a_pad.nla_len);
 	}
 	m.nlh.nlmsg_len = (uint32_t)len;
-	m.nlh.nlmsg_type = (uint16_t)fam;
+	m.nlh.nlmsg_type = fam;
 	m.g.cmd = (uint8_t)o.cmd;
 	m.g.version = 1;
 	m.a_num.nla_type = ATTR_NUM;
 	m.a_num.nla_len = NLA_HDRLEN + 8;
 	m.a_time.nla_type = ATTR_TIME;
 	m.a_time.nla_len = NLA_HDRLEN + 8;
-	t0 = clock_ns(CLOCK_MONOTONIC);
-	cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = bench_now_ns();
+	cpu0 = bench_cpu_ns();
+	bench_pacer_start(&pace, o.rate, o.count, TICK_NS, o.count);
 	while (sent < o.count) {
-		uint64_t due = o.count;
+		uint64_t due = sent + bench_pacer_due(&pace, sent);
 
-		if (o.rate) {
-			uint64_t el = clock_ns(CLOCK_MONOTONIC) - t0;
-
-			due = (uint64_t)((double)el * (double)o.rate / 1e9) + 1;
-			if (due > o.count)
-				due = o.count;
-		}
 		for (; sent < due; sent++) {
 			if (o.window && !watch_wait(wfd, sent, o.window, &seen))
 				goto unseen;
 			m.num = o.start + sent;
 			m.nlh.nlmsg_seq = (uint32_t)m.num;
-			m.time = clock_ns(CLOCK_MONOTONIC);
+			m.time = bench_now_ns();
 			if (sendto(fd, &m, len, 0, (struct sockaddr *)&to,
 				   sizeof(to)) != (ssize_t)len) {
 				if (errno == ENOBUFS || errno == EAGAIN ||
@@ -289,11 +268,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
-		if (sent < o.count && o.rate) {
-			struct timespec ts = { 0, TICK_NS };
-
-			nanosleep(&ts, NULL);
-		}
+		if (sent < o.count)
+			bench_pacer_wait(&pace);
 	}
 	if (o.window && !watch_wait(wfd, sent, 0, &seen)) {
 unseen:
@@ -304,8 +280,8 @@ unseen:
 	printf("emit family=%s group=%s count=%" PRIu64 " first=%" PRIu64
 	       " last=%" PRIu64 " elapsed_ns=%" PRIu64 " cpu_ns=%" PRIu64,
 	       o.family, o.group, o.count, o.start, o.start + o.count - 1,
-	       clock_ns(CLOCK_MONOTONIC) - t0,
-	       clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0);
+	       bench_now_ns() - t0,
+	       bench_cpu_ns() - cpu0);
 	if (o.window)
 		printf(" seen=%" PRIu64, seen);
 	putchar('\n');
