@@ -281,7 +281,8 @@ def main():
     ir = {}
     p("Instructions per event, bridge userspace path (callgrind, "
       "host, exact):")
-    for f in ("binary", "json"):
+    # f/history: with a full history (the bridge's default keeps one).
+    for f in ("binary", "json", "binary/history", "json/history"):
         runs = sorted(irruns.get(f, []))
         if len(runs) >= 2:
             (n0, i0), (n1, i1) = runs[0], runs[-1]
@@ -324,8 +325,10 @@ def main():
                    f"1.5 x UDP hop p99 = {bound:.2f} ms")
     if not native:
         for f, want in report_native.IR_TARGETS:
-            if f in ir:
-                target(ir[f] <= want, f"{f} {ir[f]:,.0f} Ir/event <= {want:,}")
+            # The bridge as it runs by default: with its history.
+            k = f + "/history" if f + "/history" in ir else f
+            if k in ir:
+                target(ir[k] <= want, f"{k} {ir[k]:,.0f} Ir/event <= {want:,}")
     p("")
     if native:
         nl, nv = report_native.report(native, ir, datadir)

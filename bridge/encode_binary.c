@@ -23,6 +23,21 @@ static size_t whole_attrs(const unsigned char *a, size_t len, size_t room)
 {
 	size_t off = 0, keep = 0;
 
+	/* All fit (nearly always): only the framing is checked, and what is
+	 * kept is what was walked. */
+	if (len <= room) {
+		while (len - off >= NLA_HDRLEN) {
+			uint16_t alen;
+
+			memcpy(&alen, a + off, sizeof(alen));
+			if (alen < NLA_HDRLEN || alen > len - off)
+				break;
+			off += NLA_ALIGN(alen);
+			if (off > len)
+				off = len;
+		}
+		return off;
+	}
 	while (len - off >= NLA_HDRLEN) {
 		uint16_t alen;
 		size_t end, next;

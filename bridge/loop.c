@@ -440,7 +440,7 @@ void mcb_loop_stats(struct mcb_loop *l, const char *what)
 			mcb_src_state_name(m->src.state),
 			(unsigned long long)m->bridge_seq,
 			(unsigned long long)mcb_history_count(&m->hist),
-			m->hist.ring.used,
+			mcb_history_bytes(&m->hist),
 			(unsigned long long)m->hist.st.evicted,
 			(unsigned long long)m->hist.st.too_big,
 			(unsigned long long)m->tails,

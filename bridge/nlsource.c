@@ -488,8 +488,10 @@ deliver(struct mcb_nlsrc *s, const struct nlmsghdr *nlh, uint64_t now_ns,
 	s->emit(s->emit_ctx, &ev);
 }
 
-void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
-		       bool has_group, uint32_t group, uint64_t now_ns)
+/* mcb_nlsrc_process(), inline into the drain: it runs per message. */
+static inline __attribute__((always_inline)) void
+process(struct mcb_nlsrc *s, const void *buf, size_t len, bool has_group,
+	uint32_t group, uint64_t now_ns)
 {
 	const unsigned char *p = buf;
 	size_t rem = len;
@@ -520,6 +522,12 @@ void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
 		}
 		deliver(s, nlh, now_ns, false);
 	}
+}
+
+void mcb_nlsrc_process(struct mcb_nlsrc *s, const void *buf, size_t len,
+		       bool has_group, uint32_t group, uint64_t now_ns)
+{
+	process(s, buf, len, has_group, group, now_ns);
 }
 
 static bool pktinfo_group(struct msghdr *mh, uint32_t *group)
@@ -580,9 +588,8 @@ int mcb_nlsrc_drain(struct mcb_nlsrc *s, unsigned max_rounds)
 				continue;
 			}
 			has_group = pktinfo_group(mh, &group);
-			mcb_nlsrc_process(s, s->iov[i].iov_base,
-					  s->msgs[i].msg_len, has_group, group,
-					  now);
+			process(s, s->iov[i].iov_base, s->msgs[i].msg_len,
+				has_group, group, now);
 		}
 		if ((unsigned)n < s->batch) {
 			mcb_nlsrc_refill_tail(s, now);

@@ -466,11 +466,11 @@ enum mcb_opt_result mcb_options_parse(struct mcb_options *o, int argc,
 				    MCB_JSON_AUTH_EXTRA);
 	/* Two of the largest datagrams at least: one alone is no history. */
 	if (o->history && (o->history < MCB_HISTORY_MIN ||
-			   o->history < 2 * mcb_ring_rec_size(o->max_datagram)))
+			   o->history < 2 * mcb_history_rec_size(o->max_datagram)))
 		return mcb_opt_fail(&table, err, "--history must be 0, or at "
 				    "least %u and twice --max-datagram (%zu)",
 				    MCB_HISTORY_MIN,
-				    2 * mcb_ring_rec_size(o->max_datagram));
+				    2 * mcb_history_rec_size(o->max_datagram));
 	if (st.n_specs == 0 || st.want_default) {
 		struct mcb_map_cfg m;
 

@@ -70,7 +70,7 @@ for p in "direct netlink" "bridge json" "bridge binary" "UDP hop"; do
 	has "latency row: $p" "^  $p( [0-9]+ B)? +([0-9]+\\.[0-9]{2} +){4}[0-9]+$" \
 		"$([ "$p" = "UDP hop" ] && echo 2 || echo 1)"
 done
-for f in binary json; do
+for f in binary json binary/history json/history; do
 	has "instructions per event: $f" "^  $f +\\($R - $R\\) Ir / \\($R - $R\\) events = $R\\.[0-9] Ir/event$"
 done
 # The VM's targets: E2E ratios (4), zero loss at 50 % (4), latency (2).

@@ -136,7 +136,9 @@ def test_mixed():
           and "-> [%s]:%d binary subscribed" % (G_IF, lb.port) in line
           and "-> 225.0.0.1:%d json subscribed" % l4.port in line, repr(line))
     if socat:
-        time.sleep(0.2)  # socat gives no readiness signal; its join is quick
+        # socat says nothing when it has joined: its membership in
+        # /proc/net/igmp6 does.
+        check("socat joined %s on lo" % G_IF, joined6("lo", G_IF))
     toggle("mcbv0", n)
     js = lj.recv_all(2.0)
     bs = lb.recv_all(0.5)
@@ -178,6 +180,18 @@ def test_mixed():
           and b"send_errors=1" not in b.err, repr(b.err[-400:]))
 
 
+def joined6(ifname, group, timeout=10.0):
+    """Until ifname is a member of group (/proc/net/igmp6)."""
+    want = socket.inet_pton(socket.AF_INET6, group).hex()
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with open("/proc/net/igmp6") as f:
+            if any(l.split()[1:3] == [ifname, want] for l in f):
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def far_namespace():
     """A second namespace holding mcbv1, with a receiver joined there to
     G_LINK; returns (process, port) once it has joined."""
@@ -199,16 +213,13 @@ print(n, flush=True)
     # The child's namespace exists once it runs; move the veth end into it.
     p = subprocess.Popen(
         ["unshare", "-n", "sh", "-c",
-         "sysctl -qw net.ipv6.conf.default.accept_dad=0; "
+         "sysctl -qw net.ipv6.conf.default.accept_dad=0; echo ns; "
          "read go; ip link set lo up; ip link set mcbv1 up; "
          "exec python3 -c '%s'" % code.replace("'", "'\\''")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    time.sleep(0.3)  # until unshare has made the namespace
-    for _ in range(50):
-        if subprocess.run(["ip", "link", "set", "mcbv1", "netns", str(p.pid)],
-                          stderr=subprocess.DEVNULL).returncode == 0:
-            break
-        time.sleep(0.1)
+    # Its namespace exists once it says so (sh runs in it).
+    if p.stdout.readline().strip() == "ns":
+        run("ip", "link", "set", "mcbv1", "netns", str(p.pid))
     p.stdin.write("go\n")
     p.stdin.flush()
     port = int(p.stdout.readline() or 0)
