@@ -557,19 +557,7 @@ static int repair_open(struct state *s)
 
 	memset(&rc, 0, sizeof(rc));
 	rc.server = o->repair_to;
-	if (o->cfg.family == AF_INET6) {
-		struct sockaddr_in6 *g = (struct sockaddr_in6 *)&rc.group;
-
-		g->sin6_family = AF_INET6;
-		g->sin6_addr = o->cfg.group6;
-		g->sin6_port = htons(o->cfg.port);
-	} else {
-		struct sockaddr_in *g = (struct sockaddr_in *)&rc.group;
-
-		g->sin_family = AF_INET;
-		g->sin_addr = o->cfg.group;
-		g->sin_port = htons(o->cfg.port);
-	}
+	mcb_listen_group_addr(&o->cfg, &rc.group);
 	rc.format = o->format;
 	rc.auth = s->rx.authenticate ? &s->rx.auth : NULL;
 	rc.buffer = o->repair_buffer;

@@ -366,6 +366,11 @@ size_t mcb_gro_size(const struct msghdr *mh);
  * failing step. */
 int mcb_listen_open(const struct mcb_listen_cfg *cfg, const char **what);
 
+/* The group and port cfg joins, as a socket address (a repair request
+ * names them: mcb_repair_cfg.group). */
+void mcb_listen_group_addr(const struct mcb_listen_cfg *cfg,
+			   struct sockaddr_storage *ss);
+
 /* Current monotonic time in ns (CLOCK_MONOTONIC, like timestamp_ns). */
 uint64_t mcb_now_ns(void);
 

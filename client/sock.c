@@ -156,3 +156,22 @@ size_t mcb_gro_size(const struct msghdr *mh)
 	}
 	return 0;
 }
+
+void mcb_listen_group_addr(const struct mcb_listen_cfg *cfg,
+			   struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (cfg->family == AF_INET6) {
+		struct sockaddr_in6 *g = (struct sockaddr_in6 *)ss;
+
+		g->sin6_family = AF_INET6;
+		g->sin6_addr = cfg->group6;
+		g->sin6_port = htons(cfg->port);
+	} else {
+		struct sockaddr_in *g = (struct sockaddr_in *)ss;
+
+		g->sin_family = AF_INET;
+		g->sin_addr = cfg->group;
+		g->sin_port = htons(cfg->port);
+	}
+}

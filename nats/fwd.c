@@ -632,19 +632,7 @@ static int rep_open(struct fwd *f, unsigned li, uint64_t since, uint32_t run)
 
 	memset(&rc, 0, sizeof(rc));
 	rc.server = f->o->repair_to;
-	if (l->cfg.family == AF_INET6) {
-		struct sockaddr_in6 *g = (struct sockaddr_in6 *)&rc.group;
-
-		g->sin6_family = AF_INET6;
-		g->sin6_addr = l->cfg.group6;
-		g->sin6_port = htons(l->cfg.port);
-	} else {
-		struct sockaddr_in *g = (struct sockaddr_in *)&rc.group;
-
-		g->sin_family = AF_INET;
-		g->sin_addr = l->cfg.group;
-		g->sin_port = htons(l->cfg.port);
-	}
+	mcb_listen_group_addr(&l->cfg, &rc.group);
 	if (s->mapped) {
 		memcpy(rc.family, s->family, sizeof(rc.family));
 		memcpy(rc.group_name, s->group, sizeof(rc.group_name));

@@ -109,24 +109,33 @@ static int create(jsCtx *js, const struct mcbn_fwd_opts *o,
 	return failed(s, jerr, "creating the stream", why, why_size);
 }
 
+/* A JetStream context whose requests wait --ack-wait.  0 or -EAGAIN. */
+static int js_context(natsConnection *nc, const struct mcbn_fwd_opts *o,
+		      jsCtx **js, char *why, size_t why_size)
+{
+	jsOptions jo;
+
+	jsOptions_Init(&jo);
+	jo.Wait = (int64_t)o->ack_wait_ms;
+	if (natsConnection_JetStream(js, nc, &jo) == NATS_OK)
+		return 0;
+	snprintf(why, why_size, "JetStream context: %s",
+		 nats_GetLastError(NULL));
+	return -EAGAIN;
+}
+
 int mcbn_stream_ensure(natsConnection *nc, const struct mcbn_fwd_opts *o,
 		       const char *pattern, bool *created, char *why,
 		       size_t why_size)
 {
 	char subjects[MCBN_PREFIX_MAX + 3];
-	jsOptions jo;
 	jsCtx *js = NULL;
 	int err = -EAGAIN;
 
 	*created = false;
 	snprintf(subjects, sizeof(subjects), "%s.>", o->prefix);
-	jsOptions_Init(&jo);
-	jo.Wait = (int64_t)o->ack_wait_ms;
-	if (natsConnection_JetStream(&js, nc, &jo) != NATS_OK) {
-		snprintf(why, why_size, "JetStream context: %s",
-			 nats_GetLastError(NULL));
+	if (js_context(nc, o, &js, why, why_size))
 		return -EAGAIN;
-	}
 	/* Twice at most: after a creation race, the winner's is checked. */
 	for (int round = 0; round < 2; round++) {
 		jsStreamInfo *si = NULL;
@@ -176,7 +185,6 @@ int mcbn_stream_last(natsConnection *nc, const struct mcbn_fwd_opts *o,
 		     const char *subject, struct mcbn_last *last, char *why,
 		     size_t why_size)
 {
-	jsOptions jo;
 	jsCtx *js = NULL;
 	natsMsg *m = NULL;
 	jsErrCode jerr = 0;
@@ -184,13 +192,8 @@ int mcbn_stream_last(natsConnection *nc, const struct mcbn_fwd_opts *o,
 	uint64_t lost_last;
 	int err;
 
-	jsOptions_Init(&jo);
-	jo.Wait = (int64_t)o->ack_wait_ms;
-	if (natsConnection_JetStream(&js, nc, &jo) != NATS_OK) {
-		snprintf(why, why_size, "JetStream context: %s",
-			 nats_GetLastError(NULL));
+	if (js_context(nc, o, &js, why, why_size))
 		return -EAGAIN;
-	}
 	s = js_GetLastMsg(&m, js, o->stream, subject, NULL, &jerr);
 	jsCtx_Destroy(js);
 	if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
