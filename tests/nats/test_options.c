@@ -153,6 +153,10 @@ static void refused(void **state)
 		{ { "--tls-cert", "c.pem" }, "--tls-key" },
 		{ { "--reconnect-min", "10", "--reconnect-max", "5" },
 		  "reconnect" },
+		{ { "--repair", "--no-repair" }, "exclude each other" },
+		{ { "--repair", "--repair-addr", "x:1" }, "--repair-addr" },
+		{ { "--repair", "--repair-addr", "0.0.0.0:7787" },
+		  "--repair-addr" },
 		{ { "stray" }, "" },
 	};
 
@@ -167,6 +171,33 @@ static void refused(void **state)
 				 r, err_buf);
 		assert_non_null(strstr(err_buf, "Try 'mcbridge-nats"));
 	}
+}
+
+/* Repair: on with JetStream unless --no-repair, off for core NATS
+ * unless --repair; the address parsed. */
+static void repair(void **state)
+{
+	const struct sockaddr_in *a;
+
+	(void)state;
+	assert_int_equal(parse("--host", "h", NULL), MCB_OPT_RUN);
+	assert_false(o.repair);
+	assert_int_equal(parse("--host", "h", "-j", "S", NULL), MCB_OPT_RUN);
+	assert_true(o.repair);
+	assert_int_equal(o.repair_buffer, MCB_REPAIR_DEFAULT_BUFFER);
+	a = (const struct sockaddr_in *)&o.repair_to;
+	assert_int_equal(a->sin_family, AF_INET);
+	assert_int_equal(ntohs(a->sin_port), MCB_DEFAULT_REPAIR_PORT);
+	assert_int_equal(ntohl(a->sin_addr.s_addr), 0x7f000001);
+	assert_int_equal(parse("--host", "h", "-j", "S", "--no-repair", NULL),
+			 MCB_OPT_RUN);
+	assert_false(o.repair);
+	assert_int_equal(parse("--host", "h", "--repair", "--repair-addr",
+			       "127.0.0.2:9000", NULL), MCB_OPT_RUN);
+	assert_true(o.repair);
+	a = (const struct sockaddr_in *)&o.repair_to;
+	assert_int_equal(ntohs(a->sin_port), 9000);
+	assert_int_equal(ntohl(a->sin_addr.s_addr), 0x7f000002);
 }
 
 static void help_version(void **state)
@@ -207,6 +238,7 @@ int main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(groups_and_stream),
 		cmocka_unit_test(refused),
+		cmocka_unit_test(repair),
 		cmocka_unit_test(help_version),
 		cmocka_unit_test(sub_options),
 	};
