@@ -582,8 +582,8 @@ static void rep_drain(struct fwd *f, unsigned li, uint64_t now)
 		}
 		if (diag_ok(f, DIAG_GAP, now))
 			mcb_log(f->log, LOG_WARNING, "unrepairable: %s/%s "
-				"bridge_seq %" PRIu64 "..%" PRIu64 " (no longer "
-				"in the bridge's history): announced",
+				"bridge_seq %" PRIu64 "..%" PRIu64 " (not in "
+				"the bridge's history): announced",
 				s->family, s->group, it.first, it.last);
 		lose(f, li, s->run_id, s->family, s->group, it.first, it.last,
 		     it.last - it.first + 1, 0);
@@ -1274,7 +1274,7 @@ static int loop(struct fwd *f)
 						mcb_now_ns());
 			} else if (f->receiving) {
 				err = rx_drain(f, tag);
-				/* What the group filled in lets held ones go. */
+				/* A hole filled from the group frees more. */
 				if (!err && f->socks[tag].rep_state == REP_ON)
 					rep_drain(f, tag, mcb_now_ns());
 			}

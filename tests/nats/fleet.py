@@ -15,10 +15,15 @@ Run as root (suite-nats.sh).  Builds, with network namespaces of its own:
 Checks: every event of every host is in the stream exactly once and in the
 host's order, through killing the stream leader's node and killing and
 restarting one of h1's two forwarders mid-stream; the whole cluster stopped
-makes a small-buffered forwarder drop, and its "lost" record names exactly
-what is missing; malformed datagrams are counted and not forwarded; bad
-command lines exit 2; `mcbridge-nats sub` prints what mcbridge-listen
-prints, with the host; core NATS reaches a live subscriber.
+makes a small-buffered forwarder (--no-repair) drop, and its "lost" record
+names exactly what is missing, while a repairing one started meanwhile has
+every event from the bridge's history; one forwarder per host (--repair):
+killed and restarted, or stopped through a burst its socket cannot hold,
+still every event exactly once in order; NKey, user/password and .creds
+(operator mode) against authenticating servers; malformed datagrams are
+counted and not forwarded; bad command lines exit 2; `mcbridge-nats sub`
+prints what mcbridge-listen prints, with the host; core NATS reaches a
+live subscriber.
 
 The stream is read with a minimal NATS client written here (the JetStream
 API over the text protocol), not with the program under test.
@@ -28,6 +33,7 @@ Prints "ok   NAME" / "FAIL NAME: why"; exits non-zero on a failure.
 """
 import base64
 import ctypes
+import hashlib
 import json
 import os
 import re
@@ -779,6 +785,7 @@ def run(fleet, net):
     check("core forwarder exits 0 on SIGTERM", core.stop() == 0)
     tls(fleet, net)
     auth(fleet, net)
+    creds(fleet, net)
 
 
 def restart_and_overrun(fleet, net):
@@ -919,8 +926,13 @@ def crc16(data):
     return crc
 
 
-def nkey_user():
-    """A user NKey pair made here: (public key "U...", seed "SU...")."""
+# NKey prefix bytes: operator, account, user (a seed's comes first).
+NKEY_PREFIX = {"O": 14 << 3, "A": 0, "U": 20 << 3}
+
+
+def nkey(kind):
+    """An NKey pair made here: (Ed25519 private key, public key "U..."
+    (or "O...", "A..."), seed "SU..." ("SO...", "SA..."))."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import \
         Ed25519PrivateKey
@@ -929,12 +941,114 @@ def nkey_user():
         raw += struct.pack("<H", crc16(raw))
         return base64.b32encode(raw).decode().rstrip("=")
     seed = os.urandom(32)
-    pub = Ed25519PrivateKey.from_private_bytes(seed).public_key() \
-        .public_bytes(serialization.Encoding.Raw,
-                      serialization.PublicFormat.Raw)
-    user, prefix_seed = 20 << 3, 18 << 3
-    return (enc(bytes([user]) + pub),
-            enc(bytes([prefix_seed | (user >> 5), (user & 31) << 3]) + seed))
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                        serialization.PublicFormat.Raw)
+    p = NKEY_PREFIX[kind]
+    return (key, enc(bytes([p]) + pub),
+            enc(bytes([(18 << 3) | (p >> 5), (p & 31) << 3]) + seed))
+
+
+def nkey_user():
+    _, pub, seed = nkey("U")
+    return pub, seed
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def nats_jwt(signer, iss, sub, name, nats):
+    """A NATS JWT (v2 claims) signed by signer, the issuer iss's key."""
+    claims = {"iat": int(time.time()), "iss": iss, "name": name, "sub": sub,
+              "nats": nats}
+    h = hashlib.sha512(json.dumps(claims, separators=(",", ":")).encode())
+    claims["jti"] = base64.b32encode(h.digest()[:32]).decode().rstrip("=")
+    head = b64url(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode())
+    body = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    return head + "." + body + "." + b64url(
+        signer.sign((head + "." + body).encode()))
+
+
+def operator_setup(work, port):
+    """An operator-mode server's configuration (operator, one account
+    preloaded) and two .creds files: a user of that account, and one
+    whose account the server does not know."""
+    ok, op, _ = nkey("O")
+    ak, ap, _ = nkey("A")
+    xk, xp, _ = nkey("A")
+    limits = {"subs": -1, "data": -1, "payload": -1, "imports": -1,
+              "exports": -1, "wildcards": True, "conn": -1, "leaf": -1}
+    conf = os.path.join(work, "operator.conf")
+    with open(conf, "w") as f:
+        f.write("listen: 0.0.0.0:%d\noperator: %s\nresolver: MEMORY\n"
+                "resolver_preload: { %s: %s }\n" % (
+                    port, nats_jwt(ok, op, op, "op", {"type": "operator",
+                                                      "version": 2}),
+                    ap, nats_jwt(ok, op, ap, "fleet", {
+                        "type": "account", "version": 2,
+                        "limits": limits})))
+    creds = []
+    for name, signer, issuer in (("good", ak, ap), ("stranger", xk, xp)):
+        _, up, useed = nkey("U")
+        ujwt = nats_jwt(signer, issuer, up, name, {
+            "type": "user", "version": 2, "pub": {}, "sub": {},
+            "subs": -1, "data": -1, "payload": -1})
+        path = os.path.join(work, name + ".creds")
+        with open(path, "w") as f:
+            f.write("-----BEGIN NATS USER JWT-----\n%s\n"
+                    "------END NATS USER JWT------\n\n"
+                    "-----BEGIN USER NKEY SEED-----\n%s\n"
+                    "------END USER NKEY SEED------\n" % (ujwt, useed))
+        os.chmod(path, 0o600)
+        creds.append(path)
+    return conf, creds[0], creds[1]
+
+
+def creds(fleet, net):
+    """--creds: a user JWT and seed, against an operator-mode server."""
+    w = fleet.work
+    conf, good, stranger = operator_setup(w, 14232)
+    srv = Proc(w, "nats-operator", ["nats-server", "-c", conf])
+    try:
+        srv.wait_line(r"Server is ready", "err")
+        sub = Proc(w, "sub-creds", [FWD, "sub", "-s",
+                                    "nats://127.0.0.1:14232", "--creds",
+                                    good, "-S", "credscore.>", "-c", "3",
+                                    "-t", "40"])
+        sub.wait_line(r"subscribed to", "err")
+        f = Proc(w, "f-creds", [FWD, "--host", "h3", "--prefix",
+                                "credscore", "-s", "nats://198.18.3.1:14232",
+                                "--creds", good], ns=net.hosts["h3"])
+        f.wait_line(r"connected to", "err")
+        e = fleet.emit("h3", 3, 300101, 0)
+        e.p.wait(30)
+        wait_until("f-creds received the 3 events",
+                   lambda: f.stats().get("received") == 3)
+        check("forwarder with a user's .creds exits 0 on SIGTERM",
+              f.stop() == 0, f.text())
+        rc = sub.p.wait(40)
+        got = [attr(json.loads(x), 100) for x in sub.text("out").splitlines()]
+        check("--creds (user JWT signed by the account the operator-mode "
+              "server trusts): the 3 events through it",
+              rc == 0 and got == [300101, 300102, 300103],
+              sub.text("out") + sub.text())
+        f = Proc(w, "f-creds-stranger", [FWD, "--host", "h3", "--prefix",
+                                         "credscore", "-s",
+                                         "nats://198.18.3.1:14232",
+                                         "--creds", stranger],
+                 ns=net.hosts["h3"])
+        try:
+            rc = f.p.wait(30)
+        except subprocess.TimeoutExpired:
+            rc = f.stop(signal.SIGKILL)
+        check("--creds of an account the server does not know: refused, "
+              "the forwarder says so and exits 1", rc == 1 and
+              re.search(r"NATS connection closed: .*[Aa]uthorization",
+                        f.text()) is not None, "exit %s: %s" % (
+                            rc, f.text()[-500:]))
+    finally:
+        srv.stop()
 
 
 def auth(fleet, net):
@@ -973,6 +1087,8 @@ def auth(fleet, net):
             f.wait_line(r"connected to", "err")
             e = fleet.emit("h3", 3, start, 0)
             e.p.wait(30)
+            wait_until("%s received the 3 events" % f.name,
+                       lambda: f.stats().get("received") == 3)
             check("forwarder with the right %s exits 0 on SIGTERM" % (
                 "NKey seed" if name == "nkey" else "user and password"),
                 f.stop() == 0, f.text())
