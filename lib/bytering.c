@@ -62,6 +62,19 @@ void mcb_ring_pop(struct mcb_ring *r)
 	}
 }
 
+bool mcb_ring_fits(const struct mcb_ring *r, size_t len)
+{
+	size_t n = mcb_ring_rec_size(len);
+
+	if (n > r->size || len > UINT32_MAX)
+		return false;
+	if (!r->count)
+		return true;
+	if (r->wrapped)
+		return r->tail - r->head >= n;
+	return r->size - r->head >= n || r->tail >= n;
+}
+
 bool mcb_ring_first(const struct mcb_ring *r, size_t *off)
 {
 	if (!r->count)

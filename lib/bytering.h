@@ -56,6 +56,8 @@ void *mcb_ring_push(struct mcb_ring *r, uint64_t key, size_t len, bool evict,
 struct mcb_ring_rec *mcb_ring_oldest(const struct mcb_ring *r);
 /* Drop the oldest record. */
 void mcb_ring_pop(struct mcb_ring *r);
+/* Would a record of len bytes go in now without dropping one? */
+bool mcb_ring_fits(const struct mcb_ring *r, size_t len);
 /* Walking the records oldest first, by offset (a sender going back over
  * what was not acknowledged): the oldest's, false when empty; the one
  * after *off, false when *off was the newest. */

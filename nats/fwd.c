@@ -24,7 +24,10 @@
  * mapping left off: until that is known (the stream answers) the
  * mapping's datagrams are not taken; the engine's first request asks the
  * history for everything after that message in the same bridge run, so
- * those come back too.  Nats-Msg-Id drops the overlap.
+ * those come back too.  Nats-Msg-Id drops the overlap.  While the ring
+ * has no room for one more datagram, the mapping's datagrams are left to
+ * the history the same way and the engine waits: it asks for them once
+ * NATS has taken enough.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -492,6 +495,14 @@ static void take(struct fwd *f, unsigned li, const struct mcb_event *ev,
 	memcpy(r->payload, data, len);
 }
 
+/* No room for one more record of the largest datagram: the repaired
+ * mappings wait (their datagrams are left to the bridge's history). */
+static bool full(const struct fwd *f)
+{
+	return !mcb_ring_fits(&f->ring, sizeof(struct rec) +
+			      MCB_WIRE_MAX_DATAGRAM);
+}
+
 static bool is_mapping(const struct sock *s, const struct mcb_event *ev)
 {
 	return !strcmp(ev->family, s->family) && !strcmp(ev->group, s->group);
@@ -537,7 +548,7 @@ static void handle(struct fwd *f, unsigned li, size_t len, uint64_t now)
 		f->c.tails++;
 		if (s->rep_state == REP_WAIT)
 			wait_resume(f, s, ev);
-		else if (s->rep_state == REP_ON)
+		else if (s->rep_state == REP_ON && !full(f))
 			mcb_repair_offer(s->rep, ev, f->dgram, len,
 					 info.epoch, now);
 		else
@@ -556,6 +567,12 @@ static void handle(struct fwd *f, unsigned li, size_t len, uint64_t now)
 	}
 	if (s->rep_state == REP_WAIT && wait_resume(f, s, ev))
 		return;
+	/* Full: the engine will see the hole and ask for it later. */
+	if (s->rep_state == REP_ON && s->mapped && is_mapping(s, ev) &&
+	    full(f)) {
+		f->c.deferred++;
+		return;
+	}
 	/* Held, had already, or to be asked for: the engine gives it. */
 	if (s->rep_state == REP_ON &&
 	    mcb_repair_offer(s->rep, ev, f->dgram, len, info.epoch, now) !=
@@ -574,7 +591,7 @@ static void rep_drain(struct fwd *f, unsigned li, uint64_t now)
 	struct sock *s = &f->socks[li];
 	struct mcb_repair_item it;
 
-	while (mcb_repair_next(s->rep, &it, now)) {
+	while (!full(f) && mcb_repair_next(s->rep, &it, now)) {
 		if (!it.lost) {
 			s->run_id = it.ev->run_id;
 			take(f, li, it.ev, it.buf, it.len, now);
@@ -598,7 +615,7 @@ static int rep_serve(struct fwd *f, unsigned li, uint64_t now)
 	uint64_t due;
 	int r;
 
-	if (s->rep_state != REP_ON)
+	if (s->rep_state != REP_ON || full(f))
 		return 0;
 	for (int i = 0; i < RX_BATCH; i++) {
 		r = mcb_repair_read(s->rep, now);
@@ -1201,7 +1218,8 @@ static int next_wait_ms(const struct fwd *f, uint64_t now)
 		const struct sock *s = &f->socks[i];
 		uint64_t d = 0;
 
-		if (s->rep_state == REP_ON)
+		/* Full: what NATS acknowledges wakes the loop. */
+		if (s->rep_state == REP_ON && !full(f))
 			d = mcb_repair_deadline(s->rep);
 		else if (s->rep_state == REP_WAIT && s->mapped &&
 			 f->stream_ready && f->was_connected)

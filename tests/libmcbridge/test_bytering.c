@@ -94,7 +94,12 @@ static void model(void **state)
 		if (op < 6) {
 			size_t len = (size_t)(rand() % 700), ev = 0;
 			bool evict = op < 3;
+			bool fits = mcb_ring_fits(&r, len);
 			void *p = mcb_ring_push(&r, ++key, len, evict, &ev);
+
+			/* Without eviction, it says what push does. */
+			if (!evict)
+				assert_int_equal(fits, p != NULL);
 
 			for (size_t k = 0; k < ev; k++)
 				qt++;

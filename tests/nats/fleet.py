@@ -692,8 +692,10 @@ def run(fleet, net):
         f.wait_line(r"NATS unreachable", "err")
     # With it (the default), started while the cluster is away: it cannot
     # tell where the stream left off, so it leaves the events to the
-    # bridge's history until it can.
-    rep1 = fleet.start_fwd("h1", "f1r", wait_stream=False)
+    # bridge's history until it can; then its small buffer fills, and it
+    # takes the rest from the history as NATS takes what it holds.
+    rep1 = fleet.start_fwd("h1", "f1r", "--buffer", "256K",
+                           wait_stream=False)
     emitters = [fleet.emit(h, M, N + 1, 2000) for h in HOSTS]
     for e in emitters:
         e.p.wait(60)
@@ -753,13 +755,15 @@ def run(fleet, net):
           got1 == list(range(base["h1"] + 1, base["h1"] + M + 1)),
           "%d events" % len(got1))
     st = rep1.stats()
-    check("h1 (--repair, started with NATS away): all %d deferred, then "
-          "resumed after the stream's last event and repaired, nothing "
-          "lost (%s)" % (M, {k: st.get(k) for k in (
-              "resumed", "deferred", "repaired", "unrepairable", "lost")}),
+    check("h1 (--repair, --buffer 256K, started with NATS away): all %d "
+          "deferred, then resumed after the stream's last event and "
+          "repaired within the buffer, nothing lost (%s)" % (
+              M, {k: st.get(k) for k in (
+                  "resumed", "deferred", "repaired", "unrepairable", "lost",
+                  "buffered_max_bytes")}),
           st["resumed"] == 1 and st["deferred"] == M and
           st["repaired"] == M and st["unrepairable"] == 0 and
-          st["lost"] == 0, st)
+          st["lost"] == 0 and st["buffered_max_bytes"] <= 256 * 1024, st)
     for f in (small, big, rep1):
         check("forwarder %s exits 0 on SIGTERM" % f.name, f.stop() == 0)
 
