@@ -1037,22 +1037,27 @@ def creds(fleet, net):
               "server trusts): the 3 events through it",
               rc == 0 and got == [300101, 300102, 300103],
               sub.text("out") + sub.text())
-        f = Proc(w, "f-creds-stranger", [FWD, "--host", "h3", "--prefix",
-                                         "credscore", "-s",
-                                         "nats://198.18.3.1:14232",
-                                         "--creds", stranger],
-                 ns=net.hosts["h3"])
-        try:
-            rc = f.p.wait(30)
-        except subprocess.TimeoutExpired:
-            rc = f.stop(signal.SIGKILL)
-        check("--creds of an account the server does not know: refused, "
-              "the forwarder says so and exits 1", rc == 1 and
-              re.search(r"NATS connection closed: .*[Aa]uthorization",
-                        f.text()) is not None, "exit %s: %s" % (
-                            rc, f.text()[-500:]))
+        refused_by_server(
+            w, net, "f-creds-stranger", "--creds of an account the server "
+            "does not know", ["--prefix", "credscore", "-s",
+                              "nats://198.18.3.1:14232", "--creds",
+                              stranger])
     finally:
         srv.stop()
+
+
+def refused_by_server(w, net, name, what, args):
+    """A forwarder on h3 the server refuses: it says why, exits 1."""
+    f = Proc(w, name, [FWD, "--host", "h3"] + args, ns=net.hosts["h3"])
+    try:
+        rc = f.p.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = f.stop(signal.SIGKILL)
+    check("%s: the server refuses, the forwarder says so and exits 1" %
+          what, rc == 1 and
+          re.search(r"NATS connection closed: .*[Aa]uthorization",
+                    f.text()) is not None,
+          "exit %s: %s" % (rc, f.text()[-500:]))
 
 
 def auth(fleet, net):
@@ -1106,18 +1111,9 @@ def auth(fleet, net):
         for name, extra in (("NKey seed", ["-s", url] + nk + [bad]),
                             ("password", ["-s", "nats://fwd:wrong@"
                                           "198.18.3.1:14231"])):
-            f = Proc(w, "f-auth-bad-" + name.split()[-1],
-                     [FWD, "--host", "h3", "--prefix", "authcore"] + extra,
-                     ns=net.hosts["h3"])
-            try:
-                rc = f.p.wait(30)
-            except subprocess.TimeoutExpired:
-                rc = f.stop(signal.SIGKILL)
-            check("wrong %s: the server refuses, the forwarder says so "
-                  "and exits 1" % name, rc == 1 and
-                  re.search(r"NATS connection closed: .*[Aa]uthorization",
-                            f.text()) is not None, "exit %s: %s" % (
-                                rc, f.text()[-500:]))
+            refused_by_server(w, net, "f-auth-bad-" + name.split()[-1],
+                              "wrong " + name,
+                              ["--prefix", "authcore"] + extra)
     finally:
         srv.stop()
 
