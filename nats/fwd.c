@@ -1235,9 +1235,23 @@ static int next_wait_ms(const struct fwd *f, uint64_t now)
 	return (int)((due - now + NS_PER_MS - 1) / NS_PER_MS);
 }
 
+/* Nothing left to publish: the buffer and the loss notes are empty, and
+ * no repair engine waits on a gap (what it holds comes out repaired, or
+ * as a lost range, once the bridge answers or the retries run out). */
+static unsigned repairs_pending(const struct fwd *f)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < f->o->n_listen; i++)
+		if (f->socks[i].rep && f->socks[i].rep_state == REP_ON &&
+		    mcb_repair_deadline(f->socks[i].rep))
+			n++;
+	return n;
+}
+
 static bool drained(const struct fwd *f)
 {
-	return f->ring.count == 0 && f->nlosses == 0;
+	return f->ring.count == 0 && f->nlosses == 0 && !repairs_pending(f);
 }
 
 static int loop(struct fwd *f)
@@ -1473,9 +1487,10 @@ int mcbn_fwd_run(const struct mcbn_fwd_opts *o, const struct mcb_key *key,
 		ready(f, ready_out);
 		err = loop(f);
 		if (err == -EPIPE || (err == 0 && !drained(f))) {
-			mcb_log(lg, LOG_ERR, "%zu held event(s) and %u loss "
-				"announcement(s) not published", f->ring.count,
-				f->nlosses);
+			mcb_log(lg, LOG_ERR, "%zu held event(s), %u loss "
+				"announcement(s) and the events of %u mapping(s) "
+				"waiting for a repair not published",
+				f->ring.count, f->nlosses, repairs_pending(f));
 			err = -EPIPE;
 		} else if (err == 0 && !f->js && f->link.nc &&
 			   natsConnection_FlushTimeout(f->link.nc, 2000) !=
