@@ -223,6 +223,9 @@ process_tests() {
 	fi
 	# The same wait without --ready-fd: on the stderr line.
 	next_port
+	# Not the previous build's files: the shell truncates them only in
+	# the child, which the wait below could outrun.
+	rm -f "$W/line.out" "$W/line.err"
 	"$LISTEN" -p $PORT -c 1 -t 20 >"$W/line.out" 2>"$W/line.err" &
 	LPID[line]=$!
 	STARTED+=("$!")
