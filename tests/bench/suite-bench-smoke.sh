@@ -106,7 +106,7 @@ E2E >= 0.9 x min(D, B)|4|E2E\([14]\) (json|binary) >= 0\.9 x min\(D, B\): burst 
 bridge CPU <= a libnl subscriber's|4|bridge CPU per event <= one direct libnl subscriber's
 burst without loss|4|a [0-9,]+-event burst at full rate reaches [14] listener
 p99 added by the bridge|2|p99 added by the bridge at 10,000 ev/s
-instructions per event|2|instructions per event, (binary|json): $R <= 
+instructions per event|2|instructions per event, (binary|json)/history: $R <= 
 kernel filter|2|kernel filter
 EOF
 
