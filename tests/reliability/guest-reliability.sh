@@ -395,10 +395,12 @@ fi
 
 # --- 8. soak --------------------------------------------------------------------
 # A paced stream (batches of SOAK_RATE/10 events every 100 ms) to 4
-# listeners; the bridge's RSS is read after a warm-up and at the end.
+# listeners; the bridge's RSS is read after a warm-up and at the end.  The
+# bridge's history fills as datagrams reach its pages: a small one, full
+# after the warm-up, so that what the RSS shows afterwards is not it.
 if want soak; then
 	stop_bridge || t_fail "bridge stop" "$(berr)"
-	start_bridge --rcvbuf 256M || t_fail "bridge start" "$(berr)"
+	start_bridge --rcvbuf 256M --history 2M || t_fail "bridge start" "$(berr)"
 	t_wait_for -t 30 subscribed
 	for l in s1 s2 s3 s4; do start_listener "$l" soak-end || t_fail "listener $l" ""; done
 	inj0=$(kstat injected)
@@ -408,6 +410,10 @@ if want soak; then
 	"$PACE" --seconds 10 --batch "$batch" --text soak >"$WORK/warm.out" ||
 		t_fail "soak: warm-up" "$(cat "$WORK/warm.out")"
 	warm=$(sed -n 's/^paced \([0-9]*\) .*/\1/p' "$WORK/warm.out")
+	st=$(bridge_stats)
+	[ "$(field "$st" history_evicted)" -gt 0 ] 2>/dev/null &&
+		t_ok "soak: the bridge's history is full after the warm-up ($(field "$st" history_bytes) bytes)" ||
+		t_fail "soak: history full after the warm-up" "$st"
 	rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$BRIDGE_PID/status")
 	rss_min=$rss0 rss_max=$rss0
 	"$PACE" --seconds "$SOAK_SECONDS" --batch "$batch" --text soak >"$WORK/pace.out" &
