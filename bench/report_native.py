@@ -54,6 +54,10 @@ def burst(b):
         "tx": num(b.sender[0].get("cpu_ns", "0")) / sent / 1000,
         "bridge": b.cpu.get("bridge_ns", 0) / sent / 1000,
         "rx": statistics.mean(rx_cpu) / sent / 1000 if rx_cpu else 0.0,
+        # Per event it got: a receiver that drops most of a burst (libnl's
+        # one message per recv) pays nothing for what it dropped.
+        "rx_got": (statistics.mean(rx_cpu) / statistics.mean(got) / 1000
+                   if rx_cpu and statistics.mean(got) else 0.0),
         "softirq": b.cpu.get("softirq_ns", 0) / sent / 1000,
         "overruns": num(b.bstats.get("overruns", "0")),
         "bytes": sum(num(r["bytes"]) for r in lines) / max(1, sum(got)),
@@ -230,14 +234,15 @@ def report(path, ir, datadir):
                    f"{fr(min(db, bbr))} = {rb:.2f}, paced {fr(ez)} / "
                    f"{fr(min(dz or 0, bz or 0))} = "
                    f"{'-' if rz is None else f'{rz:.2f}'}")
-    d1 = med(("D", "-", 1), "rx")
+    d1 = med(("D", "-", 1), "rx_got")
     for f in ("json", "binary"):
         for n in ns:
             br = med(("E", f, n), "bridge")
             if br is None or d1 is None:
                 continue
             target(br <= d1, f"bridge CPU per event <= one direct libnl "
-                   f"subscriber's, {f} N={n}: {br:.2f} <= {d1:.2f} us")
+                   f"subscriber's (per event it got), {f} N={n}: "
+                   f"{br:.2f} <= {d1:.2f} us")
     for f in ("json", "binary"):
         for n in ns:
             rs = bursts.get(("E", f, n))
