@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A ring of variable-length records in one buffer allocated once: records
- * go in at the head and leave from the tail, oldest first.  The bridge's
- * history (drops the oldest to make room), the listener's reorder
- * buffer and the NATS forwarder's buffer (refuse when full) are built on
- * it; nothing allocates per record.
+ * go in at the head and leave from the tail, oldest first.  The
+ * listener's reorder buffer and the NATS forwarder's buffer (refuse when
+ * full) are built on it; nothing allocates per record.  The bridge's
+ * history has a ring of its own (bridge/history.h): it keeps every
+ * datagram sent, and finds them by seq with no header per record.
  */
 #ifndef MCB_LIB_BYTERING_H
 #define MCB_LIB_BYTERING_H
