@@ -459,16 +459,22 @@ int mcb_filter_add_family(struct mcb_filter *f, const char *name)
 	return 0;
 }
 
+bool mcb_filter_has_family(const struct mcb_filter *f, const char *family)
+{
+	bool found = !f->nfamilies;
+
+	for (unsigned i = 0; i < f->nfamilies && !found; i++)
+		found = strcmp(family, f->families[i]) == 0;
+	return found;
+}
+
 bool mcb_filter_match(const struct mcb_filter *f, const struct mcb_event *ev)
 {
 	unsigned bit;
-	bool found = !f->nfamilies;
 
 	if (ev->kind != MCB_KIND_EVENT)
 		return true;	/* notices always */
-	for (unsigned i = 0; i < f->nfamilies && !found; i++)
-		found = strcmp(ev->family, f->families[i]) == 0;
-	if (!found)
+	if (!mcb_filter_has_family(f, ev->family))
 		return false;
 	if (!f->types)
 		return true;

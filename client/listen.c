@@ -130,13 +130,10 @@ static void report_bad(struct state *s, const union mcb_addr *src,
 static bool stream_unwanted(const struct state *s, const struct mcb_event *ev)
 {
 	const struct mcb_filter *f = &s->o->filter;
-	bool found = !f->nfamilies;
 
 	if (!s->kfilter)
 		return false;
-	for (unsigned i = 0; i < f->nfamilies && !found; i++)
-		found = strcmp(ev->family, f->families[i]) == 0;
-	if (!found)
+	if (!mcb_filter_has_family(f, ev->family))
 		return true;
 	return f->types && !mcb_event_is_mcbridge(ev) &&
 	       !(f->types & (1u << MCB_FILTER_TYPE_OTHER));

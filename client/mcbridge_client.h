@@ -318,6 +318,8 @@ struct mcb_filter {
 int mcb_filter_add_family(struct mcb_filter *f, const char *name);
 /* True when f lets everything through (no program needed). */
 bool mcb_filter_wants_all(const struct mcb_filter *f);
+/* Does f name this family (or no family at all)?  Types aside. */
+bool mcb_filter_has_family(const struct mcb_filter *f, const char *family);
 /* Does f want ev?  Notices: always. */
 bool mcb_filter_match(const struct mcb_filter *f, const struct mcb_event *ev);
 /* The program into prog (cap instructions): its length, or -E2BIG. */
