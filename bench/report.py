@@ -325,8 +325,7 @@ def main():
                    f"1.5 x UDP hop p99 = {bound:.2f} ms")
     if not native:
         for f, want in report_native.IR_TARGETS:
-            # The bridge as it runs by default: with its history.
-            k = f + "/history" if f + "/history" in ir else f
+            k = report_native.ir_target_key(ir, f)
             if k in ir:
                 target(ir[k] <= want, f"{k} {ir[k]:,.0f} Ir/event <= {want:,}")
     p("")
