@@ -92,12 +92,13 @@ void mcb_history_put(struct mcb_history *h, uint64_t seq, const void *data,
 	/* Held seqs stay one run: anything else starts over (a datagram
 	 * that could not be kept, or seqs that did not follow). */
 	if (seq != h->next || len > h->max_len) {
-		clear(h, seq + 1);
+		/* Starts at seq, or after it when seq cannot be kept. */
 		if (len > h->max_len) {
+			clear(h, seq + 1);
 			h->st.too_big++;
 			return;
 		}
-		h->first = h->next = seq;
+		clear(h, seq);
 	}
 	if (mcb_history_count(h) > h->idx_mask)
 		evict_oldest(h);
