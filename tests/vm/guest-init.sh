@@ -90,6 +90,15 @@ ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 # Raw output: no \n -> \r\n translation on the way to the host.
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 
+# vm-run's own test of its boot retry: crash the first N boots on purpose.
+if [ -s $R/run/mcb-vm/crash_boots ]; then
+	read -r n <$R/run/mcb-vm/crash_boots
+	read -r boot <$R/run/mcb-vm/boot
+	[ "$boot" -le "$n" ] && echo c >/proc/sysrq-trigger
+fi
+# From here on a crash is the command's: vm-run does not boot again.
+: >$R/run/mcb-vm/started
+
 chroot $R /usr/bin/env -i \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME=/root USER=root LOGNAME=root TERM=dumb LANG=C.UTF-8 \

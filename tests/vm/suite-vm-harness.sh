@@ -63,4 +63,30 @@ echo "  (vm-run -- true took $(( ($(date +%s%N) - start) / 1000000 )) ms)"
 t_check "no dmesg on stderr after success" test ! -s "$tmp/stderr2"
 t_check "MCB_VM_DMESG saves the guest dmesg" grep -q "Linux version $kver" "$tmp/dmesg2"
 
+# Boots 3-8: a guest kernel that crashes before the command starts is booted
+# again (the test hook crashes the first N boots); one that crashes while
+# the command runs is not.
+set +e
+MCB_VM_TEST_CRASH_BOOTS=1 "$vmrun" --quiet -- cat /run/mcb-vm/boot >"$tmp/stdout3" 2>"$tmp/stderr3"
+rc=$?
+set -e
+t_check "a boot that crashed before the command: booted again, the command ran once (exit $rc)" \
+	test "$rc" -eq 0 -a "$(cat "$tmp/stdout3")" = 2
+t_check "and said so on stderr, with the crashed boot's panic" \
+	sh -c 'grep -q "boot 1 of 3: the guest kernel crashed before the command started; booting again" "$0" &&
+	       grep -q "Kernel panic" "$0"' "$tmp/stderr3"
+set +e
+MCB_VM_TEST_CRASH_BOOTS=2 MCB_VM_BOOT_TRIES=2 "$vmrun" --quiet -- true >/dev/null 2>"$tmp/stderr4"
+rc=$?
+set -e
+t_check "every boot crashed (MCB_VM_BOOT_TRIES=2): exit 125 after 2 boots, not more (exit $rc)" \
+	sh -c '[ "$1" -eq 125 ] && grep -q "boot 2 of 2 crashed too" "$0" &&
+	       [ "$(grep -c "booting again" "$0")" -eq 1 ]' "$tmp/stderr4" "$rc"
+set +e
+"$vmrun" --quiet -- sh -c 'echo c >/proc/sysrq-trigger' >/dev/null 2>"$tmp/stderr5"
+rc=$?
+set -e
+t_check "a crash while the command runs is its own: exit 125, not booted again (exit $rc)" \
+	sh -c '[ "$1" -eq 125 ] && ! grep -q "booting again" "$0"' "$tmp/stderr5" "$rc"
+
 t_done
