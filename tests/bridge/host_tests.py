@@ -31,20 +31,8 @@ ETHTOOL_A_FEATURES_HEADER = 1
 ETHTOOL_A_HEADER_DEV_INDEX = 1
 ETHTOOL_A_HEADER_DEV_NAME = 2
 
-LABEL = os.environ.get("MCB_TEST_LABEL", "")
-results = {"ok": 0, "fail": 0}
-
-
-def check(name, cond, why=""):
-    if LABEL:
-        name += " (%s)" % LABEL
-    if cond:
-        results["ok"] += 1
-        print("ok   " + name, flush=True)
-    else:
-        results["fail"] += 1
-        print("FAIL " + name + (": " + why if why else ""), flush=True)
-    return cond
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from check import check, results, summary  # noqa: E402
 
 
 def run(*cmd):
@@ -483,8 +471,7 @@ def main():
     test_waiting()
     test_send_queue()
     test_default_map()
-    print("host: %d passed, %d failed" % (results["ok"], results["fail"]))
-    return 0 if results["fail"] == 0 else 1
+    return summary("host")
 
 
 if __name__ == "__main__":

@@ -44,15 +44,9 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(TOP, "build", "bin")
 WAIT = float(os.environ.get("MCB_DISSECT_WAIT", "30"))  # bound of any wait
 
-results = {"ok": 0, "fail": 0}
 MARK_GROUP = "225.0.0.99"   # the capture's last packet (not a bridge's)
-
-
-def check(name, cond, why=""):
-    results["ok" if cond else "fail"] += 1
-    print(("ok " if cond else "FAIL ") + name + ("" if cond or not why else ": " + why),
-          flush=True)
-    return cond
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from check import check, results  # noqa: E402
 
 
 class Proc:

@@ -53,7 +53,6 @@ BRIDGE = os.path.join(BUILD, "bin", "mcbridged")
 FWD = os.path.join(BUILD, "bin", "mcbridge-nats")
 LISTEN = os.path.join(BUILD, "bin", "mcbridge-listen")
 EMIT = os.path.join(BUILD, "tests", "nats", "mcb-genl-emit")
-LABEL = os.environ.get("MCB_TEST_LABEL", "")
 
 N = int(os.environ.get("MCB_NATS_EVENTS", "3000"))	# per host, phase A
 RATE = 400						# events/s per host
@@ -63,16 +62,8 @@ HOSTS = ["h1", "h2", "h3"]
 NODES = [1, 2, 3]
 WAIT = 30.0
 
-results = {"ok": 0, "fail": 0}
-
-
-def check(name, cond, why=""):
-    if LABEL:
-        name += " (%s)" % LABEL
-    results["ok" if cond else "fail"] += 1
-    print(("ok   " if cond else "FAIL ") + name +
-          ("" if cond or not why else ": " + str(why)), flush=True)
-    return cond
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from check import check, results, summary  # noqa: E402
 
 
 T0 = time.monotonic()
@@ -512,8 +503,7 @@ def main():
         else:
             shutil.rmtree(work, ignore_errors=True)
     note("fleet test took %.0f s" % (time.monotonic() - t0))
-    print("%d passed, %d failed" % (results["ok"], results["fail"]))
-    return 1 if results["fail"] else 0
+    return summary()
 
 
 def run(fleet, net):

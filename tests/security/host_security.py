@@ -35,7 +35,6 @@ import time
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BRIDGE = os.environ.get("MCBRIDGED", os.path.join(TOP, "build", "bin", "mcbridged"))
 LISTEN = os.environ.get("MCB_LISTEN", os.path.join(TOP, "build", "bin", "mcbridge-listen"))
-LABEL = os.environ.get("MCB_TEST_LABEL", "")
 GROUP = "225.0.0.1"
 WAIT = 10.0
 N = 4  # genuine events per phase
@@ -44,16 +43,8 @@ F_AUTH = 0x0010
 HDR_LEN = 96
 TRAILER = 40
 
-results = {"ok": 0, "fail": 0}
-
-
-def check(name, cond, why=""):
-    if LABEL:
-        name += " (%s)" % LABEL
-    results["ok" if cond else "fail"] += 1
-    print(("ok   " if cond else "FAIL ") + name +
-          ("" if cond or not why else ": " + why), flush=True)
-    return cond
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from check import check, results, summary  # noqa: E402
 
 
 def run(*cmd):
@@ -382,9 +373,7 @@ def main():
         test_authenticated(work, keyfile, key)
     finally:
         shutil.rmtree(work)
-    print("host-security: %d passed, %d failed" % (results["ok"],
-                                                   results["fail"]))
-    return 0 if results["fail"] == 0 else 1
+    return summary("host-security")
 
 
 if __name__ == "__main__":
