@@ -46,7 +46,13 @@ fi
 has() {
 	local n
 	n=$(grep -cE "$2" "$res")
-	if [ "$n" -ge "${3:-1}" ]; then t_ok "$1"; else t_fail "$1" "$n lines match /$2/"; fi
+	if [ "$n" -ge "${3:-1}" ]; then
+		t_ok "$1"
+	else
+		# The rows that begin the same way, to see what did not match.
+		t_fail "$1" "$n lines match /$2/; the table has:
+$(grep -E "^${2:1:12}" "$res" | head -n 5)"
+	fi
 }
 
 R='[0-9][0-9,]*'		# a rate, with thousands separators
