@@ -134,8 +134,8 @@ def report(path, ir, datadir):
         k = a["kind"]
         if k == "F":
             for s in b.summary:
-                filt[s.get("rx")] = (s, b.sender[0] if b.sender else {},
-                                     a)
+                filt.setdefault(s.get("rx"), []).append(
+                    (s, b.sender[0] if b.sender else {}, a))
             continue
         key = (k, a["fmt"], int(a["n"]))
         if a["phase"] == "burst":
@@ -277,19 +277,27 @@ def report(path, ir, datadir):
             target(ir[k] <= want,
                    f"instructions per event, {k}: {ir[k]:,.0f} <= {want:,}")
     if "kernel" in filt and "only" in filt:
-        ks, ksend, _ = filt["kernel"]
-        sent = sent_of(ksend)
-        woken = num(ks["sleeps"]) / sent if sent else 1.0
+        # Each figure the median of the rounds.
+        def fmed(rx, f):
+            return median([f(s, send) for s, send, _ in filt.get(rx, [])])
+
+        def woken_of(s, send):
+            return num(s["sleeps"]) / max(1, sent_of(send))
+
+        def cpu_per(s, _):
+            return num(s["cpu_ns"]) / max(1, num(s["delivered"])) / 1000
+
+        _, ksend, ka = filt["kernel"][0]
+        woken = fmed("kernel", woken_of)
         target(woken <= FILTER_WOKEN_MAX,
-               f"kernel filter, 1 type in 4 at {fr(num(filt['kernel'][2]['rate']))}"
-               f" ev/s: woken {num(ks['sleeps']):,} times for {sent:,} "
-               f"datagrams = {100 * woken:.0f}% <= 30% (without the filter "
-               f"{100 * num(filt['user'][0]['sleeps']) / sent:.0f}%)")
-        per = num(ks["cpu_ns"]) / max(1, num(ks["delivered"])) / 1000
-        os_, _, _ = filt["only"]
-        base = num(os_["cpu_ns"]) / max(1, num(os_["delivered"])) / 1000
-        user = filt["user"][0]
-        per_user = num(user["cpu_ns"]) / max(1, num(user["delivered"])) / 1000
+               f"kernel filter, 1 type in 4 at {fr(num(ka['rate']))}"
+               f" ev/s: woken for {100 * woken:.0f}% of "
+               f"{sent_of(ksend):,} datagrams <= 30% (without the filter "
+               f"{100 * fmed('user', woken_of):.0f}%; median of "
+               f"{len(filt['kernel'])} rounds)")
+        per = fmed("kernel", cpu_per)
+        base = fmed("only", cpu_per)
+        per_user = fmed("user", cpu_per)
         target(per <= FILTER_CPU_SLACK * base,
                f"kernel filter: CPU per delivered event {per:.2f} us <= "
                f"{FILTER_CPU_SLACK:g} x {base:.2f} us (a stream of its type "
