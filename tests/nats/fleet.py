@@ -758,6 +758,7 @@ def run(fleet, net):
         check("forwarder %s exits 0 on SIGTERM" % f.name, f.stop() == 0)
 
     restart_and_overrun(fleet, net)
+    bridge_restarted(fleet, net)
 
     # ---- core NATS: a live subscriber ----
     sub = Proc(fleet.work, "sub-core",
@@ -860,6 +861,64 @@ def restart_and_overrun(fleet, net):
           b.get("received", 0) < B and b.get("repaired", 0) > 0 and
           b.get("received") + b.get("repaired") >= B and
           b.get("unrepairable") == 0 and b.get("lost") == 0, b)
+
+
+def bridge_restarted(fleet, net):
+    """h3's bridge restarted while h3 has no forwarder: a new forwarder
+    finds the stream's last h3 event in the old bridge run, whose end the
+    new bridge cannot give.  It announces that once, as an open lost
+    record, then takes the new run from its start out of the bridge's
+    history (the events were sent before it started)."""
+    K, START = 200, 300001
+    h3 = by_host(read_stream(live_port(fleet.servers)))["h3"]
+    last_sseq, last_ev, last_hd, _ = h3[-1]
+    old_run = last_hd.get("Mcb-Bridge-Run")
+    before = fleet.stream_count()
+    fleet.bridges["h3"].stop()
+    fleet.start_bridge("h3", "json")
+    note("restarted h3's bridge; the stream's last h3 event: run %s "
+         "bridge_seq %d" % (old_run, last_ev["bridge_seq"]))
+    em = fleet.emit("h3", K, START, RATE)
+    check("emitter on h3 sent %d events to the new bridge, no forwarder "
+          "running" % K, em.p.wait(60) == 0)
+    f = fleet.start_fwd("h3", "fD3")
+    want = before + 1 + K
+    wait_until("the lost record and %d events in the stream" % K,
+               lambda: fleet.stream_count() >= want, 120)
+    rc = f.stop()
+    fin = final_stats(f)
+    note("%s: received=%s repaired=%s unrepairable=%s resumed_other_run=%s "
+         "lost=%s" % (f.name, fin.get("received"), fin.get("repaired"),
+                      fin.get("unrepairable"), fin.get("resumed_other_run"),
+                      fin.get("lost")))
+    new = [(e, hd) for sseq, e, hd, _ in
+           by_host(read_stream(live_port(fleet.servers)))["h3"]
+           if sseq > last_sseq]
+    check("stream grew by exactly %d for h3: one lost record and %d "
+          "events" % (1 + K, K), len(new) == 1 + K and
+          fleet.stream_count() == want, "%d new, %d in all, want %d" % (
+              len(new), fleet.stream_count(), want))
+    lost, lhd = new[0] if new else ({}, {})
+    check("first a lost record of the old run, open from bridge_seq %d on "
+          "(Mcb-Lost-Open: 1, no Mcb-Lost-Last)" % (last_ev["bridge_seq"] + 1),
+          lost.get("kind") == "lost" and lhd.get("Mcb-Lost-Open") == "1" and
+          lhd.get("Mcb-Bridge-Run") == old_run and
+          lhd.get("Mcb-Lost-First") == str(last_ev["bridge_seq"] + 1) and
+          "Mcb-Lost-Last" not in lhd, (lost, lhd))
+    evs = new[1:]
+    nums = [attr(e, 100) for e, _ in evs]
+    bseqs = [e["bridge_seq"] for e, _ in evs]
+    runs = {hd.get("Mcb-Bridge-Run") for _, hd in evs}
+    check("then the new run from its start: every event once, in order "
+          "(bridge_seq 1..%d), one run, not the old one" % K,
+          nums == list(range(START, START + K)) and
+          bseqs == list(range(1, K + 1)) and len(runs) == 1 and
+          old_run not in runs and all(e["kind"] == "event" for e, _ in evs),
+          "nums %s..., bseqs %s..., runs %s" % (nums[:5], bseqs[:5], runs))
+    check("forwarder: the other run seen once, every event repaired from "
+          "the history, none unrepairable, exits 0",
+          rc == 0 and fin.get("resumed_other_run") == 1 and
+          fin.get("repaired", 0) >= K and fin.get("unrepairable") == 0, fin)
 
 
 def tls(fleet, net):
