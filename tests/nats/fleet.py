@@ -187,9 +187,17 @@ class Proc:
         """The counters after a SIGUSR1 (the forwarder's stats line)."""
         before = self.text().count(" stats: ")
         self.kill(signal.SIGUSR1)
-        wait_until(self.name + " stats",
-                   lambda: self.text().count(" stats: ") > before, timeout)
-        return parse_stats(self.text().rsplit(" stats: ", 1)[1])
+
+        def whole_line():
+            # The line may be on its way in more than one write: parsed
+            # once its end is there.
+            t = self.text()
+            if t.count(" stats: ") <= before:
+                return None
+            rest = t.rsplit(" stats: ", 1)[1]
+            return rest if "\n" in rest else None
+        return parse_stats(wait_until(self.name + " stats", whole_line,
+                                      timeout))
 
 
 def parse_stats(line):
@@ -369,8 +377,10 @@ class Fleet:
         wait_until("cluster healthy",
                    lambda: all(s.healthy() for s in self.servers), 60)
 
-    def start_bridge(self, h, fmt):
-        b = Proc(self.work, "bridge-" + h,
+    def start_bridge(self, h, fmt, name=None):
+        # A name of its own for a restarted one: its readiness is read from
+        # its own output file, not the first bridge's.
+        b = Proc(self.work, name or "bridge-" + h,
                  [BRIDGE, "--map", "ethtool/monitor=225.0.0.1:7788,format=" +
                   fmt], ns=self.net.hosts[h])
         b.wait_line(r"^mcbridged: ready")
@@ -869,13 +879,13 @@ def bridge_restarted(fleet, net):
     new bridge cannot give.  It announces that once, as an open lost
     record, then takes the new run from its start out of the bridge's
     history (the events were sent before it started)."""
-    K, START = 200, 300001
+    K, START = 200, 400001
     h3 = by_host(read_stream(live_port(fleet.servers)))["h3"]
     last_sseq, last_ev, last_hd, _ = h3[-1]
     old_run = last_hd.get("Mcb-Bridge-Run")
     before = fleet.stream_count()
     fleet.bridges["h3"].stop()
-    fleet.start_bridge("h3", "json")
+    fleet.start_bridge("h3", "json", "bridge-h3-restarted")
     note("restarted h3's bridge; the stream's last h3 event: run %s "
          "bridge_seq %d" % (old_run, last_ev["bridge_seq"]))
     em = fleet.emit("h3", K, START, RATE)
@@ -883,8 +893,14 @@ def bridge_restarted(fleet, net):
           "running" % K, em.p.wait(60) == 0)
     f = fleet.start_fwd("h3", "fD3")
     want = before + 1 + K
-    wait_until("the lost record and %d events in the stream" % K,
-               lambda: fleet.stream_count() >= want, 120)
+    try:
+        wait_until("the lost record and %d events in the stream" % K,
+                   lambda: fleet.stream_count() >= want, 60)
+    except TimeoutError:
+        check("the lost record and %d events reach the stream" % K, False,
+              "%d of %d; the forwarder: %s; its log: %s; the bridge's: %s" % (
+                  fleet.stream_count() - before, 1 + K, f.stats(),
+                  f.text()[-1500:], fleet.bridges["h3"].text()[-800:]))
     rc = f.stop()
     fin = final_stats(f)
     note("%s: received=%s repaired=%s unrepairable=%s resumed_other_run=%s "
