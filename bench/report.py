@@ -198,9 +198,11 @@ def main():
         rr = ratio_med(key, f) if f else None
         zr = zl / lim[f] if f and zl is not None and lim[f] else None
         split = "-"
+        # E2E rows have a bridge, whose CPU may round to 0 ticks in a short
+        # run; A and B rows have none.
         if cpu is not None:
             split = (f"{parts[0]:.0f}+{parts[1]:.0f}+{n or 1}x{parts[2]:.0f}"
-                     if parts[1] else f"{parts[0]:.0f}+{parts[2]:.0f}")
+                     if f else f"{parts[0]:.0f}+{parts[2]:.0f}")
         p(f"{name:<26} {fmt_rate(r):>9} {fmt_pct(loss):>7} "
           f"{fmt_rate(zl) if f else '':>10} "
           f"{'' if rr is None else f'{rr:.2f}':>7} "
