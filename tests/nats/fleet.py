@@ -1140,8 +1140,13 @@ def auth(fleet, net):
         os.chmod(path, 0o600)
     conf = os.path.join(w, "auth.conf")
     with open(conf, "w") as f:
-        f.write("listen: 0.0.0.0:14231\nauthorization { users = [ "
-                "{ nkey: %s }, { user: fwd, password: s3cret } ] }\n" % pub)
+        # timeout: the seconds a client has to authenticate (2 by
+        # default).  A sanitizer build on a loaded machine once took
+        # longer: the server cut it off and the forwarder, refused twice,
+        # gave up ("closed, though a new connection works").
+        f.write("listen: 0.0.0.0:14231\nauthorization { timeout: 10, "
+                "users = [ { nkey: %s }, { user: fwd, password: s3cret } "
+                "] }\n" % pub)
     srv = Proc(w, "nats-auth", ["nats-server", "-c", conf])
     url = "nats://198.18.3.1:14231"
     nk = ["--nkey", pub, "--nkey-seed"]
@@ -1179,6 +1184,10 @@ def auth(fleet, net):
             refused_by_server(w, net, "f-auth-bad-" + name.split()[-1],
                               "wrong " + name,
                               ["--prefix", "authcore"] + extra)
+    except Exception as e:
+        # What the server said is half of the story.
+        raise RuntimeError("%s; the authenticating server's log: %s" % (
+            e, srv.text()[-2000:])) from e
     finally:
         srv.stop()
 
