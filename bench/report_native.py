@@ -21,14 +21,13 @@ PATHS = (("D", "-"), ("Dm", "-"), ("B", "json"), ("B", "binary"),
          ("E", "json"), ("E", "binary"))
 IR_TARGETS = (("binary", 600), ("json", 2000))
 FILTER_WOKEN_MAX = 0.30
+FILTER_CPU_SLACK = 1.10	# "does not grow": within 10 %, the noise here
 
 
 def ir_target_key(ir, f):
     """The count a target of format f is judged on: the bridge as it runs
     by default, with its history (full), when measured."""
     return f + "/history" if f + "/history" in ir else f
-
-FILTER_CPU_SLACK = 1.10	# "does not grow": within 10 %, the noise here
 
 
 def parse(path):

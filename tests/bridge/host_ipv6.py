@@ -275,8 +275,7 @@ def main():
     test_no_route()
     test_mixed()
     test_containment()
-    print("ipv6: %d passed, %d failed" % (h.results["ok"], h.results["fail"]))
-    return 0 if h.results["fail"] == 0 else 1
+    return h.summary("ipv6")
 
 
 if __name__ == "__main__":

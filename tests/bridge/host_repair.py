@@ -636,9 +636,7 @@ def main():
     test_keyed()
     test_flood()
     test_stopped_listener()
-    print("repair: %d passed, %d failed" % (h.results["ok"],
-                                            h.results["fail"]))
-    return 0 if h.results["fail"] == 0 else 1
+    return h.summary("repair")
 
 
 if __name__ == "__main__":

@@ -910,10 +910,10 @@ def bridge_restarted(fleet, net):
     new = [(e, hd) for sseq, e, hd, _ in
            by_host(read_stream(live_port(fleet.servers)))["h3"]
            if sseq > last_sseq]
+    total = fleet.stream_count()
     check("stream grew by exactly %d for h3: one lost record and %d "
-          "events" % (1 + K, K), len(new) == 1 + K and
-          fleet.stream_count() == want, "%d new, %d in all, want %d" % (
-              len(new), fleet.stream_count(), want))
+          "events" % (1 + K, K), len(new) == 1 + K and total == want,
+          "%d new, %d in all, want %d" % (len(new), total, want))
     lost, lhd = new[0] if new else ({}, {})
     check("first a lost record of the old run, open from bridge_seq %d on "
           "(Mcb-Lost-Open: 1, no Mcb-Lost-Last)" % (last_ev["bridge_seq"] + 1),
